@@ -1,0 +1,48 @@
+// Activation kernels over contiguous float arrays: exp, sigmoid, tanh, ReLU, row-wise softmax, and
+// the derivatives a backward pass needs.
+//
+// Each kernel exists as a scalar reference (built on std::exp / std::tanh) and as an xsimd kernel
+// per dispatch target. Output may alias input exactly (in place); partial overlap is not allowed.
+//
+// Accuracy of the simd kernels, measured by tests/activations_ulp_test.cpp against double
+// precision over the whole float range: exp <= 1 ULP, sigmoid <= 2 ULP, tanh <= 2 ULP
+// (denormal results included). Edges: exp overflows to +inf above 88.72 and underflows to 0
+// below -103.97; sigmoid(+-100) is 1 and ~3.7e-44, never NaN; NaN in gives NaN out; softmax of
+// a row with huge finite values is finite and sums to 1 (a row holding +-inf gives NaN).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "simdml/dispatch.hpp"
+
+namespace simdml {
+
+using UnaryKernel = void (*)(const float* x, float* y, std::size_t n);
+// dx = dy * f'(...), from the forward output y (what a backward pass keeps).
+using BackwardKernel = void (*)(const float* y, const float* dy, float* dx, std::size_t n);
+// Each of `rows` rows of `cols` contiguous floats, independently.
+using RowKernel = void (*)(const float* x, float* y, std::size_t rows, std::size_t cols);
+
+struct ActivationKernels {
+  std::string_view name;  // "reference", "simd-sse2", "simd-avx2", "simd-avx512"
+  Isa isa;                // the target it is compiled for (reference: sse2)
+  bool is_reference;
+  UnaryKernel exp;
+  UnaryKernel sigmoid;          // 1 / (1 + exp(-x))
+  UnaryKernel tanh;
+  UnaryKernel relu;             // x < 0 ? 0 : x (NaN propagates)
+  BackwardKernel sigmoid_backward;  // dx = dy * (y * (1 - y))
+  BackwardKernel tanh_backward;     // dx = dy * (1 - y * y)
+  BackwardKernel relu_backward;     // dx = y > 0 ? dy : 0
+  RowKernel softmax_rows;           // exp(x - max) / sum, the sum in a fixed 16-lane order
+};
+
+// Every compiled kernel set, the reference first (check isa_supported(set.isa) before calling).
+std::span<const ActivationKernels> activation_kernel_sets();
+const ActivationKernels& reference_activations();
+// The simd kernels for active_isa().
+const ActivationKernels& activations();
+
+}  // namespace simdml

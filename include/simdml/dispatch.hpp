@@ -1,0 +1,51 @@
+// The one place that decides which instruction set the SIMD kernels run with.
+//
+// Kernels are compiled once per target, each in its own translation unit with its own -march
+// level; everything else is built for baseline x86-64. At run time the best target that both the
+// CPU and the operating system support is chosen, unless the user caps it with the SIMDML_ISA
+// environment variable (read once, at first use) or set_isa_cap().
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace simdml {
+
+// Dispatch targets, ordered from least to most capable. Each is an x86-64 psABI level.
+enum class Isa : int {
+  sse2 = 0,    // x86-64-v1: the baseline every x86-64 CPU has (no FMA)
+  avx2 = 1,    // x86-64-v3: AVX2 + FMA
+  avx512 = 2,  // x86-64-v4: AVX-512 F/CD/DQ/BW/VL
+};
+
+inline constexpr Isa kAllIsas[] = {Isa::sse2, Isa::avx2, Isa::avx512};
+
+std::string_view isa_name(Isa isa);
+// Accepts the names isa_name() prints; nullopt for anything else.
+std::optional<Isa> parse_isa(std::string_view name);
+
+// True when the CPU implements the target and the OS saves its register state.
+bool isa_supported(Isa isa);
+Isa best_supported_isa();
+
+// The target the dispatched kernels use: the best supported one, capped by set_isa_cap() or,
+// failing that, by SIMDML_ISA. A cap above what the CPU supports falls back to the best
+// supported target. An unparsable SIMDML_ISA throws std::invalid_argument on first use.
+Isa active_isa();
+void set_isa_cap(std::optional<Isa> cap);
+
+struct CpuInfo {
+  std::string vendor;
+  std::string model;                  // the brand string, e.g. "AMD EPYC 7B13"
+  std::vector<std::string> features;  // the SIMD-relevant CPUID flags the OS lets us use
+};
+const CpuInfo& cpu_info();
+
+// The thread count a program uses when the user gives none: OpenMP's default (OMP_NUM_THREADS
+// or the number of cores). Read it once at the top of a program and pass it down.
+int default_thread_count();
+
+}  // namespace simdml

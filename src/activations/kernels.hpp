@@ -1,0 +1,127 @@
+// The activation kernels for one target, on whole vectors plus one padded vector for the tail, so
+// every element goes through the same vector code whatever the length.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+
+#include "math.hpp"
+#include "simdml/activations.hpp"
+
+namespace {
+
+template <class Arch>
+struct ActivationKernelsFor {
+  using M = VectorMath<Arch>;
+  using V = typename M::V;
+  static constexpr std::size_t W = V::size;
+
+  // y[i] = f(x[i]); the tail is copied into a padded vector so it runs through the same code.
+  template <class F>
+  static void map(const float* x, float* y, std::size_t n, F f) {
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) f(V::load_unaligned(x + i)).store_unaligned(y + i);
+    if (i == n) return;
+    alignas(64) float tail[W] = {};
+    std::copy(x + i, x + n, tail);
+    f(V::load_aligned(tail)).store_aligned(tail);
+    std::copy(tail, tail + (n - i), y + i);
+  }
+
+  template <class F>
+  static void map2(const float* a, const float* b, float* y, std::size_t n, F f) {
+    std::size_t i = 0;
+    for (; i + W <= n; i += W)
+      f(V::load_unaligned(a + i), V::load_unaligned(b + i)).store_unaligned(y + i);
+    if (i == n) return;
+    alignas(64) float ta[W] = {}, tb[W] = {};
+    std::copy(a + i, a + n, ta);
+    std::copy(b + i, b + n, tb);
+    f(V::load_aligned(ta), V::load_aligned(tb)).store_aligned(ta);
+    std::copy(ta, ta + (n - i), y + i);
+  }
+
+  static void exp(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::exp(v); }); }
+  static void sigmoid(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::sigmoid(v); }); }
+  static void tanh(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::tanh(v); }); }
+  static void relu(const float* x, float* y, std::size_t n) {
+    map(x, y, n, [](const V& v) { return xsimd::select(v < V(0.0f), V(0.0f), v); });
+  }
+
+  static void sigmoid_backward(const float* y, const float* dy, float* dx, std::size_t n) {
+    map2(y, dy, dx, n, [](const V& s, const V& g) { return g * (s * (V(1.0f) - s)); });
+  }
+  static void tanh_backward(const float* y, const float* dy, float* dx, std::size_t n) {
+    map2(y, dy, dx, n, [](const V& t, const V& g) { return g * (V(1.0f) - t * t); });
+  }
+  static void relu_backward(const float* y, const float* dy, float* dx, std::size_t n) {
+    map2(y, dy, dx, n, [](const V& r, const V& g) { return xsimd::select(r > V(0.0f), g, V(0.0f)); });
+  }
+
+  // Sum of a row's exponentials in kLanes fixed partial sums and a fixed reduction tree: the same
+  // order for every vector width, so the targets agree bitwise wherever their exp does.
+  static constexpr std::size_t kLanes = 16;
+  static_assert(kLanes % W == 0);
+  static constexpr std::size_t kPerChunk = kLanes / W;
+
+  static float row_max(const float* x, std::size_t n) {
+    float m = -std::numeric_limits<float>::infinity();
+    std::size_t i = 0;
+    if (n >= W) {
+      V vm = V::load_unaligned(x);
+      for (i = W; i + W <= n; i += W) vm = xsimd::max(vm, V::load_unaligned(x + i));
+      alignas(64) float lanes[W];
+      vm.store_aligned(lanes);
+      m = *std::max_element(lanes, lanes + W);
+    }
+    for (; i < n; ++i) m = std::max(m, x[i]);
+    return m;
+  }
+
+  // y = exp(x - m), returning the sum of y.
+  static float exp_shifted_sum(const float* x, float* y, std::size_t n, float m) {
+    V acc[kPerChunk];
+    for (auto& a : acc) a = V(0.0f);
+    const V vm(m);
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (std::size_t v = 0; v < kPerChunk; ++v) {
+        const V e = M::exp(V::load_unaligned(x + i + v * W) - vm);
+        e.store_unaligned(y + i + v * W);
+        acc[v] += e;
+      }
+    }
+    if (i < n) {  // the last partial chunk, padded with zeros that add nothing
+      alignas(64) float chunk[kLanes];
+      std::copy(x + i, x + n, chunk);
+      std::fill(chunk + (n - i), chunk + kLanes, m);
+      for (std::size_t v = 0; v < kPerChunk; ++v)
+        M::exp(V::load_aligned(chunk + v * W) - vm).store_aligned(chunk + v * W);
+      std::fill(chunk + (n - i), chunk + kLanes, 0.0f);
+      for (std::size_t v = 0; v < kPerChunk; ++v) acc[v] += V::load_aligned(chunk + v * W);
+      std::copy(chunk, chunk + (n - i), y + i);
+    }
+    alignas(64) float lanes[kLanes];
+    for (std::size_t v = 0; v < kPerChunk; ++v) acc[v].store_aligned(lanes + v * W);
+    for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
+      for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+    return lanes[0];
+  }
+
+  static void softmax_rows(const float* x, float* y, std::size_t rows, std::size_t cols) {
+    for (std::size_t r = 0; r < rows; ++r, x += cols, y += cols) {
+      if (cols == 0) continue;
+      const float sum = exp_shifted_sum(x, y, cols, row_max(x, cols));
+      const V vs(sum);
+      map(y, y, cols, [&](const V& e) { return e / vs; });
+    }
+  }
+
+  static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
+    return {name,         isa,           false,          exp,           sigmoid,     tanh, relu,
+            sigmoid_backward, tanh_backward, relu_backward, softmax_rows};
+  }
+};
+
+}  // namespace

@@ -1,0 +1,61 @@
+// Scalar reference kernels: the plain loops a textbook would write, on std::exp and std::tanh.
+// They are what the simd kernels are benchmarked against (and a second opinion in tests, which
+// measure both against double precision).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "reference.hpp"
+
+namespace simdml::activation_detail {
+namespace {
+
+void exp_ref(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
+void sigmoid_ref(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float e = std::exp(-std::fabs(x[i]));
+    y[i] = (x[i] >= 0.0f ? 1.0f : e) / (1.0f + e);
+  }
+}
+
+void tanh_ref(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+void relu_ref(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void sigmoid_backward_ref(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+}
+
+void tanh_backward_ref(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void relu_backward_ref(const float* y, const float* dy, float* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void softmax_rows_ref(const float* x, float* y, std::size_t rows, std::size_t cols) {
+  for (std::size_t r = 0; r < rows; ++r, x += cols, y += cols) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (std::size_t i = 0; i < cols; ++i) m = std::max(m, x[i]);
+    float sum = 0.0f;
+    for (std::size_t i = 0; i < cols; ++i) sum += (y[i] = std::exp(x[i] - m));
+    for (std::size_t i = 0; i < cols; ++i) y[i] /= sum;
+  }
+}
+
+}  // namespace
+
+constinit const ActivationKernels reference = {
+    "reference",      Isa::sse2,         true,          exp_ref,         sigmoid_ref,
+    tanh_ref,         relu_ref,          sigmoid_backward_ref, tanh_backward_ref,
+    relu_backward_ref, softmax_rows_ref};
+
+}  // namespace simdml::activation_detail

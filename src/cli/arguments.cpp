@@ -1,0 +1,54 @@
+#include <charconv>
+
+#include "command.hpp"
+
+namespace simdml::cli {
+
+Arguments::Arguments(std::vector<std::string_view> words, std::set<std::string, std::less<>> options,
+                     std::set<std::string, std::less<>> switches) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string_view word = words[i];
+    if (!word.starts_with("--")) throw UsageError("unexpected argument '" + std::string(word) + "'");
+    std::string name(word.substr(2));
+    std::optional<std::string> inline_value;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (switches.contains(name) && !inline_value) {
+      values_[name] = "";
+    } else if (options.contains(name)) {
+      if (!inline_value && i + 1 >= words.size())
+        throw UsageError("option --" + name + " needs a value");
+      values_[name] = inline_value ? *inline_value : std::string(words[++i]);
+    } else {
+      throw UsageError("unknown option --" + name);
+    }
+  }
+}
+
+std::optional<std::string> Arguments::get(std::string_view name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Arguments::get_or(std::string_view name, std::string fallback) const {
+  return get(name).value_or(std::move(fallback));
+}
+
+long long Arguments::get_int(std::string_view name, long long fallback, long long min,
+                             long long max) const {
+  const auto text = get(name);
+  if (!text) return fallback;
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max)
+    throw UsageError("--" + std::string(name) + " must be an integer from " + std::to_string(min) +
+                     " to " + std::to_string(max) + ", got '" + *text + "'");
+  return value;
+}
+
+bool Arguments::has(std::string_view name) const { return values_.contains(name); }
+
+}  // namespace simdml::cli

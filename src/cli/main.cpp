@@ -1,0 +1,65 @@
+// simdml: one program, one subcommand per job. Each subcommand parses its arguments, calls the
+// library and prints; this file only routes and turns errors into messages and exit codes.
+#include <cstdio>
+#include <exception>
+#include <span>
+#include <string>
+
+#include "command.hpp"
+
+namespace {
+
+using simdml::cli::Command;
+
+constexpr Command kCommands[] = {
+    {"info", "print the CPU, the SIMD target and thread count the kernels use, and versions",
+     "simdml info [--isa sse2|avx2|avx512] [--threads N]", simdml::cli::run_info},
+};
+
+void print_help() {
+  std::printf("simdml %s - fast, reproducible classic ML kernels on the CPU\n\n", SIMDML_VERSION);
+  std::printf("usage: simdml <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands)
+    std::printf("  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                static_cast<int>(c.summary.size()), c.summary.data());
+  std::printf("\nenvironment: SIMDML_ISA caps the SIMD target; OMP_NUM_THREADS sets the default "
+              "thread count.\n");
+}
+
+const Command* find_command(std::string_view name) {
+  for (const Command& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::span<char*> words(argv, static_cast<std::size_t>(argc));
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  const Command* command = find_command(argv[1]);
+  if (command == nullptr) {
+    std::fprintf(stderr, "simdml: unknown command '%s' (try simdml --help)\n", argv[1]);
+    return 2;
+  }
+  const std::vector<std::string_view> args(words.begin() + 2, words.end());
+  try {
+    for (std::string_view a : args) {
+      if (a == "--help" || a == "-h") {
+        std::printf("usage: %.*s\n", static_cast<int>(command->usage.size()), command->usage.data());
+        return 0;
+      }
+    }
+    return command->run(args);
+  } catch (const simdml::cli::UsageError& e) {
+    std::fprintf(stderr, "simdml %s: %s\nusage: %.*s\n", argv[1], e.what(),
+                 static_cast<int>(command->usage.size()), command->usage.data());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,123 @@
+// The public GEMM entry: argument checks, the cases that need no multiplication, and the one list
+// of kernels that dispatch, tests and benchmarks share.
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <string>
+
+#include "simdml/gemm.hpp"
+#include "variants.hpp"
+
+namespace simdml {
+namespace {
+
+using namespace gemm_detail;
+
+constexpr std::array<GemmKernel, 5> kKernels{{
+    {"naive", GemmVariant::naive, Isa::sse2, naive_gemm},
+    {"blocked", GemmVariant::blocked, Isa::sse2, blocked_gemm},
+    {"simd-sse2", GemmVariant::simd, Isa::sse2, simd_gemm_sse2},
+    {"simd-avx2", GemmVariant::simd, Isa::avx2, simd_gemm_avx2},
+    {"simd-avx512", GemmVariant::simd, Isa::avx512, simd_gemm_avx512},
+}};
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("sgemm: " + what);
+}
+
+void validate(const GemmProblem& p) {
+  require(p.m >= 0 && p.n >= 0 && p.k >= 0,
+          "negative size (m=" + std::to_string(p.m) + ", n=" + std::to_string(p.n) +
+              ", k=" + std::to_string(p.k) + ")");
+  const auto check_ld = [](std::int64_t ld, std::int64_t row_length, const char* name) {
+    require(ld >= std::max<std::int64_t>(1, row_length),
+            std::string(name) + "=" + std::to_string(ld) + " is smaller than a stored row (" +
+                std::to_string(row_length) + ")");
+  };
+  if (p.m == 0 || p.n == 0) return;
+  check_ld(p.ldc, p.n, "ldc");
+  require(p.c != nullptr, "C is null");
+  if (p.k == 0 || p.alpha == 0.0f) return;
+  check_ld(p.lda, p.trans_a == Trans::no ? p.k : p.m, "lda");
+  check_ld(p.ldb, p.trans_b == Trans::no ? p.n : p.k, "ldb");
+  require(p.a != nullptr && p.b != nullptr, "A or B is null");
+}
+
+// C = beta * C without reading C when beta is 0 (BLAS: C may then hold NaN).
+void scale_c(const GemmProblem& p) {
+  for (std::int64_t i = 0; i < p.m; ++i) {
+    float* row = p.c + i * p.ldc;
+    if (p.beta == 0.0f)
+      std::fill(row, row + p.n, 0.0f);
+    else if (p.beta != 1.0f)
+      for (std::int64_t j = 0; j < p.n; ++j) row[j] *= p.beta;
+  }
+}
+
+std::string kernel_names() {
+  std::string names = "naive, blocked, simd";
+  for (const GemmKernel& k : kKernels)
+    if (k.variant == GemmVariant::simd) names += ", " + std::string(k.name);
+  return names;
+}
+
+}  // namespace
+
+std::span<const GemmKernel> gemm_kernels() { return kKernels; }
+
+std::string_view gemm_variant_name(GemmVariant variant) {
+  switch (variant) {
+    case GemmVariant::naive:
+      return "naive";
+    case GemmVariant::blocked:
+      return "blocked";
+    case GemmVariant::simd:
+      return "simd";
+  }
+  return "unknown";
+}
+
+const GemmKernel& gemm_kernel(GemmVariant variant) {
+  const Isa isa = variant == GemmVariant::simd ? active_isa() : Isa::sse2;
+  for (const GemmKernel& k : kKernels)
+    if (k.variant == variant && k.isa == isa) return k;
+  throw std::logic_error("no GEMM kernel for this variant");
+}
+
+const GemmKernel& gemm_kernel(std::string_view name) {
+  for (GemmVariant v : {GemmVariant::naive, GemmVariant::blocked, GemmVariant::simd})
+    if (name == gemm_variant_name(v)) return gemm_kernel(v);
+  for (const GemmKernel& k : kKernels) {
+    if (name != k.name) continue;
+    if (!isa_supported(k.isa))
+      throw std::invalid_argument("GEMM kernel '" + std::string(name) + "' needs " +
+                                  std::string(isa_name(k.isa)) + ", which this CPU lacks");
+    return k;
+  }
+  throw std::invalid_argument("unknown GEMM variant '" + std::string(name) + "' (choose from " +
+                              kernel_names() + ")");
+}
+
+void sgemm(const GemmKernel& kernel, const GemmProblem& problem, const GemmExecution& execution) {
+  validate(problem);
+  require(execution.threads >= 1, "thread count must be at least 1");
+  if (!isa_supported(kernel.isa))
+    throw std::invalid_argument("GEMM kernel '" + std::string(kernel.name) + "' needs " +
+                                std::string(isa_name(kernel.isa)) + ", which this CPU lacks");
+  if (problem.m == 0 || problem.n == 0) return;
+  if (problem.k == 0 || problem.alpha == 0.0f) {
+    scale_c(problem);
+    return;
+  }
+  kernel.run(problem, execution);
+}
+
+void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+           std::int64_t ldc, int threads) {
+  sgemm(gemm_kernel(GemmVariant::simd),
+        GemmProblem{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc},
+        GemmExecution{threads, GemmPath::automatic});
+}
+
+}  // namespace simdml

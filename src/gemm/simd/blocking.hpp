@@ -1,0 +1,51 @@
+// Register and cache blocking for each target. Only target translation units include this.
+//
+//   MR x NR  the register tile: MR * NR / W accumulators plus NR / W loads of B and one broadcast
+//            of A must fit in the vector register file (16 registers below AVX-512, 32 with it).
+//   KC       the depth of one block; fixed for all targets so that each element of C is summed in
+//            the same order everywhere (see gemm.hpp). A KC x NR panel of B (16 KiB for AVX2)
+//            stays in L1 while the micro-kernel sweeps the MR-row panels of A.
+//   MC       rows of A packed at once: an MC x KC block (168 KiB for AVX2) stays in L2.
+//   NC       columns of B packed at once: a KC x NC panel (4 MiB) stays in the shared L3.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <cstdint>
+
+#include "simdml/gemm.hpp"
+
+namespace {
+
+template <class Arch>
+struct Blocking;
+
+template <>
+struct Blocking<xsimd::sse2> {
+  static constexpr int kMr = 6, kVectorsPerRow = 2;  // 6 x 8 tile: 12 accumulators
+  static constexpr std::int64_t kMc = 96, kNc = 4096;
+};
+
+template <>
+struct Blocking<xsimd::fma3<xsimd::avx2>> {
+  static constexpr int kMr = 6, kVectorsPerRow = 2;  // 6 x 16 tile: 12 accumulators
+  static constexpr std::int64_t kMc = 168, kNc = 4080;
+};
+
+template <>
+struct Blocking<xsimd::avx512bw> {
+  static constexpr int kMr = 12, kVectorsPerRow = 2;  // 12 x 32 tile: 24 accumulators
+  static constexpr std::int64_t kMc = 144, kNc = 4096;
+};
+
+template <class Arch>
+struct Tile : Blocking<Arch> {
+  using Vector = xsimd::batch<float, Arch>;
+  static constexpr int kWidth = static_cast<int>(Vector::size);
+  static constexpr int kNr = Blocking<Arch>::kVectorsPerRow * kWidth;
+  static constexpr std::int64_t kKc = simdml::kGemmKc;
+  static_assert(Blocking<Arch>::kMc % Blocking<Arch>::kMr == 0, "MC must hold whole MR panels");
+  static_assert(Blocking<Arch>::kNc % kNr == 0, "NC must hold whole NR panels");
+};
+
+}  // namespace

@@ -1,0 +1,178 @@
+// The loops around the micro-kernel, BLIS style, one loop level per function:
+//
+//   jc_loop   for each NC-wide panel of op(B)           (columns of C)
+//   pc_loop     for each KC-deep block of K             pack KC x NC of op(B), shared by the team
+//   ic_loop       for each MC-tall block of op(A)       pack MC x KC of op(A), one per thread
+//   macro_kernel    for each NR-wide panel (jr)  x  each MR-tall panel (ir): micro-kernel
+//
+// and a no-packing path for small or skinny problems, where copying operands costs more than it
+// saves: A is read in place and B in place too unless it is transposed or ragged.
+//
+// Threading: one OpenMP team per call, over (MC block x slice of NR panels) tasks in the packed path
+// and over NR panels in the unpacked path. K is never split, so every element of C is produced by
+// one thread in the order fixed by KC, whatever the thread count.
+//
+// Everything here has internal linkage: each target's translation unit gets its own copy, so the
+// linker can never hand code compiled for one target to another (see DESIGN.md, "ODR").
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "buffer.hpp"
+#include "microkernel.hpp"
+#include "pack.hpp"
+
+namespace {
+
+using simdml::GemmExecution;
+using simdml::GemmPath;
+using simdml::GemmProblem;
+using simdml::Trans;
+
+// Below this much work a second thread costs more to wake than it saves.
+constexpr double kFlopsPerExtraThread = 4.0e6;
+
+int useful_threads(const GemmProblem& p, int requested, std::int64_t max_tasks) {
+  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  const auto by_work = static_cast<std::int64_t>(flops / kFlopsPerExtraThread) + 1;
+  return static_cast<int>(std::max<std::int64_t>(1, std::min({std::int64_t{requested}, by_work, max_tasks})));
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// ---------------------------------------------------------------------------------------------
+// Packed path.
+
+template <class Arch>
+struct PackedGemm {
+  using T = Tile<Arch>;
+  static constexpr int MR = T::kMr, NR = T::kNr;
+
+  const GemmProblem& p;
+  float* b_panel;  // KC x NC, packed by the whole team in pc_loop
+
+  // C[i0 : i0+mc, j0 + jr_begin*NR : ...] over NR panels [jr_begin, jr_end) of the packed panel.
+  void macro_kernel(const float* a_block, std::int64_t i0, std::int64_t mc, std::int64_t l0,
+                    std::int64_t kc, std::int64_t j0, std::int64_t nc, std::int64_t jr_begin,
+                    std::int64_t jr_end) const {
+    const float beta = l0 == 0 ? p.beta : 1.0f;
+    for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
+      const std::int64_t n_valid = std::min<std::int64_t>(NR, nc - jr * NR);
+      const float* b = b_panel + jr * NR * kc;
+      for (std::int64_t ir = 0; ir < mc; ir += MR) {
+        float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
+        microkernel<Arch>(kc, PackedA<MR>{a_block + ir * kc}, b, NR, p.alpha, beta, c, p.ldc,
+                          std::min<std::int64_t>(MR, mc - ir), n_valid);
+      }
+    }
+  }
+
+  void ic_loop(std::int64_t l0, std::int64_t kc, std::int64_t j0, std::int64_t nc) const {
+    const std::int64_t ic_blocks = ceil_div(p.m, T::kMc);
+    const std::int64_t panels = ceil_div(nc, NR);
+    // Few row blocks (small M): also split the NR panels so every thread has work.
+    const std::int64_t slices = std::min(panels, ceil_div(omp_get_num_threads(), ic_blocks));
+    const std::int64_t tasks = ic_blocks * slices;
+#pragma omp for schedule(static)
+    for (std::int64_t task = 0; task < tasks; ++task) {
+      const std::int64_t i0 = (task / slices) * T::kMc, slice = task % slices;
+      const std::int64_t mc = std::min(T::kMc, p.m - i0);
+      float* a_block = thread_scratch().ensure(static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc));
+      pack_a<MR>(p, i0, mc, l0, kc, a_block);
+      macro_kernel(a_block, i0, mc, l0, kc, j0, nc, panels * slice / slices,
+                   panels * (slice + 1) / slices);
+    }
+  }
+
+  void pc_loop(std::int64_t j0, std::int64_t nc) const {
+    for (std::int64_t l0 = 0; l0 < p.k; l0 += T::kKc) {
+      const std::int64_t kc = std::min(T::kKc, p.k - l0);
+#pragma omp for schedule(static)
+      for (std::int64_t jr = 0; jr < ceil_div(nc, NR); ++jr)
+        pack_b_panel<NR>(p, l0, kc, j0 + jr * NR, b_panel + jr * NR * kc);
+      ic_loop(l0, kc, j0, nc);  // its omp for ends in a barrier before b_panel is repacked
+    }
+  }
+
+  void jc_loop() const {
+    for (std::int64_t j0 = 0; j0 < p.n; j0 += T::kNc) pc_loop(j0, std::min(T::kNc, p.n - j0));
+  }
+};
+
+template <class Arch>
+void packed_gemm(const GemmProblem& p, int threads) {
+  using T = Tile<Arch>;
+  const std::int64_t panel_cols = std::min(T::kNc, ceil_div(p.n, T::kNr) * T::kNr);
+  float* b_panel = shared_panel().ensure(static_cast<std::size_t>(T::kKc * panel_cols));
+  const std::int64_t max_tasks = ceil_div(p.m, T::kMc) * ceil_div(panel_cols, T::kNr);
+  const PackedGemm<Arch> gemm{p, b_panel};
+#pragma omp parallel num_threads(useful_threads(p, threads, max_tasks))
+  gemm.jc_loop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unpacked path: A in place; B in place when untransposed and the panel is NR wide, else one
+// K x NR strip packed per panel (the copy is K * NR floats, small next to the panel's work).
+
+template <class Arch>
+void unpacked_panel(const GemmProblem& p, std::int64_t j0) {
+  using T = Tile<Arch>;
+  constexpr int MR = T::kMr, NR = T::kNr;
+  const std::int64_t n_valid = std::min<std::int64_t>(NR, p.n - j0);
+
+  const float* b = p.b + j0;
+  std::int64_t rs_b = p.ldb;
+  if (p.trans_b == Trans::yes || n_valid < NR) {
+    float* strip = thread_scratch().ensure(static_cast<std::size_t>(p.k * NR));
+    pack_b_panel<NR>(p, 0, p.k, j0, strip);
+    b = strip;
+    rs_b = NR;
+  }
+  // op(A)(i, k) lies at a[i * lda + k] untransposed, a[k * lda + i] transposed.
+  const bool a_rows = p.trans_a == Trans::no;
+  const std::int64_t a_row_stride = a_rows ? p.lda : 1, a_col_stride = a_rows ? 1 : p.lda;
+
+  for (std::int64_t l0 = 0; l0 < p.k; l0 += T::kKc) {
+    const std::int64_t kc = std::min(T::kKc, p.k - l0);
+    const float beta = l0 == 0 ? p.beta : 1.0f;
+    for (std::int64_t i0 = 0; i0 < p.m; i0 += MR) {
+      const std::int64_t m_valid = std::min<std::int64_t>(MR, p.m - i0);
+      const StridedA<MR> a(p.a + i0 * a_row_stride + l0 * a_col_stride, a_row_stride, a_col_stride,
+                           m_valid);
+      microkernel<Arch>(kc, a, b + l0 * rs_b, rs_b, p.alpha, beta, p.c + i0 * p.ldc + j0, p.ldc,
+                        m_valid, n_valid);
+    }
+  }
+}
+
+template <class Arch>
+void unpacked_gemm(const GemmProblem& p, int threads) {
+  const std::int64_t panels = ceil_div(p.n, Tile<Arch>::kNr);
+#pragma omp parallel for num_threads(useful_threads(p, threads, panels)) schedule(static)
+  for (std::int64_t jp = 0; jp < panels; ++jp) unpacked_panel<Arch>(p, jp * Tile<Arch>::kNr);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Shape alone decides (never the target or thread count), so a call's numerics never change.
+bool prefer_unpacked(const GemmProblem& p) {
+  constexpr std::int64_t kSmallRows = 32;
+  constexpr double kSmallFlops = 8.0e6;
+  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  return p.m <= kSmallRows || flops <= kSmallFlops;
+}
+
+template <class Arch>
+void simd_gemm(const GemmProblem& p, const GemmExecution& exec) {
+  const bool unpacked = exec.path == GemmPath::unpacked ||
+                        (exec.path == GemmPath::automatic && prefer_unpacked(p));
+  if (unpacked)
+    unpacked_gemm<Arch>(p, exec.threads);
+  else
+    packed_gemm<Arch>(p, exec.threads);
+}
+
+}  // namespace

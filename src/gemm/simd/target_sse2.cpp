@@ -1,0 +1,11 @@
+// The simd GEMM compiled for the sse2 target; CMake gives only this file its -march level.
+#include "../variants.hpp"
+#include "loops.hpp"
+
+namespace simdml::gemm_detail {
+
+void simd_gemm_sse2(const GemmProblem& p, const GemmExecution& exec) {
+  simd_gemm<xsimd::sse2>(p, exec);
+}
+
+}  // namespace simdml::gemm_detail

@@ -1,0 +1,210 @@
+// Every GEMM kernel in the shared list against the double reference, over the edge families:
+// sizes 0, 1, primes and tile size -1 / = / +1, padded leading dimensions, all four transpose
+// combinations, and the alpha / beta cases BLAS defines (beta = 0 over a NaN-filled C).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gemm_reference.hpp"
+#include "simdml/gemm.hpp"
+
+namespace simdml {
+namespace {
+
+using testing::Matrix;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+struct Case {
+  std::int64_t m, n, k;
+  Trans ta, tb;
+  float alpha, beta;
+  std::int64_t pad = 3;  // extra floats past each stored row
+};
+
+// Runs one case with `kernel` and checks it; returns C for bitwise comparisons.
+std::vector<float> run_case(const GemmKernel& kernel, const Case& cs, const GemmExecution& exec,
+                            std::uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  const bool ta = cs.ta == Trans::yes, tb = cs.tb == Trans::yes;
+  Matrix a(ta ? cs.k : cs.m, ta ? cs.m : cs.k, cs.pad, rng, kNaN);
+  Matrix b(tb ? cs.n : cs.k, tb ? cs.k : cs.n, cs.pad, rng, kNaN);
+  // With beta = 0, C starts as NaN everywhere: the kernel must not read it.
+  Matrix c(cs.m, cs.n, cs.pad, rng, kNaN);
+  if (cs.beta == 0.0f) std::fill(c.data.begin(), c.data.end(), kNaN);
+  const std::vector<float> c0 = c.data;
+  const GemmProblem p{cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, a.data.data(), a.ld,
+                      b.data.data(), b.ld, cs.beta, c.data.data(), c.ld};
+  sgemm(kernel, p, exec);
+  const testing::Expected expected = testing::reference_gemm(p, c0);
+  SCOPED_TRACE(::testing::Message() << kernel.name << " m=" << cs.m << " n=" << cs.n << " k=" << cs.k
+                                    << " ta=" << ta << " tb=" << tb << " alpha=" << cs.alpha
+                                    << " beta=" << cs.beta << " threads=" << exec.threads);
+  testing::expect_matches(p, c.data, expected, c0);
+  return c.data;
+}
+
+class GemmKernelTest : public ::testing::TestWithParam<GemmKernel> {
+ protected:
+  void SetUp() override {
+    if (!isa_supported(GetParam().isa))
+      GTEST_SKIP() << GetParam().name << " needs " << isa_name(GetParam().isa)
+                   << ", which this CPU lacks";
+  }
+  const GemmKernel& kernel() const { return GetParam(); }
+};
+
+// Sizes around every tile edge of every target: MR 6 and 12, NR 8, 16 and 32, KC 256.
+const std::vector<std::int64_t> kEdgeSizes = {1, 2, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 32, 33};
+
+TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
+  for (Trans ta : {Trans::no, Trans::yes})
+    for (Trans tb : {Trans::no, Trans::yes})
+      for (std::int64_t m : kEdgeSizes)
+        for (std::int64_t n : {1, 7, 8, 9, 15, 16, 17, 33})
+          run_case(kernel(), {m, n, 13, ta, tb, 1.0f, 0.0f}, {});
+}
+
+TEST_P(GemmKernelTest, DepthAroundTheKBlock) {
+  for (std::int64_t k : {1, 2, 3, 97, 255, 256, 257, 513})
+    for (Trans ta : {Trans::no, Trans::yes})
+      for (Trans tb : {Trans::no, Trans::yes}) run_case(kernel(), {19, 35, k, ta, tb, 0.75f, 0.5f}, {});
+}
+
+TEST_P(GemmKernelTest, AlphaBetaCombinations) {
+  const std::pair<float, float> cases[] = {{1, 0}, {1, 1}, {-2.5f, 0}, {0.5f, -1.5f}, {1, 3}};
+  for (auto [alpha, beta] : cases) run_case(kernel(), {23, 41, 37, Trans::no, Trans::yes, alpha, beta}, {});
+}
+
+TEST_P(GemmKernelTest, ZeroSizesAndAlphaZeroTouchNothingThatMustNotBeRead) {
+  std::vector<float> c(6 * 5, 2.0f);
+  // M or N = 0: returns at once, whatever the pointers.
+  sgemm(kernel(), {Trans::no, Trans::no, 0, 5, 3, 1, nullptr, 3, nullptr, 5, 0, nullptr, 5});
+  sgemm(kernel(), {Trans::no, Trans::no, 6, 0, 3, 1, nullptr, 3, nullptr, 1, 0, nullptr, 1});
+  // K = 0 or alpha = 0: C = beta * C, A and B never read (null here).
+  sgemm(kernel(), {Trans::no, Trans::no, 6, 5, 0, 1, nullptr, 1, nullptr, 5, 0.5f, c.data(), 5});
+  for (float v : c) EXPECT_EQ(v, 1.0f);
+  sgemm(kernel(), {Trans::no, Trans::no, 6, 5, 4, 0, nullptr, 4, nullptr, 5, 3.0f, c.data(), 5});
+  for (float v : c) EXPECT_EQ(v, 3.0f);
+  std::fill(c.begin(), c.end(), kNaN);
+  sgemm(kernel(), {Trans::no, Trans::no, 6, 5, 4, 0, nullptr, 4, nullptr, 5, 0.0f, c.data(), 5});
+  for (float v : c) EXPECT_EQ(v, 0.0f);
+}
+
+TEST_P(GemmKernelTest, NetworkShapes) {
+  // The products a [784, 30, 10] or [784, 100, 10] network trains with.
+  const Case shapes[] = {{10, 30, 784, Trans::no, Trans::no, 1, 0},
+                         {100, 30, 784, Trans::no, Trans::yes, 1, 0},
+                         {30, 784, 10, Trans::yes, Trans::no, -0.3f, 1},
+                         {784, 100, 100, Trans::yes, Trans::no, 1, 0},
+                         {10, 784, 30, Trans::no, Trans::yes, 1, 0}};
+  for (const Case& cs : shapes) run_case(kernel(), cs, {});
+}
+
+TEST_P(GemmKernelTest, ThreadCountDoesNotChangeAnyBit) {
+  const Case cs{97, 131, 300, Trans::no, Trans::no, 1, 0.5f};
+  const auto one = run_case(kernel(), cs, {1});
+  for (int threads : {2, 3}) {
+    const auto many = run_case(kernel(), cs, {threads});
+    EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
+        << threads << " threads differ from 1";
+  }
+}
+
+std::string kernel_test_name(const ::testing::TestParamInfo<GemmKernel>& param_info) {
+  std::string name(param_info.param.name);
+  for (char& ch : name)
+    if (ch == '-') ch = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKernels, GemmKernelTest,
+                         ::testing::ValuesIn(gemm_kernels().begin(), gemm_kernels().end()),
+                         kernel_test_name);
+
+// ---- The simd kernels' two paths and their promises ------------------------------------------
+
+class SimdGemmTest : public GemmKernelTest {};
+
+std::vector<GemmKernel> simd_kernels() {
+  std::vector<GemmKernel> out;
+  for (const GemmKernel& k : gemm_kernels())
+    if (k.variant == GemmVariant::simd) out.push_back(k);
+  return out;
+}
+
+TEST_P(SimdGemmTest, PackedAndUnpackedPathsAgreeBitwise) {
+  const Case cases[] = {{10, 30, 784, Trans::no, Trans::no, 1, 0},
+                        {45, 37, 300, Trans::yes, Trans::yes, 0.5f, 2},
+                        {7, 100, 257, Trans::no, Trans::yes, 1, 1},
+                        {100, 17, 64, Trans::yes, Trans::no, -1, 0}};
+  for (const Case& cs : cases) {
+    const auto packed = run_case(kernel(), cs, {2, GemmPath::packed});
+    const auto unpacked = run_case(kernel(), cs, {2, GemmPath::unpacked});
+    EXPECT_EQ(0, std::memcmp(packed.data(), unpacked.data(), packed.size() * sizeof(float)))
+        << "m=" << cs.m << " n=" << cs.n << " k=" << cs.k;
+  }
+}
+
+TEST_P(SimdGemmTest, LargeProblemCrossesEveryCacheBlock) {
+  // Two MC blocks, two NC panels and three KC blocks, with ragged edges in each.
+  run_case(kernel(), {173, 4099, 515, Trans::no, Trans::no, 1, 0.25f, 1}, {2, GemmPath::packed});
+  run_case(kernel(), {173, 4099, 515, Trans::yes, Trans::yes, 1, 0, 0}, {2, GemmPath::packed});
+}
+
+TEST_P(SimdGemmTest, UnpackedPathOnEveryTransposeAndEdge) {
+  for (Trans ta : {Trans::no, Trans::yes})
+    for (Trans tb : {Trans::no, Trans::yes})
+      for (std::int64_t m : {1, 5, 13, 40})
+        for (std::int64_t n : {3, 16, 33, 100}) run_case(kernel(), {m, n, 270, ta, tb, 1, 0.5f}, {1, GemmPath::unpacked});
+}
+
+INSTANTIATE_TEST_SUITE_P(SimdKernels, SimdGemmTest, ::testing::ValuesIn(simd_kernels()),
+                         kernel_test_name);
+
+// The FMA targets compute every element in the same order, so they must agree to the bit.
+TEST(GemmTargets, Avx2AndAvx512AgreeBitwise) {
+  if (!isa_supported(Isa::avx512)) GTEST_SKIP() << "this CPU lacks avx512; nothing to compare";
+  const Case cs{150, 333, 600, Trans::no, Trans::yes, 0.7f, 0.3f};
+  for (GemmPath path : {GemmPath::packed, GemmPath::unpacked}) {
+    const auto avx2 = run_case(gemm_kernel("simd-avx2"), cs, {2, path});
+    const auto avx512 = run_case(gemm_kernel("simd-avx512"), cs, {2, path});
+    EXPECT_EQ(0, std::memcmp(avx2.data(), avx512.data(), avx2.size() * sizeof(float)));
+  }
+}
+
+// ---- Argument checks ------------------------------------------------------------------------
+
+TEST(GemmArguments, BadSizesAndLeadingDimensionsThrowBeforeWriting) {
+  std::vector<float> a(100, 1), b(100, 1), c(100, 7);
+  const GemmKernel& k = gemm_kernel(GemmVariant::simd);
+  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, -1, 2, 2, 1, a.data(), 2, b.data(), 2, 0, c.data(), 2}),
+               std::invalid_argument);
+  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 3, b.data(), 4, 0, c.data(), 4}),
+               std::invalid_argument);  // lda < K
+  EXPECT_THROW(sgemm(k, {Trans::yes, Trans::no, 5, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}),
+               std::invalid_argument);  // transposed: lda < M
+  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 3}),
+               std::invalid_argument);  // ldc < N
+  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}, {0}),
+               std::invalid_argument);  // zero threads
+  for (float v : c) EXPECT_EQ(v, 7.0f);
+}
+
+TEST(GemmArguments, KernelNames) {
+  EXPECT_EQ(gemm_kernel("naive").variant, GemmVariant::naive);
+  EXPECT_EQ(gemm_kernel("blocked").variant, GemmVariant::blocked);
+  EXPECT_EQ(gemm_kernel("simd").isa, active_isa());
+  EXPECT_THROW(gemm_kernel("fast"), std::invalid_argument);
+  if (!isa_supported(Isa::avx512)) {
+    EXPECT_THROW(gemm_kernel("simd-avx512"), std::invalid_argument);
+  }
+}
+
+}  // namespace
+}  // namespace simdml
