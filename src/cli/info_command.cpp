@@ -15,14 +15,20 @@ namespace {
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : " ") + item;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ' ';
+    out += item;
+  }
   return out;
 }
 
 std::string supported_targets() {
   std::string out;
   for (Isa isa : kAllIsas)
-    if (isa_supported(isa)) out += (out.empty() ? "" : " ") + std::string(isa_name(isa));
+    if (isa_supported(isa)) {
+      if (!out.empty()) out += ' ';
+      out += isa_name(isa);
+    }
   return out;
 }
 

@@ -64,24 +64,34 @@ struct PackedGemm {
       const float* b = b_panel + jr * NR * kc;
       for (std::int64_t ir = 0; ir < mc; ir += MR) {
         float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
-        microkernel<Arch>(kc, PackedA<MR>{a_block + ir * kc}, b, NR, p.alpha, beta, c, p.ldc,
-                          std::min<std::int64_t>(MR, mc - ir), n_valid);
+        run_tile<Arch>(std::min<std::int64_t>(MR, mc - ir), kc, PackedA<MR>{a_block + ir * kc}, b,
+                       NR, p.alpha, beta, c, p.ldc, n_valid);
       }
     }
   }
 
+  // Rows per A block: at most MC, and as even as MR allows across the team's blocks, so that no
+  // thread is left with one block more than the others (1024 rows on 2 threads: 8 x 132, not 7 x 168).
+  static std::int64_t balanced_mc(std::int64_t m, int threads) {
+    std::int64_t blocks = ceil_div(m, T::kMc);
+    if (blocks > 1 || threads == 1) blocks = ceil_div(blocks, threads) * threads;
+    return std::min(T::kMc, ceil_div(ceil_div(m, blocks), MR) * MR);
+  }
+
   void ic_loop(std::int64_t l0, std::int64_t kc, std::int64_t j0, std::int64_t nc) const {
-    const std::int64_t ic_blocks = ceil_div(p.m, T::kMc);
+    const int threads = omp_get_num_threads();
+    const std::int64_t mc_step = balanced_mc(p.m, threads);
+    const std::int64_t ic_blocks = ceil_div(p.m, mc_step);
     const std::int64_t panels = ceil_div(nc, NR);
-    // Few row blocks (small M): also split the NR panels so every thread has work.
-    const std::int64_t slices = std::min(panels, ceil_div(omp_get_num_threads(), ic_blocks));
+    // Fewer row blocks than threads (small M): also split the NR panels so every thread has work.
+    const std::int64_t slices = std::min(panels, ceil_div(threads, ic_blocks));
     const std::int64_t tasks = ic_blocks * slices;
 #pragma omp for schedule(static)
     for (std::int64_t task = 0; task < tasks; ++task) {
-      const std::int64_t i0 = (task / slices) * T::kMc, slice = task % slices;
-      const std::int64_t mc = std::min(T::kMc, p.m - i0);
+      const std::int64_t i0 = (task / slices) * mc_step, slice = task % slices;
+      const std::int64_t mc = std::min(mc_step, p.m - i0);
       float* a_block = thread_scratch().ensure(static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc));
-      pack_a<MR>(p, i0, mc, l0, kc, a_block);
+      pack_a<Arch>(p, i0, mc, l0, kc, a_block);
       macro_kernel(a_block, i0, mc, l0, kc, j0, nc, panels * slice / slices,
                    panels * (slice + 1) / slices);
     }
@@ -92,7 +102,7 @@ struct PackedGemm {
       const std::int64_t kc = std::min(T::kKc, p.k - l0);
 #pragma omp for schedule(static)
       for (std::int64_t jr = 0; jr < ceil_div(nc, NR); ++jr)
-        pack_b_panel<NR>(p, l0, kc, j0 + jr * NR, b_panel + jr * NR * kc);
+        pack_b_panel<Arch>(p, l0, kc, j0 + jr * NR, b_panel + jr * NR * kc);
       ic_loop(l0, kc, j0, nc);  // its omp for ends in a barrier before b_panel is repacked
     }
   }
@@ -127,7 +137,7 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0) {
   std::int64_t rs_b = p.ldb;
   if (p.trans_b == Trans::yes || n_valid < NR) {
     float* strip = thread_scratch().ensure(static_cast<std::size_t>(p.k * NR));
-    pack_b_panel<NR>(p, 0, p.k, j0, strip);
+    pack_b_panel<Arch>(p, 0, p.k, j0, strip);
     b = strip;
     rs_b = NR;
   }
@@ -142,8 +152,8 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0) {
       const std::int64_t m_valid = std::min<std::int64_t>(MR, p.m - i0);
       const StridedA<MR> a(p.a + i0 * a_row_stride + l0 * a_col_stride, a_row_stride, a_col_stride,
                            m_valid);
-      microkernel<Arch>(kc, a, b + l0 * rs_b, rs_b, p.alpha, beta, p.c + i0 * p.ldc + j0, p.ldc,
-                        m_valid, n_valid);
+      run_tile<Arch>(m_valid, kc, a, b + l0 * rs_b, rs_b, p.alpha, beta, p.c + i0 * p.ldc + j0,
+                     p.ldc, n_valid);
     }
   }
 }

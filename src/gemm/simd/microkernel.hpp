@@ -1,17 +1,18 @@
 // The register-tile micro-kernel and its two ways of reading A.
 //
-// Contract: for an MR x NR tile of C, acc(i, j) = sum over k < kc of A(i, k) * B(k, j), one fused
-// multiply-add per k in increasing k, accumulators starting at zero. Then, for i < m_valid and
-// j < n_valid only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
-//   A(i, k): from an A panel (below). Rows i >= m_valid may hold anything finite; they are computed
-//            and thrown away.
-//   B(k, j) = b[k * rs_b + j]: NR floats must be readable at every k. Packed panels are zero-padded
-//            to NR; the unpacked path only passes full-width columns of B in place.
-// Edge tiles run the same vector code into a local tile, then copy the valid part.
+// Contract: for a ROWS x NR tile of C (ROWS <= MR), acc(i, j) = sum over k < kc of A(i, k) B(k, j),
+// one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j < n_valid
+// only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
+//   A(i, k): from an A panel (below); only rows i < ROWS are read.
+//   B(k, j) = b[k * rs_b + j]: NR floats readable at every k. Columns j >= n_valid hold copies of
+//            the last valid column (see pack.hpp); their results are computed and thrown away.
+// Ragged rows get a kernel with fewer rows (no wasted FMAs); ragged columns run the full-width
+// vector code into a local tile and copy the valid part out.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "blocking.hpp"
 
@@ -25,17 +26,15 @@ struct PackedA {
   void next() { data += MR; }
 };
 
-// A read where it lies: element (i, k) at row[i][k * col_stride]. Rows past m_valid repeat the
-// last valid row, so nothing outside op(A) is ever read.
+// A read where it lies: element (i, k) at row[i][k * col_stride], for the rows of one tile.
 template <int MR>
 struct StridedA {
   const float* row[MR];
   std::int64_t col_stride;
 
-  StridedA(const float* first, std::int64_t row_stride, std::int64_t col_stride_,
-           std::int64_t m_valid)
+  StridedA(const float* first, std::int64_t row_stride, std::int64_t col_stride_, std::int64_t rows)
       : col_stride(col_stride_) {
-    for (int i = 0; i < MR; ++i) row[i] = first + std::min<std::int64_t>(i, m_valid - 1) * row_stride;
+    for (int i = 0; i < MR; ++i) row[i] = first + std::min<std::int64_t>(i, rows - 1) * row_stride;
   }
   float at(int i) const { return *row[i]; }
   void next() {
@@ -43,17 +42,17 @@ struct StridedA {
   }
 };
 
-template <class Arch>
+template <class Arch, int ROWS>
 struct TileStore {
   using T = Tile<Arch>;
   using V = typename T::Vector;
-  static constexpr int MR = T::kMr, NV = T::kVectorsPerRow, W = T::kWidth, NR = T::kNr;
+  static constexpr int NV = T::kVectorsPerRow, W = T::kWidth, NR = T::kNr;
 
   // C = alpha * acc + beta * C on whole vectors; the one formula both full and edge tiles use.
-  static void combine(const V (&acc)[MR][NV], float alpha, float beta, float* c, std::int64_t ldc) {
+  static void combine(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc) {
     const V va(alpha), vb(beta);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
         float* dst = c + i * ldc + v * W;
@@ -64,39 +63,48 @@ struct TileStore {
     }
   }
 
-  static void store(const V (&acc)[MR][NV], float alpha, float beta, float* c, std::int64_t ldc,
-                    std::int64_t m_valid, std::int64_t n_valid) {
-    if (m_valid == MR && n_valid == NR) {
+  static void store(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc,
+                    std::int64_t n_valid) {
+    if (n_valid == NR) {
       combine(acc, alpha, beta, c, ldc);
       return;
     }
-    alignas(64) float tile[MR * NR] = {};
-    for (std::int64_t i = 0; beta != 0.0f && i < m_valid; ++i)
-      std::copy_n(c + i * ldc, n_valid, tile + i * NR);
+    alignas(64) float tile[ROWS * NR];  // combine() reads it only when beta != 0
+    if (beta != 0.0f) {
+      std::fill(tile, tile + ROWS * NR, 0.0f);
+      for (int i = 0; i < ROWS; ++i) std::copy_n(c + i * ldc, n_valid, tile + i * NR);
+    }
     combine(acc, alpha, beta, tile, NR);
-    for (std::int64_t i = 0; i < m_valid; ++i) std::copy_n(tile + i * NR, n_valid, c + i * ldc);
+    for (int i = 0; i < ROWS; ++i) std::copy_n(tile + i * NR, n_valid, c + i * ldc);
   }
 };
 
-template <class Arch, class APanel>
+template <class Arch, int ROWS, class APanel>
 void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, float alpha, float beta,
-                 float* c, std::int64_t ldc, std::int64_t m_valid, std::int64_t n_valid) {
+                 float* c, std::int64_t ldc, std::int64_t n_valid) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
-  constexpr int MR = T::kMr, NV = T::kVectorsPerRow, W = T::kWidth;
+  constexpr int NV = T::kVectorsPerRow, W = T::kWidth;
 
-  V acc[MR][NV];
+  // C is touched only after the k loop; start fetching its rows now so the store does not wait.
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < ROWS; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + T::kNr - 1, 1);
+  }
+  V acc[ROWS][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = V(0.0f);
 
+#pragma GCC unroll 4
   for (std::int64_t k = 0; k < kc; ++k) {
     V bk[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bk[v] = V::load_unaligned(b + v * W);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       const V ai(a.at(i));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(ai, bk[v], acc[i][v]);
@@ -104,7 +112,28 @@ void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, f
     a.next();
     b += rs_b;
   }
-  TileStore<Arch>::store(acc, alpha, beta, c, ldc, m_valid, n_valid);
+  TileStore<Arch, ROWS>::store(acc, alpha, beta, c, ldc, n_valid);
+}
+
+// Runs the micro-kernel instantiated for exactly `rows` (1..MR) rows.
+template <class Arch, class APanel, int... Rows>
+void microkernel_rows(std::integer_sequence<int, Rows...>, std::int64_t rows, std::int64_t kc,
+                      const APanel& a, const float* b, std::int64_t rs_b, float alpha, float beta,
+                      float* c, std::int64_t ldc, std::int64_t n_valid) {
+  (void)((rows == Rows + 1 &&
+          (microkernel<Arch, Rows + 1>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid), true)) ||
+         ...);
+}
+
+template <class Arch, class APanel>
+void run_tile(std::int64_t rows, std::int64_t kc, const APanel& a, const float* b, std::int64_t rs_b,
+              float alpha, float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
+  constexpr int MR = Tile<Arch>::kMr;
+  if (rows == MR)  // the hot case, without the search
+    microkernel<Arch, MR>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid);
+  else
+    microkernel_rows<Arch>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b, alpha,
+                           beta, c, ldc, n_valid);
 }
 
 }  // namespace

@@ -1,0 +1,70 @@
+#include "bench_main.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+#include "simdml/dispatch.hpp"
+
+namespace simdml::bench {
+
+std::vector<int> thread_counts() {
+  const char* text = std::getenv("SIMDML_BENCH_THREADS");
+  std::vector<int> counts;
+  std::stringstream in(text != nullptr && *text != '\0' ? text : "1,2");
+  for (std::string item; std::getline(in, item, ',');) {
+    const int t = std::atoi(item.c_str());
+    if (t < 1 || t > 1024) throw std::invalid_argument("SIMDML_BENCH_THREADS: bad count '" + item + "'");
+    counts.push_back(t);
+  }
+  return counts;
+}
+
+benchmark::internal::Benchmark* register_timed(const std::string& name, int threads,
+                                               std::function<void(benchmark::State&)> body) {
+  return benchmark::RegisterBenchmark((name + "/threads:" + std::to_string(threads)).c_str(),
+                                      [body](benchmark::State& state) { body(state); })
+      ->UseRealTime();
+}
+
+namespace {
+
+void add_context() {
+  const CpuInfo& cpu = cpu_info();
+  std::string features;
+  for (const auto& f : cpu.features) {
+    if (!features.empty()) features += ' ';
+    features += f;
+  }
+  benchmark::AddCustomContext("simdml_cpu", cpu.model);
+  benchmark::AddCustomContext("simdml_isa_extensions", features);
+  benchmark::AddCustomContext("simdml_simd_target", std::string(isa_name(active_isa())));
+  benchmark::AddCustomContext("simdml_default_threads", std::to_string(default_thread_count()));
+  std::string threads;
+  for (int t : thread_counts()) {
+    if (!threads.empty()) threads += ',';
+    threads += std::to_string(t);
+  }
+  benchmark::AddCustomContext("simdml_bench_threads", threads);
+  benchmark::AddCustomContext("simdml_compiler", "GCC " __VERSION__);
+  benchmark::AddCustomContext("simdml_version", SIMDML_VERSION);
+}
+
+}  // namespace
+}  // namespace simdml::bench
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {
+    simdml::bench::add_context();
+    simdml::bench::register_benchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "benchmark setup failed: %s\n", e.what());
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

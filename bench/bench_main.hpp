@@ -1,0 +1,23 @@
+// What every benchmark program shares: the machine context recorded in each report, the thread
+// counts to sweep, and a main() that registers the suite's benchmarks.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace simdml::bench {
+
+// Thread counts to run OpenMP benchmarks with: SIMDML_BENCH_THREADS="1,2,4" or, by default, 1 and 2.
+std::vector<int> thread_counts();
+
+// "<name>/threads:<t>" with real time: the wall clock is what OpenMP code costs.
+benchmark::internal::Benchmark* register_timed(const std::string& name, int threads,
+                                               std::function<void(benchmark::State&)> body);
+
+// Each benchmark program defines this; main() calls it after recording the context.
+void register_benchmarks();
+
+}  // namespace simdml::bench

@@ -1,0 +1,9 @@
+#include "loop.hpp"
+
+namespace simdml::peak_detail {
+
+std::int64_t fma_peak_loop_avx512(std::int64_t iterations) {
+  return fma_peak_loop<xsimd::avx512bw>(iterations);
+}
+
+}  // namespace simdml::peak_detail
