@@ -14,6 +14,10 @@
 #include "simdml/gemm.hpp"
 
 namespace simdml {
+
+// Test names and failure messages show the kernel by name, not as bytes.
+inline void PrintTo(const GemmKernel& kernel, std::ostream* os) { *os << kernel.name; }
+
 namespace {
 
 using testing::Matrix;

@@ -58,10 +58,11 @@ struct VectorMath {
     p = xsimd::fma(p, z, V(-5.37397155531e-2f));
     p = xsimd::fma(p, z, V(1.33314422036e-1f));
     p = xsimd::fma(p, z, V(-3.33332819422e-1f));
-    const V small = xsimd::fma(p * z, x, x);
+    const V small = xsimd::fma(p * z, ax, ax);
     const V e = exp(V(-2.0f) * ax);
-    const V large = xsimd::copysign((V(1.0f) - e) / (V(1.0f) + e), x);
-    return xsimd::select(ax < V(0.625f), small, large);
+    const V large = (V(1.0f) - e) / (V(1.0f) + e);
+    // tanh is odd: work on |x|, then give the result x's sign (so tanh(-0) = -0).
+    return xsimd::copysign(xsimd::select(ax < V(0.625f), small, large), x);
   }
 };
 

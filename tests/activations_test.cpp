@@ -1,0 +1,252 @@
+// Every activation kernel set against double precision: max ULP error over the whole float range
+// (a strided sweep of all 2^32 bit patterns; SIMDML_ULP_STRIDE=1 makes it exhaustive), special
+// values, lengths that are not a multiple of the vector width, in-place use, and softmax rows.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "simdml/activations.hpp"
+
+namespace simdml {
+
+// Test names and failure messages show the kernel by name, not as bytes.
+inline void PrintTo(const ActivationKernels& kernel, std::ostream* os) { *os << kernel.name; }
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// |got - want| in units of the float spacing at want (denormal spacing below FLT_MIN).
+double ulp_error(float got, double want) {
+  if (std::isnan(want)) return std::isnan(got) ? 0.0 : INFINITY;
+  if (std::isnan(got)) return INFINITY;
+  if (static_cast<double>(got) == want) return 0.0;
+  const float want_f = static_cast<float>(want);
+  if (std::isinf(want_f) && std::isinf(got) && (want_f > 0) == (got > 0)) return 0.0;  // beyond FLT_MAX
+  const double mag = std::fabs(want);
+  const int exponent = mag < std::numeric_limits<float>::min() ? -126 : std::ilogb(mag);
+  return std::fabs(static_cast<double>(got) - want) / std::ldexp(1.0, exponent - 23);
+}
+
+double exp_ref(double x) { return std::exp(x); }
+double sigmoid_ref(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double tanh_ref(double x) { return std::tanh(x); }
+
+struct UlpResult {
+  double max_ulp = 0;
+  float worst_input = 0;
+};
+
+// Sweeps every stride-th bit pattern (all signs, exponents and mantissa bits get visited).
+UlpResult sweep(UnaryKernel kernel, double (*reference)(double), std::uint64_t stride) {
+  constexpr std::size_t kChunk = 1 << 16;
+  std::vector<float> x(kChunk), y(kChunk);
+  UlpResult r;
+  std::uint64_t bits = 0;
+  while (bits < (std::uint64_t{1} << 32)) {
+    std::size_t n = 0;
+    for (; n < kChunk && bits < (std::uint64_t{1} << 32); ++n, bits += stride)
+      x[n] = std::bit_cast<float>(static_cast<std::uint32_t>(bits));
+    kernel(x.data(), y.data(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double e = ulp_error(y[i], reference(x[i]));
+      if (e > r.max_ulp) r = {e, x[i]};
+    }
+  }
+  return r;
+}
+
+std::uint64_t ulp_stride() {
+  const char* text = std::getenv("SIMDML_ULP_STRIDE");
+  return text != nullptr && std::atoll(text) > 0 ? static_cast<std::uint64_t>(std::atoll(text)) : 97;
+}
+
+class ActivationTest : public ::testing::TestWithParam<ActivationKernels> {
+ protected:
+  void SetUp() override {
+    if (!isa_supported(GetParam().isa))
+      GTEST_SKIP() << GetParam().name << " needs " << isa_name(GetParam().isa)
+                   << ", which this CPU lacks";
+  }
+  const ActivationKernels& k() const { return GetParam(); }
+
+  // The bound this set promises (see include/simdml/activations.hpp); the reference inherits
+  // whatever libm gives and is held to the same numbers.
+  void expect_ulp(const char* name, UnaryKernel kernel, double (*reference)(double), double bound) {
+    const UlpResult r = sweep(kernel, reference, ulp_stride());
+    RecordProperty(std::string(name) + "_max_ulp", std::to_string(r.max_ulp));
+    std::printf("  %s %s: max error %.3f ULP (at x = %.9g)\n", std::string(k().name).c_str(), name,
+                r.max_ulp, r.worst_input);
+    EXPECT_LE(r.max_ulp, bound) << name << " worst at x = " << r.worst_input;
+  }
+};
+
+TEST_P(ActivationTest, ExpUlpOverTheWholeRange) { expect_ulp("exp", k().exp, exp_ref, 1.5); }
+TEST_P(ActivationTest, SigmoidUlpOverTheWholeRange) { expect_ulp("sigmoid", k().sigmoid, sigmoid_ref, 2.5); }
+TEST_P(ActivationTest, TanhUlpOverTheWholeRange) { expect_ulp("tanh", k().tanh, tanh_ref, 2.5); }
+
+float apply(UnaryKernel kernel, float x) {
+  float y = 0;
+  kernel(&x, &y, 1);
+  return y;
+}
+
+TEST_P(ActivationTest, SpecialValues) {
+  EXPECT_EQ(apply(k().exp, 0.0f), 1.0f);
+  EXPECT_EQ(apply(k().exp, kInf), kInf);
+  EXPECT_EQ(apply(k().exp, -kInf), 0.0f);
+  EXPECT_EQ(apply(k().exp, 88.8f), kInf);  // overflow gives inf
+  EXPECT_EQ(apply(k().exp, -104.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(apply(k().exp, kNaN)));
+
+  EXPECT_EQ(apply(k().sigmoid, 100.0f), 1.0f);
+  const float tiny = apply(k().sigmoid, -100.0f);  // exp(-100) ~ 3.7e-44: saturated, never NaN
+  EXPECT_GE(tiny, 0.0f);
+  EXPECT_LT(tiny, 1e-40f);
+  EXPECT_EQ(apply(k().sigmoid, kInf), 1.0f);
+  EXPECT_EQ(apply(k().sigmoid, -kInf), 0.0f);
+  EXPECT_EQ(apply(k().sigmoid, 0.0f), 0.5f);
+  EXPECT_TRUE(std::isnan(apply(k().sigmoid, kNaN)));
+
+  EXPECT_EQ(apply(k().tanh, kInf), 1.0f);
+  EXPECT_EQ(apply(k().tanh, -kInf), -1.0f);
+  EXPECT_EQ(apply(k().tanh, 50.0f), 1.0f);
+  EXPECT_TRUE(std::signbit(apply(k().tanh, -0.0f)));
+  EXPECT_TRUE(std::isnan(apply(k().tanh, kNaN)));
+
+  EXPECT_EQ(apply(k().relu, -3.0f), 0.0f);
+  EXPECT_EQ(apply(k().relu, 2.5f), 2.5f);
+  EXPECT_TRUE(std::isnan(apply(k().relu, kNaN)));
+}
+
+std::vector<float> random_values(std::size_t n, float lo, float hi, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Every length from 0 to 70 (all remainders of 4, 8 and 16), out of place and in place, equal to
+// the same kernel applied one element at a time, and nothing written past the end.
+TEST_P(ActivationTest, AnyLengthInPlaceOrNot) {
+  const UnaryKernel unary[] = {k().exp, k().sigmoid, k().tanh, k().relu};
+  for (UnaryKernel kernel : unary) {
+    for (std::size_t n = 0; n <= 70; ++n) {
+      const auto x = random_values(n, -20.0f, 20.0f, static_cast<std::uint32_t>(n));
+      std::vector<float> out(n + 1, -7.0f), in_place = x;
+      kernel(x.data(), out.data(), n);
+      kernel(in_place.data(), in_place.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(out[i], apply(kernel, x[i])) << "n=" << n << " i=" << i;
+        EXPECT_EQ(in_place[i], out[i]) << "n=" << n << " i=" << i;
+      }
+      EXPECT_EQ(out[n], -7.0f) << "wrote past the end, n=" << n;
+    }
+  }
+}
+
+// The backward kernels are plain products: every set must give the reference's bits.
+TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
+  const ActivationKernels& ref = reference_activations();
+  for (std::size_t n : {0u, 1u, 7u, 16u, 33u, 1000u}) {
+    const auto y = random_values(n, -1.0f, 1.0f, 3);
+    const auto dy = random_values(n, -2.0f, 2.0f, 4);
+    const std::pair<BackwardKernel, BackwardKernel> pairs[] = {
+        {k().sigmoid_backward, ref.sigmoid_backward},
+        {k().tanh_backward, ref.tanh_backward},
+        {k().relu_backward, ref.relu_backward}};
+    for (auto [kernel, reference] : pairs) {
+      std::vector<float> got(n), want(n), in_place = dy;
+      kernel(y.data(), dy.data(), got.data(), n);
+      reference(y.data(), dy.data(), want.data(), n);
+      kernel(y.data(), in_place.data(), in_place.data(), n);
+      EXPECT_EQ(got, want) << "n=" << n;
+      EXPECT_EQ(in_place, want) << "in place, n=" << n;
+    }
+  }
+}
+
+// Softmax against a double reference fed the same rounded differences x - max the kernel feeds
+// to exp (that rounding is the input's, not the kernel's). Each output may be off by exp's 1 ULP,
+// the division's 0.5, and the sum's relative error: at most ceil(cols / 16) + 4 roundings of the
+// 16-lane partial sums and their reduction tree. Rows must sum to 1; rows of huge values stay finite.
+TEST_P(ActivationTest, SoftmaxRows) {
+  for (std::size_t cols : {1u, 3u, 10u, 16u, 17u, 100u, 785u}) {
+    const std::size_t rows = 5;
+    auto x = random_values(rows * cols, -30.0f, 30.0f, static_cast<std::uint32_t>(cols));
+    x[0] = 3.0e38f;  // huge values in the first row
+    if (cols > 2) x[1] = -3.0e38f, x[2] = 2.9e38f;
+    std::vector<float> y(rows * cols), in_place = x;
+    k().softmax_rows(x.data(), y.data(), rows, cols);
+    k().softmax_rows(in_place.data(), in_place.data(), rows, cols);
+    EXPECT_EQ(in_place, y);
+    const double bound = 1.5 + static_cast<double>((cols + 15) / 16 + 4);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* xr = x.data() + r * cols;
+      const float max = *std::max_element(xr, xr + cols);
+      double sum = 0, total = 0;
+      for (std::size_t c = 0; c < cols; ++c) sum += std::exp(double{xr[c] - max});
+      for (std::size_t c = 0; c < cols; ++c) {
+        const float got = y[r * cols + c];
+        ASSERT_TRUE(std::isfinite(got)) << "row " << r << " col " << c;
+        EXPECT_LE(ulp_error(got, std::exp(double{xr[c] - max}) / sum), bound)
+            << "cols=" << cols << " row " << r << " col " << c;
+        total += got;
+      }
+      EXPECT_NEAR(total, 1.0, 1e-6 * std::sqrt(double(cols)) + 1e-6) << "cols=" << cols << " row " << r;
+    }
+  }
+}
+
+TEST_P(ActivationTest, SoftmaxPropagatesNaN) {
+  float row[5] = {1, 2, kNaN, 4, 5}, out[5];
+  k().softmax_rows(row, out, 1, 5);
+  for (float v : out) EXPECT_TRUE(std::isnan(v));
+}
+
+std::string set_name(const ::testing::TestParamInfo<ActivationKernels>& param_info) {
+  std::string name(param_info.param.name);
+  for (char& ch : name)
+    if (ch == '-') ch = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSets, ActivationTest,
+                         ::testing::ValuesIn(activation_kernel_sets().begin(), activation_kernel_sets().end()),
+                         set_name);
+
+// The FMA targets run the same operations in the same order: their results must agree bitwise.
+TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
+  if (!isa_supported(Isa::avx512)) GTEST_SKIP() << "this CPU lacks avx512; nothing to compare";
+  const ActivationKernels* avx2 = nullptr;
+  const ActivationKernels* avx512 = nullptr;
+  for (const ActivationKernels& s : activation_kernel_sets()) {
+    if (s.name == "simd-avx2") avx2 = &s;
+    if (s.name == "simd-avx512") avx512 = &s;
+  }
+  ASSERT_TRUE(avx2 && avx512);
+  const auto x = random_values(100003, -120.0f, 120.0f, 9);
+  std::vector<float> a(x.size()), b(x.size());
+  for (auto member : {&ActivationKernels::exp, &ActivationKernels::sigmoid, &ActivationKernels::tanh}) {
+    (avx2->*member)(x.data(), a.data(), x.size());
+    (avx512->*member)(x.data(), b.data(), x.size());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+  }
+  avx2->softmax_rows(x.data(), a.data(), 103, 971);
+  avx512->softmax_rows(x.data(), b.data(), 103, 971);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+}
+
+}  // namespace
+}  // namespace simdml
