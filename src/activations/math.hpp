@@ -2,7 +2,7 @@
 // everything has internal linkage (see src/gemm/simd/loops.hpp for why).
 //
 // exp(x): x = n ln2 + r with n = round(x / ln2) and |r| <= ln2 / 2 (Cody-Waite, two-part ln2),
-// e^r by a degree-6 minimax polynomial (Cephes expf), and 2^n applied as two exact power-of-two
+// e^r by a degree-7 minimax polynomial (Cephes expf's coefficients), and 2^n applied as two exact power-of-two
 // factors so that results in the denormal range are rounded once, like a correctly working libm.
 #pragma once
 
@@ -20,26 +20,40 @@ struct VectorMath {
   // 2^n for integer-valued n in [-126, 127], built from the exponent bits.
   static V pow2(const I& n) { return xsimd::bitwise_cast<V>((n + I(127)) << 23); }
 
-  static V exp(const V& x) {
+  // e^x = 2^n e^r: returns e^r and sets n, for |x| <= 104 (so that n fits two power-of-two factors).
+  static V exp_reduced(const V& x, V& n) {
     const V log2e(1.44269504088896341f);
     const V round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to the nearest integer
     const V ln2_hi(0.693359375f), ln2_lo(-2.12194440e-4f);
-    // Outside [-104, 89] the result is 0 or inf anyway; clamping keeps n within two factors' range.
-    const V xc = xsimd::min(xsimd::max(x, V(-104.0f)), V(89.0f));
-    const V n = xsimd::fma(xc, log2e, round_magic) - round_magic;
-    V r = xsimd::fnma(n, ln2_hi, xc);
+    n = xsimd::fma(x, log2e, round_magic) - round_magic;
+    V r = xsimd::fnma(n, ln2_hi, x);
     r = xsimd::fnma(n, ln2_lo, r);
-    V p(1.9875691500e-4f);
-    p = xsimd::fma(p, r, V(1.3981999507e-3f));
-    p = xsimd::fma(p, r, V(8.3334519073e-3f));
-    p = xsimd::fma(p, r, V(4.1665795894e-2f));
-    p = xsimd::fma(p, r, V(1.6666665459e-1f));
-    p = xsimd::fma(p, r, V(5.0000001201e-1f));
-    const V e_r = xsimd::fma(p, r * r, r) + V(1.0f);
+    // e^r = 1 + r + r^2 P(r), P evaluated by Estrin's scheme: three dependent steps, not five.
+    const V r2 = r * r;
+    const V q0 = xsimd::fma(V(1.6666665459e-1f), r, V(5.0000001201e-1f));
+    const V q1 = xsimd::fma(V(8.3334519073e-3f), r, V(4.1665795894e-2f));
+    const V q2 = xsimd::fma(V(1.9875691500e-4f), r, V(1.3981999507e-3f));
+    const V p = xsimd::fma(xsimd::fma(q2, r2, q1), r2, q0);
+    return xsimd::fma(p, r2, r) + V(1.0f);
+  }
+
+  static V exp(const V& x) {
+    V n;
+    // Common case, every |x| <= 86: the result is a normal float and 2^n is applied by adding n
+    // to the exponent bits, exactly what multiplying by 2^n would give.
+    if (xsimd::all(xsimd::abs(x) <= V(86.0f))) {
+      const V e_r = exp_reduced(x, n);
+      return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(e_r) + (xsimd::to_int(n) << 23));
+    }
+    // Otherwise clamp (beyond [-104, 89] the result is 0 or inf anyway) and apply 2^n as two
+    // factors, so that denormal results are rounded once and results near FLT_MAX do not
+    // overflow early. The bound goes first in min/max: x86 returns the second operand when one
+    // is NaN, so NaN passes through the clamp and on to the result.
+    const V xc = xsimd::min(V(89.0f), xsimd::max(V(-104.0f), x));
+    const V e_r = exp_reduced(xc, n);
     const I ni = xsimd::to_int(n);
     const I half = ni >> 1;
-    const V y = (e_r * pow2(half)) * pow2(ni - half);
-    return xsimd::select(xsimd::isnan(x), x, y);
+    return (e_r * pow2(half)) * pow2(ni - half);
   }
 
   // (x >= 0 ? 1 : e) / (1 + e) with e = exp(-|x|): never overflows, and exact in the far left tail

@@ -1,0 +1,89 @@
+// Activations: the scalar reference (std::exp based) beside each simd target, per function, at
+// n = 1e3 and 1e5 (in cache) and 1e7 (from memory), with a plain copy as the memory-bandwidth
+// yardstick for the 1e7 runs. Single-threaded: these kernels run inside a caller's parallel loop.
+//
+//   ./build/bench/activation_bench --benchmark_filter='/100000$'
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "bench_main.hpp"
+#include "simdml/activations.hpp"
+
+namespace simdml::bench {
+namespace {
+
+std::vector<float> inputs(std::size_t n) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-10.0f, 10.0f);
+  std::vector<float> x(n);
+  for (float& v : x) v = dist(rng);
+  return x;
+}
+
+// Bytes moved per element: each array read once and the output written once.
+void set_rates(benchmark::State& state, std::size_t n, int arrays) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float) * arrays));
+}
+
+void register_set(const ActivationKernels& set, std::size_t n) {
+  const std::string suffix = "/" + std::string(set.name) + "/" + std::to_string(n);
+  const std::pair<const char*, UnaryKernel> unary[] = {
+      {"exp", set.exp}, {"sigmoid", set.sigmoid}, {"tanh", set.tanh}, {"relu", set.relu}};
+  for (auto [name, kernel] : unary) {
+    benchmark::RegisterBenchmark((std::string(name) + suffix).c_str(), [kernel, n](benchmark::State& st) {
+      const auto x = inputs(n);
+      std::vector<float> y(n);
+      for (auto _ : st) {
+        kernel(x.data(), y.data(), n);
+        benchmark::ClobberMemory();
+      }
+      set_rates(st, n, 2);
+    });
+  }
+  const std::pair<const char*, BackwardKernel> backward[] = {{"sigmoid_backward", set.sigmoid_backward},
+                                                            {"tanh_backward", set.tanh_backward},
+                                                            {"relu_backward", set.relu_backward}};
+  for (auto [name, kernel] : backward) {
+    benchmark::RegisterBenchmark((std::string(name) + suffix).c_str(), [kernel, n](benchmark::State& st) {
+      const auto y = inputs(n), dy = inputs(n);
+      std::vector<float> dx(n);
+      for (auto _ : st) {
+        kernel(y.data(), dy.data(), dx.data(), n);
+        benchmark::ClobberMemory();
+      }
+      set_rates(st, n, 3);
+    });
+  }
+  // Softmax over rows of 10 classes, the shape a classifier's output layer has.
+  benchmark::RegisterBenchmark(("softmax10" + suffix).c_str(), [kernel = set.softmax_rows, n](benchmark::State& st) {
+    const auto x = inputs(n);
+    std::vector<float> y(n);
+    for (auto _ : st) {
+      kernel(x.data(), y.data(), n / 10, 10);
+      benchmark::ClobberMemory();
+    }
+    set_rates(st, n, 2);
+  });
+}
+
+}  // namespace
+
+void register_benchmarks() {
+  for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
+    benchmark::RegisterBenchmark(("copy/memory/" + std::to_string(n)).c_str(), [n](benchmark::State& st) {
+      const auto x = inputs(n);
+      std::vector<float> y(n);
+      for (auto _ : st) {
+        std::copy(x.begin(), x.end(), y.begin());
+        benchmark::ClobberMemory();
+      }
+      set_rates(st, n, 2);
+    });
+    for (const ActivationKernels& set : activation_kernel_sets())
+      if (isa_supported(set.isa)) register_set(set, n);
+  }
+}
+
+}  // namespace simdml::bench
