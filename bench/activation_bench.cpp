@@ -5,6 +5,8 @@
 //   ./build/bench/activation_bench --benchmark_filter='/100000$'
 #include <algorithm>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_main.hpp"
@@ -22,6 +24,12 @@ std::vector<float> inputs(std::size_t n) {
 }
 
 // Bytes moved per element: each array read once and the output written once.
+std::string benchmark_name(std::string_view function, std::string_view rest) {
+  std::string name(function);
+  name.append(rest);
+  return name;
+}
+
 void set_rates(benchmark::State& state, std::size_t n, int arrays) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float) * arrays));
@@ -32,7 +40,7 @@ void register_set(const ActivationKernels& set, std::size_t n) {
   const std::pair<const char*, UnaryKernel> unary[] = {
       {"exp", set.exp}, {"sigmoid", set.sigmoid}, {"tanh", set.tanh}, {"relu", set.relu}};
   for (auto [name, kernel] : unary) {
-    benchmark::RegisterBenchmark((std::string(name) + suffix).c_str(), [kernel, n](benchmark::State& st) {
+    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(), [kernel, n](benchmark::State& st) {
       const auto x = inputs(n);
       std::vector<float> y(n);
       for (auto _ : st) {
@@ -46,7 +54,7 @@ void register_set(const ActivationKernels& set, std::size_t n) {
                                                             {"tanh_backward", set.tanh_backward},
                                                             {"relu_backward", set.relu_backward}};
   for (auto [name, kernel] : backward) {
-    benchmark::RegisterBenchmark((std::string(name) + suffix).c_str(), [kernel, n](benchmark::State& st) {
+    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(), [kernel, n](benchmark::State& st) {
       const auto y = inputs(n), dy = inputs(n);
       std::vector<float> dx(n);
       for (auto _ : st) {
@@ -57,7 +65,7 @@ void register_set(const ActivationKernels& set, std::size_t n) {
     });
   }
   // Softmax over rows of 10 classes, the shape a classifier's output layer has.
-  benchmark::RegisterBenchmark(("softmax10" + suffix).c_str(), [kernel = set.softmax_rows, n](benchmark::State& st) {
+  benchmark::RegisterBenchmark(benchmark_name("softmax10", suffix).c_str(), [kernel = set.softmax_rows, n](benchmark::State& st) {
     const auto x = inputs(n);
     std::vector<float> y(n);
     for (auto _ : st) {
@@ -72,7 +80,7 @@ void register_set(const ActivationKernels& set, std::size_t n) {
 
 void register_benchmarks() {
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
-    benchmark::RegisterBenchmark(("copy/memory/" + std::to_string(n)).c_str(), [n](benchmark::State& st) {
+    benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(), [n](benchmark::State& st) {
       const auto x = inputs(n);
       std::vector<float> y(n);
       for (auto _ : st) {

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "simdml/dispatch.hpp"
 
 namespace simdml::bench {
@@ -55,6 +57,13 @@ void add_context() {
 }  // namespace simdml::bench
 
 int main(int argc, char** argv) {
+  // OpenBLAS's worker threads keep spinning for about 2^28 cycles after each call, stealing a
+  // core from whatever benchmark runs next (on 2 cores that halves a 2-thread simd run). The
+  // library reads OPENBLAS_THREAD_TIMEOUT when it loads, before main, so set it and start again.
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT") == nullptr) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The kernel benchmark run behind README's results table: machine info, the FMA peak, GEMM (every
+# variant and target beside OpenBLAS, 1 and 2 threads) and the activations, each suite with
+# repetitions interleaved at random so that drift hits every variant alike. Writes Google
+# Benchmark JSON and text into a results folder.
+#
+#   scripts/run_benchmarks.sh [--quick] [results-folder]
+#   SIMDML_BENCH_THREADS=1,2,4,8,16 scripts/run_benchmarks.sh    # thread scaling on a larger machine
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x'
+if [ "${1:-}" = --quick ]; then
+  shift
+  reps=1 min_time=0.05 gemm_filter='/(256|1024)x1024|x(10|30|100|784)x'
+fi
+out=${1:-results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+
+run() {  # run <suite> [extra flags]: one benchmark program into $out/<suite>.{json,txt}
+  local suite=$1
+  shift
+  echo "== $suite"
+  "build/bench/$suite" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/$suite.json" --benchmark_out_format=json "$@" | tee "$out/$suite.txt"
+}
+
+build/simdml info | tee "$out/info.txt"
+run peak_bench
+run gemm_bench --benchmark_filter="$gemm_filter"
+run activation_bench
+echo "results in $out"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine for simdml: the Debian packages it builds and benchmarks with,
+# the MNIST data (fetched and md5-checked when the machine is online), and a Release build.
+# Idempotent: packages already present are not reinstalled, data already verified is kept, and
+# the build is incremental. Offline, everything but the MNIST download still happens.
+#
+#   scripts/setup.sh            # packages, data, build into ./build
+#   SIMDML_SKIP_DATA=1 scripts/setup.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${SIMDML_BUILD_DIR:-$repo/build}
+
+packages=(
+  g++ cmake make pkg-config
+  libgtest-dev libbenchmark-dev libxsimd-dev zlib1g-dev
+  libopenblas-dev          # the reference BLAS in tests and benchmarks
+  dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
+  python3 python3-scipy python3-matplotlib
+  curl ca-certificates
+)
+
+log() { printf 'setup: %s\n' "$*"; }
+
+install_packages() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "all Debian packages present"
+    return
+  fi
+  log "installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The official MNIST files and their md5 sums. Only downloaded when missing, into
+# $SIMDML_DATA/mnist (default ./data/mnist); each file lands under its name only once verified.
+fetch_mnist() {
+  local dir=${SIMDML_DATA:-$repo/data}/mnist
+  local -A md5=(
+    [train-images-idx3-ubyte.gz]=f68b3c2dcbeaaa9fbdd348bbdeb94873
+    [train-labels-idx1-ubyte.gz]=d53e105ee54ea40749a09fcbcd1e9432
+    [t10k-images-idx3-ubyte.gz]=9fb629c4189551a2d022fa330f9573f3
+    [t10k-labels-idx1-ubyte.gz]=ec29112dd5afa0611ce80d1b7f02629c
+  )
+  local mirrors=(https://ossci-datasets.s3.amazonaws.com/mnist https://storage.googleapis.com/cvdf-datasets/mnist)
+  if [ -n "${SIMDML_SKIP_DATA:-}" ] || [ "${CI:-}" = true ]; then
+    log "skipping the MNIST download (CI or SIMDML_SKIP_DATA); data comes from SIMDML_DATA"
+    return
+  fi
+  if [ -d "$dir" ] && [ ! -w "$dir" ]; then
+    log "MNIST folder $dir is read-only; using it as it is"
+    return
+  fi
+  mkdir -p "$dir"
+  for file in "${!md5[@]}"; do
+    [ -f "$dir/$file" ] && continue  # present: possibly the 20k-image subset, which is fine
+    local ok=
+    for mirror in "${mirrors[@]}"; do
+      local tmp
+      tmp=$(mktemp "$dir/.$file.XXXXXX")
+      if curl -fsSL --connect-timeout 10 --max-time 300 "$mirror/$file" -o "$tmp" &&
+         [ "$(md5sum "$tmp" | cut -d' ' -f1)" = "${md5[$file]}" ]; then
+        mv "$tmp" "$dir/$file"
+        ok=1
+        break
+      fi
+      rm -f "$tmp"
+    done
+    if [ -n "$ok" ]; then
+      log "fetched and verified $file"
+    else
+      log "could not fetch $file (offline?); point SIMDML_DATA at a folder holding mnist/"
+    fi
+  done
+}
+
+build() {
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$build_dir" -j "$(nproc)"
+  log "built into $build_dir ($("$build_dir/simdml" info | grep 'simd target used'))"
+}
+
+install_packages
+fetch_mnist
+build
