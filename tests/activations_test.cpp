@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "param_name.hpp"
 #include "simdml/activations.hpp"
 
 namespace simdml {
@@ -215,16 +216,9 @@ TEST_P(ActivationTest, SoftmaxPropagatesNaN) {
   for (float v : out) EXPECT_TRUE(std::isnan(v));
 }
 
-std::string set_name(const ::testing::TestParamInfo<ActivationKernels>& param_info) {
-  std::string name(param_info.param.name);
-  for (char& ch : name)
-    if (ch == '-') ch = '_';
-  return name;
-}
-
 INSTANTIATE_TEST_SUITE_P(AllSets, ActivationTest,
                          ::testing::ValuesIn(activation_kernel_sets().begin(), activation_kernel_sets().end()),
-                         set_name);
+                         testing::kernel_param_name<ActivationKernels>);
 
 // The FMA targets run the same operations in the same order: their results must agree bitwise.
 TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm_reference.hpp"
+#include "param_name.hpp"
 #include "simdml/gemm.hpp"
 
 namespace simdml {
@@ -120,16 +121,9 @@ TEST_P(GemmKernelTest, ThreadCountDoesNotChangeAnyBit) {
   }
 }
 
-std::string kernel_test_name(const ::testing::TestParamInfo<GemmKernel>& param_info) {
-  std::string name(param_info.param.name);
-  for (char& ch : name)
-    if (ch == '-') ch = '_';
-  return name;
-}
-
 INSTANTIATE_TEST_SUITE_P(AllKernels, GemmKernelTest,
                          ::testing::ValuesIn(gemm_kernels().begin(), gemm_kernels().end()),
-                         kernel_test_name);
+                         testing::kernel_param_name<GemmKernel>);
 
 // ---- The simd kernels' two paths and their promises ------------------------------------------
 
@@ -169,7 +163,7 @@ TEST_P(SimdGemmTest, UnpackedPathOnEveryTransposeAndEdge) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SimdKernels, SimdGemmTest, ::testing::ValuesIn(simd_kernels()),
-                         kernel_test_name);
+                         testing::kernel_param_name<GemmKernel>);
 
 // The FMA targets compute every element in the same order, so they must agree to the bit.
 TEST(GemmTargets, Avx2AndAvx512AgreeBitwise) {
