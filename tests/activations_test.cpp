@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "param_name.hpp"
+#include "kernel_fixture.hpp"
 #include "simdml/activations.hpp"
 
 namespace simdml {
@@ -72,13 +72,8 @@ std::uint64_t ulp_stride() {
   return text != nullptr && std::atoll(text) > 0 ? static_cast<std::uint64_t>(std::atoll(text)) : 97;
 }
 
-class ActivationTest : public ::testing::TestWithParam<ActivationKernels> {
+class ActivationTest : public testing::KernelTest<ActivationKernels> {
  protected:
-  void SetUp() override {
-    if (!isa_supported(GetParam().isa))
-      GTEST_SKIP() << GetParam().name << " needs " << isa_name(GetParam().isa)
-                   << ", which this CPU lacks";
-  }
   const ActivationKernels& k() const { return GetParam(); }
 
   // The bound this set promises (see include/simdml/activations.hpp); the reference inherits

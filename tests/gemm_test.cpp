@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gemm_reference.hpp"
-#include "param_name.hpp"
+#include "kernel_fixture.hpp"
 #include "simdml/gemm.hpp"
 
 namespace simdml {
@@ -54,13 +54,8 @@ std::vector<float> run_case(const GemmKernel& kernel, const Case& cs, const Gemm
   return c.data;
 }
 
-class GemmKernelTest : public ::testing::TestWithParam<GemmKernel> {
+class GemmKernelTest : public testing::KernelTest<GemmKernel> {
  protected:
-  void SetUp() override {
-    if (!isa_supported(GetParam().isa))
-      GTEST_SKIP() << GetParam().name << " needs " << isa_name(GetParam().isa)
-                   << ", which this CPU lacks";
-  }
   const GemmKernel& kernel() const { return GetParam(); }
 };
 
