@@ -21,26 +21,29 @@ constexpr std::array<GemmKernel, 5> kKernels{{
     {"simd-avx512", GemmVariant::simd, Isa::avx512, simd_gemm_avx512},
 }};
 
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument("sgemm: " + what);
+[[noreturn]] void reject(const std::string& what) { throw std::invalid_argument("sgemm: " + what); }
+
+void require(bool ok, const char* what) {
+  if (!ok) reject(what);
 }
 
+// The messages are only built on failure: sgemm sits in training's inner loop.
 void validate(const GemmProblem& p) {
-  require(p.m >= 0 && p.n >= 0 && p.k >= 0,
-          "negative size (m=" + std::to_string(p.m) + ", n=" + std::to_string(p.n) +
-              ", k=" + std::to_string(p.k) + ")");
+  if (p.m < 0 || p.n < 0 || p.k < 0)
+    reject("negative size (m=" + std::to_string(p.m) + ", n=" + std::to_string(p.n) + ", k=" +
+                       std::to_string(p.k) + ")");
   const auto check_ld = [](std::int64_t ld, std::int64_t row_length, const char* name) {
-    require(ld >= std::max<std::int64_t>(1, row_length),
-            std::string(name) + "=" + std::to_string(ld) + " is smaller than a stored row (" +
-                std::to_string(row_length) + ")");
+    if (ld < std::max<std::int64_t>(1, row_length))
+      reject(std::string(name) + "=" + std::to_string(ld) + " is smaller than a stored row (" +
+                         std::to_string(row_length) + ")");
   };
   if (p.m == 0 || p.n == 0) return;
   check_ld(p.ldc, p.n, "ldc");
-  require(p.c != nullptr, "C is null");
+  if (p.c == nullptr) reject("C is null");
   if (p.k == 0 || p.alpha == 0.0f) return;
   check_ld(p.lda, p.trans_a == Trans::no ? p.k : p.m, "lda");
   check_ld(p.ldb, p.trans_b == Trans::no ? p.n : p.k, "ldb");
-  require(p.a != nullptr && p.b != nullptr, "A or B is null");
+  if (p.a == nullptr || p.b == nullptr) reject("A or B is null");
 }
 
 // C = beta * C without reading C when beta is 0 (BLAS: C may then hold NaN).
