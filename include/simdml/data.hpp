@@ -1,0 +1,92 @@
+// Datasets: IDX (MNIST-format) and CSV files, named datasets under a data root, splits.
+//
+// Every loader validates strictly and throws DataError naming the file and what is wrong with it;
+// nothing is returned half-read. Pixels become floats in [0, 1] (byte / 255).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace simdml {
+
+// A data file that cannot be used (missing, unreadable, truncated, corrupt, inconsistent).
+struct DataError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The contents of an unsigned-byte IDX file: dims[0] x dims[1] x ... values, row-major.
+struct IdxArray {
+  std::vector<std::int64_t> dims;
+  std::vector<std::uint8_t> values;
+};
+
+// The most values one IDX file may promise (4 GiB): more is treated as a corrupt header.
+inline constexpr std::int64_t kMaxIdxValues = std::int64_t{1} << 32;
+
+// Reads an IDX file, gzip-compressed or raw (told apart by content, not by name). The header is
+// big-endian: two zero bytes, the element type (only 0x08, unsigned byte, is accepted), the number
+// of dimensions (1 to 4), then each dimension as a uint32. Errors: a missing, unreadable or
+// directory path; an empty file; bad magic; a zero dimension product above kMaxIdxValues; fewer
+// bytes than the header promises (raw or inside the gzip stream); a corrupt gzip stream; bytes
+// after the promised data. At most one byte past the promised data is ever read.
+IdxArray read_idx(const std::filesystem::path& path);
+
+// Rows of features with one integer class label each.
+struct Dataset {
+  std::string name;  // e.g. "mnist train"
+  std::int64_t samples = 0;
+  std::int64_t features = 0;
+  int classes = 0;
+  std::int64_t image_height = 0, image_width = 0;  // 0 unless every row is an image
+  std::vector<float> x;                  // samples x features, row-major
+  std::vector<std::uint8_t> pixels;      // image data only: the bytes behind x (x = pixels / 255)
+  std::vector<std::int32_t> labels;      // each in [0, classes)
+
+  const float* row(std::int64_t i) const { return x.data() + i * features; }
+  bool is_image() const { return image_height > 0; }
+};
+
+// An IDX image file (count x height x width) with its label file (count). Throws DataError when
+// the counts differ or a label is >= classes.
+Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
+                         int classes, std::string name);
+
+// A CSV table of numbers: an optional header row (detected: a row with a non-number), then rows
+// whose last column is an integer label >= 0 and whose other columns are finite numbers. classes
+// is the largest label + 1. Throws DataError naming the line for ragged rows, non-numbers,
+// bad labels, or a file without data rows.
+Dataset load_csv_dataset(const std::filesystem::path& path, std::string name);
+
+// Rows [begin, end) of a dataset, as a dataset of their own.
+Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end);
+
+// A training set, and the test set that comes with it (absent for single-table data like iris).
+struct NamedDataset {
+  std::string name;
+  Dataset train;
+  std::optional<Dataset> test;
+  std::filesystem::path source;  // the folder the files came from
+};
+
+// The known dataset names: "mnist", "fashion-mnist", "iris".
+std::span<const std::string_view> dataset_names();
+
+// The data root: the --data value when given, else $SIMDML_DATA, else ./data.
+std::filesystem::path resolve_data_root(const std::optional<std::string>& flag);
+
+// Loads a named dataset from <root>/<name>/ (MNIST-format files, .gz or raw; iris/iris.csv).
+// fashion-mnist is also found in /usr/share/datasets/fashion-mnist (Debian's package). Throws
+// DataError for an unknown name, or for missing files with a message that says how to get them.
+NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root);
+
+// Moves the last `count` rows of train into a new validation set (Nielsen holds out the last
+// 10,000 of 60,000). Throws std::invalid_argument unless 0 < count < train.samples.
+Dataset split_off_validation(Dataset& train, std::int64_t count);
+
+}  // namespace simdml

@@ -1,0 +1,114 @@
+// Named datasets under a data root, row slices and the validation split.
+#include <array>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "simdml/data.hpp"
+
+namespace simdml {
+namespace {
+
+constexpr std::array<std::string_view, 3> kNames = {"mnist", "fashion-mnist", "iris"};
+const std::filesystem::path kDebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+// <dir>/<stem>.gz, else <dir>/<stem>; empty when neither exists.
+std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& stem) {
+  std::error_code ec;
+  for (const auto& candidate : {dir / (stem + ".gz"), dir / stem})
+    if (std::filesystem::exists(candidate, ec)) return candidate;
+  return {};
+}
+
+bool has_mnist_files(const std::filesystem::path& dir) {
+  return !find_idx_file(dir, "train-images-idx3-ubyte").empty();
+}
+
+std::string missing_message(std::string_view name, const std::filesystem::path& dir, const std::string& stem) {
+  std::string message = "dataset " + std::string(name) + " not found: no " + stem + "[.gz] in " + dir.string() + ". ";
+  if (name == "fashion-mnist")
+    return message + "Install Debian's package (apt-get install dataset-fashion-mnist, files in " +
+           kDebianFashionMnist.string() + ") or put the files under <data root>/fashion-mnist/.";
+  return message + "Run scripts/setup.sh on a machine with internet access (it downloads and md5-checks "
+                   "MNIST into ./data/mnist), or point --data or SIMDML_DATA at a folder holding mnist/.";
+}
+
+NamedDataset load_mnist_format(std::string_view name, const std::filesystem::path& dir) {
+  const auto file = [&](const std::string& stem) {
+    auto path = find_idx_file(dir, stem);
+    if (path.empty()) throw DataError(missing_message(name, dir, stem));
+    return path;
+  };
+  NamedDataset named;
+  named.name = std::string(name);
+  named.source = dir;
+  named.train = load_idx_dataset(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"), 10,
+                                 std::string(name) + " train");
+  named.test = load_idx_dataset(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"), 10,
+                                std::string(name) + " test");
+  if (named.test->features != named.train.features)
+    throw DataError((dir / "t10k-images-idx3-ubyte").string() + ": images are " +
+                    std::to_string(named.test->image_height) + "x" + std::to_string(named.test->image_width) +
+                    ", the training images " + std::to_string(named.train.image_height) + "x" +
+                    std::to_string(named.train.image_width));
+  return named;
+}
+
+}  // namespace
+
+std::span<const std::string_view> dataset_names() { return kNames; }
+
+std::filesystem::path resolve_data_root(const std::optional<std::string>& flag) {
+  if (flag) return *flag;
+  if (const char* env = std::getenv("SIMDML_DATA"); env != nullptr && *env != '\0') return env;
+  return "data";
+}
+
+NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root) {
+  if (name == "mnist") return load_mnist_format(name, root / "mnist");
+  if (name == "fashion-mnist") {
+    const auto local = root / "fashion-mnist";
+    return load_mnist_format(name, has_mnist_files(local) ? local : kDebianFashionMnist);
+  }
+  if (name == "iris") {
+    const auto path = root / "iris" / "iris.csv";
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw DataError("dataset iris not found: expected " + path.string() +
+                      " (point --data or SIMDML_DATA at a folder holding iris/iris.csv)");
+    NamedDataset named{"iris", load_csv_dataset(path, "iris"), std::nullopt, path.parent_path()};
+    return named;
+  }
+  std::string known;
+  for (auto n : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
+  throw DataError("unknown dataset '" + std::string(name) + "' (known: " + known + ")");
+}
+
+Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
+  if (begin < 0 || end < begin || end > data.samples)
+    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                ") outside 0.." + std::to_string(data.samples));
+  Dataset out;
+  out.name = data.name;
+  out.samples = end - begin;
+  out.features = data.features;
+  out.classes = data.classes;
+  out.image_height = data.image_height;
+  out.image_width = data.image_width;
+  out.x.assign(data.x.begin() + begin * data.features, data.x.begin() + end * data.features);
+  if (!data.pixels.empty())
+    out.pixels.assign(data.pixels.begin() + begin * data.features, data.pixels.begin() + end * data.features);
+  out.labels.assign(data.labels.begin() + begin, data.labels.begin() + end);
+  return out;
+}
+
+Dataset split_off_validation(Dataset& train, std::int64_t count) {
+  if (count <= 0 || count >= train.samples)
+    throw std::invalid_argument("a validation set of " + std::to_string(count) + " rows needs 0 < rows < " +
+                                std::to_string(train.samples) + " (the training set)");
+  Dataset validation = slice_rows(train, train.samples - count, train.samples);
+  validation.name = train.name + " (validation)";
+  train = slice_rows(train, 0, train.samples - count);
+  return validation;
+}
+
+}  // namespace simdml
