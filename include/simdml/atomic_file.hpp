@@ -1,0 +1,14 @@
+// Writing a file so that readers see either the old contents or the complete new ones, never a
+// partial file: the bytes go to a temporary file in the same folder, are flushed to disk, and the
+// temporary is renamed over the destination. On failure the temporary is removed and
+// std::runtime_error names the path and the reason.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace simdml {
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace simdml

@@ -1,0 +1,160 @@
+// Fully-connected networks and mini-batch SGD (Nielsen's network.py and its ReLU + softmax
+// successors), built on the library's GEMM and activation kernels.
+//
+// Layout: a mini-batch is `rows` x features, row-major, one sample per row. Layer l holds weights
+// outputs x inputs (network.py's weights[l]) and biases, so z = a_prev * W^T + b.
+//
+// Reproducibility: given a seed, every number here is fixed. Initialization draws from Rng
+// (random.hpp); every sum has a fixed order (GEMM: K order only; bias gradients and losses: row
+// order), so weights, losses and accuracies are bitwise identical run to run and for any thread
+// count on the same dispatch target.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "simdml/activations.hpp"
+#include "simdml/data.hpp"
+#include "simdml/gemm.hpp"
+#include "simdml/random.hpp"
+
+namespace simdml {
+
+enum class Activation { sigmoid, tanh, relu };  // of a hidden layer
+enum class Loss {
+  quadratic,      // sigmoid outputs, C = 1/2 ||a - y||^2 (network.py)
+  cross_entropy,  // softmax outputs, C = -log a[label]
+};
+enum class Init {
+  normal,  // weights and biases N(0, 1) (network.py)
+  xavier,  // weights N(0, 2 / (inputs + outputs)), biases 0 (Glorot)
+  he,      // weights N(0, 2 / inputs), biases 0 (for ReLU)
+};
+
+std::string_view activation_name(Activation a);
+std::string_view loss_name(Loss l);
+std::string_view init_name(Init i);
+std::optional<Activation> parse_activation(std::string_view name);
+std::optional<Loss> parse_loss(std::string_view name);  // "quadratic", "cross-entropy"
+std::optional<Init> parse_init(std::string_view name);
+
+struct Layer {
+  std::int64_t inputs = 0, outputs = 0;
+  std::vector<float> weights;  // outputs x inputs
+  std::vector<float> biases;   // outputs
+};
+
+struct Network {
+  std::vector<std::int64_t> sizes;  // inputs, hidden sizes..., outputs
+  std::vector<Activation> hidden;   // one per hidden layer
+  Loss loss = Loss::quadratic;
+  std::vector<Layer> layers;        // sizes.size() - 1 of them
+
+  std::int64_t inputs() const { return sizes.front(); }
+  std::int64_t outputs() const { return sizes.back(); }
+};
+
+// Checks the shape: at least two sizes, each from 1 to 1,000,000, one activation per hidden layer.
+// Throws std::invalid_argument saying what is wrong.
+void validate_architecture(const std::vector<std::int64_t>& sizes, const std::vector<Activation>& hidden);
+
+// A freshly initialized network. Draw order: layer by layer, weights row-major, then biases, from
+// Rng(seed, kInitStream).
+Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hidden, Loss loss, Init init,
+                     std::uint64_t seed);
+
+// Where the arithmetic runs: which GEMM kernel and activation kernels, on how many threads.
+struct Compute {
+  const GemmKernel* gemm = nullptr;             // nullptr: the dispatched simd kernel
+  const ActivationKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
+  int threads = 1;
+};
+
+struct SgdOptions {
+  float learning_rate = 3.0f;
+  std::int64_t batch_size = 10;
+  float momentum = 0.0f;      // v <- momentum * v - rate * g; w <- w + v
+  float weight_decay = 0.0f;  // L2: g += weight_decay * w (weights only, not biases)
+};
+
+// Throws std::invalid_argument unless rate > 0 and finite, batch >= 1, 0 <= momentum < 1,
+// weight decay >= 0 and finite.
+void validate_sgd(const SgdOptions& sgd);
+
+// Gradients of the mean loss over a batch, laid out like the network's layers.
+struct Gradients {
+  double loss = 0.0;
+  std::vector<std::vector<float>> weights, biases;
+};
+
+// A network's workspace for passes over batches of up to max_rows rows.
+class Trainer {
+ public:
+  Trainer(Network& net, std::int64_t max_rows, Compute compute);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // One SGD step on a batch; returns the batch's mean loss (computed before the update).
+  double step(const float* x, const std::int32_t* labels, std::int64_t rows, const SgdOptions& sgd);
+  // The batch's mean loss and its gradients, leaving the network unchanged.
+  Gradients gradients(const float* x, const std::int32_t* labels, std::int64_t rows);
+
+ private:
+  struct Update;
+  struct Workspace;
+  double forward_and_output_delta(const float* x, const std::int32_t* labels, std::int64_t rows);
+  void backward(const float* x, std::int64_t rows, const Update& update);
+  void update_biases(std::size_t l, const Update& update, float alpha);
+
+  Network& net_;
+  std::int64_t max_rows_;
+  std::unique_ptr<Workspace> work_;
+};
+
+// The network's outputs (sigmoid activations or softmax probabilities) for `rows` inputs.
+void predict(const Network& net, const float* x, std::int64_t rows, float* outputs, const Compute& compute);
+
+// The mean loss over a dataset (no update).
+double mean_loss(const Network& net, const Dataset& data, const Compute& compute);
+
+struct Evaluation {
+  std::int64_t correct = 0, total = 0;
+  std::vector<std::int64_t> confusion;  // classes x classes: [true label][predicted]
+  double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total); }
+};
+
+// Accuracy and confusion matrix; the prediction is the largest output (the lowest index on ties).
+Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute);
+
+// Training stopped because the loss or the weights stopped being finite.
+struct TrainingDiverged : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Called after each mini-batch with (samples done, samples in the epoch).
+using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
+
+// One epoch of mini-batch SGD over `train` in an order drawn from `shuffle` (network.py shuffles
+// every epoch; the last batch may be smaller). Returns the mean training loss over the epoch.
+// Throws TrainingDiverged when a batch's loss is not finite.
+double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle, const Compute& compute,
+                   const ProgressCallback& progress = {});
+
+// The first non-finite weight or bias, described ("layer 2 weight (3, 17) is nan"); empty if none.
+std::string find_non_finite(const Network& net);
+
+// Nielsen's chapter 1 perceptron: fires (1) when w . x + b > 0.
+struct Perceptron {
+  std::vector<float> weights;
+  float bias = 0.0f;
+  int fire(const std::vector<float>& x) const;
+};
+
+}  // namespace simdml

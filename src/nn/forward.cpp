@@ -1,0 +1,87 @@
+#include "nn/forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace simdml::nn {
+
+Kernels resolve(const Compute& compute) {
+  return {compute.gemm != nullptr ? *compute.gemm : gemm_kernel(GemmVariant::simd),
+          compute.activation != nullptr ? *compute.activation : activations(), std::max(1, compute.threads)};
+}
+
+ForwardBuffers::ForwardBuffers(const Network& net, std::int64_t max_rows) {
+  for (const Layer& layer : net.layers) out.emplace_back(static_cast<std::size_t>(max_rows * layer.outputs));
+  if (net.loss == Loss::cross_entropy) logits.resize(static_cast<std::size_t>(max_rows * net.outputs()));
+}
+
+namespace {
+
+// z = in * W^T + b: the biases are copied into every row first, so the GEMM adds onto them.
+void affine(const Layer& layer, const float* in, std::int64_t rows, float* z, const Kernels& kernels) {
+  for (std::int64_t r = 0; r < rows; ++r) std::copy(layer.biases.begin(), layer.biases.end(), z + r * layer.outputs);
+  GemmProblem p;
+  p.trans_b = Trans::yes;
+  p.m = rows, p.n = layer.outputs, p.k = layer.inputs;
+  p.a = in, p.lda = layer.inputs;
+  p.b = layer.weights.data(), p.ldb = layer.inputs;
+  p.beta = 1.0f;
+  p.c = z, p.ldc = layer.outputs;
+  sgemm(kernels.gemm, p, {kernels.threads});
+}
+
+void activate(Activation a, const ActivationKernels& act, float* z, std::size_t n) {
+  switch (a) {
+    case Activation::sigmoid: act.sigmoid(z, z, n); break;
+    case Activation::tanh: act.tanh(z, z, n); break;
+    case Activation::relu: act.relu(z, z, n); break;
+  }
+}
+
+}  // namespace
+
+void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels, ForwardBuffers& buffers) {
+  const float* in = x;
+  const std::size_t last = net.layers.size() - 1;
+  for (std::size_t l = 0; l <= last; ++l) {
+    const Layer& layer = net.layers[l];
+    float* out = buffers.out[l].data();
+    const auto n = static_cast<std::size_t>(rows * layer.outputs);
+    if (l < last) {
+      affine(layer, in, rows, out, kernels);
+      activate(net.hidden[l], kernels.act, out, n);
+    } else if (net.loss == Loss::quadratic) {
+      affine(layer, in, rows, out, kernels);
+      kernels.act.sigmoid(out, out, n);
+    } else {
+      affine(layer, in, rows, buffers.logits.data(), kernels);
+      kernels.act.softmax_rows(buffers.logits.data(), out, static_cast<std::size_t>(rows),
+                               static_cast<std::size_t>(layer.outputs));
+    }
+    in = out;
+  }
+}
+
+double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels, std::int64_t rows) {
+  const std::int64_t classes = net.outputs();
+  double total = 0.0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (net.loss == Loss::quadratic) {
+      const float* a = buffers.out.back().data() + r * classes;
+      for (std::int64_t j = 0; j < classes; ++j) {
+        const double diff = static_cast<double>(a[j]) - (j == labels[r] ? 1.0 : 0.0);
+        total += 0.5 * diff * diff;
+      }
+    } else {
+      // -log softmax(z)[label] = log sum exp(z - max) + max - z[label], stable for any logits.
+      const float* z = buffers.logits.data() + r * classes;
+      const double max = *std::max_element(z, z + classes);
+      double sum = 0.0;
+      for (std::int64_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - max);
+      total += std::log(sum) + max - static_cast<double>(z[labels[r]]);
+    }
+  }
+  return total / static_cast<double>(rows);
+}
+
+}  // namespace simdml::nn

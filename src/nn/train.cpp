@@ -1,0 +1,106 @@
+// Epochs, prediction and evaluation over whole datasets.
+#include <algorithm>
+#include <cmath>
+
+#include "nn/forward.hpp"
+
+namespace simdml {
+namespace {
+
+// Rows per forward pass when only predicting: large enough to keep the GEMM efficient and
+// threaded, small enough for the outputs to stay in cache. Results do not depend on it.
+constexpr std::int64_t kPredictRows = 512;
+
+template <class Visit>
+void forward_in_chunks(const Network& net, const float* x, std::int64_t rows, const Compute& compute, Visit visit) {
+  const nn::Kernels kernels = nn::resolve(compute);
+  nn::ForwardBuffers buffers(net, std::min(rows, kPredictRows));
+  for (std::int64_t start = 0; start < rows; start += kPredictRows) {
+    const std::int64_t n = std::min(kPredictRows, rows - start);
+    nn::forward(net, x + start * net.inputs(), n, kernels, buffers);
+    visit(start, n, buffers);
+  }
+}
+
+void check_features(const Network& net, const Dataset& data) {
+  if (data.features != net.inputs())
+    throw std::invalid_argument(data.name + " has " + std::to_string(data.features) + " features; the network takes " +
+                                std::to_string(net.inputs()));
+  if (data.classes > net.outputs())
+    throw std::invalid_argument(data.name + " has " + std::to_string(data.classes) + " classes; the network has " +
+                                std::to_string(net.outputs()) + " outputs");
+}
+
+std::string number_name(double value) { return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf"); }
+
+}  // namespace
+
+void predict(const Network& net, const float* x, std::int64_t rows, float* outputs, const Compute& compute) {
+  if (rows <= 0) return;
+  forward_in_chunks(net, x, rows, compute, [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
+    std::copy_n(b.out.back().data(), n * net.outputs(), outputs + start * net.outputs());
+  });
+}
+
+double mean_loss(const Network& net, const Dataset& data, const Compute& compute) {
+  check_features(net, data);
+  double total = 0.0;
+  forward_in_chunks(net, data.x.data(), data.samples, compute,
+                    [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
+                      total += nn::batch_loss(net, b, data.labels.data() + start, n) * static_cast<double>(n);
+                    });
+  return data.samples == 0 ? 0.0 : total / static_cast<double>(data.samples);
+}
+
+Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute) {
+  check_features(net, data);
+  const std::int64_t classes = net.outputs();
+  Evaluation e;
+  e.total = data.samples;
+  e.confusion.assign(static_cast<std::size_t>(classes * classes), 0);
+  forward_in_chunks(net, data.x.data(), data.samples, compute,
+                    [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
+                      for (std::int64_t r = 0; r < n; ++r) {
+                        const float* out = b.out.back().data() + r * classes;
+                        const auto predicted = std::max_element(out, out + classes) - out;
+                        const std::int32_t truth = data.labels[static_cast<std::size_t>(start + r)];
+                        e.correct += predicted == truth;
+                        ++e.confusion[static_cast<std::size_t>(truth * classes + predicted)];
+                      }
+                    });
+  return e;
+}
+
+double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle, const Compute& compute,
+                   const ProgressCallback& progress) {
+  validate_sgd(sgd);
+  check_features(net, train);
+  if (train.samples == 0) throw std::invalid_argument(train.name + " has no samples to train on");
+  const std::vector<std::int64_t> order = random_permutation(train.samples, shuffle);
+  const std::int64_t batch = std::min(sgd.batch_size, train.samples);
+  Trainer trainer(net, batch, compute);
+  std::vector<float> x(static_cast<std::size_t>(batch * train.features));
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(batch));
+  double total = 0.0;
+  for (std::int64_t start = 0; start < train.samples; start += batch) {
+    const std::int64_t rows = std::min(batch, train.samples - start);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::int64_t i = order[static_cast<std::size_t>(start + r)];
+      std::copy_n(train.row(i), train.features, x.data() + r * train.features);
+      labels[static_cast<std::size_t>(r)] = train.labels[static_cast<std::size_t>(i)];
+    }
+    const double loss = trainer.step(x.data(), labels.data(), rows, sgd);
+    if (!std::isfinite(loss))
+      throw TrainingDiverged("training diverged: the loss became " + number_name(loss) + " at mini-batch " +
+                             std::to_string(start / batch + 1) + " (learning rate " +
+                             std::to_string(sgd.learning_rate) + " is too high for this network?)");
+    total += loss * static_cast<double>(rows);
+    if (progress) progress(start + rows, train.samples);
+  }
+  if (const std::string bad = find_non_finite(net); !bad.empty())
+    throw TrainingDiverged("training diverged: " + bad + " (learning rate " + std::to_string(sgd.learning_rate) +
+                           " is too high for this network?)");
+  return total / static_cast<double>(train.samples);
+}
+
+}  // namespace simdml
