@@ -1,8 +1,19 @@
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 
 #include "command.hpp"
 
 namespace simdml::cli {
+namespace {
+
+std::string format_number(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", x);
+  return buffer;
+}
+
+}  // namespace
 
 Arguments::Arguments(std::vector<std::string_view> words, std::set<std::string, std::less<>> options,
                      std::set<std::string, std::less<>> switches) {
@@ -46,6 +57,18 @@ long long Arguments::get_int(std::string_view name, long long fallback, long lon
   if (error != std::errc() || end != text->data() + text->size() || value < min || value > max)
     throw UsageError("--" + std::string(name) + " must be an integer from " + std::to_string(min) +
                      " to " + std::to_string(max) + ", got '" + *text + "'");
+  return value;
+}
+
+double Arguments::get_double(std::string_view name, double fallback, double min, double max) const {
+  const auto text = get(name);
+  if (!text) return fallback;
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || !std::isfinite(value) || value < min ||
+      value > max)
+    throw UsageError("--" + std::string(name) + " must be a number from " + format_number(min) + " to " +
+                     format_number(max) + ", got '" + *text + "'");
   return value;
 }
 

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "simdml/data.hpp"
+#include "simdml/network.hpp"
+
 namespace simdml::cli {
 
 // A mistake on the command line: main() prints it with the subcommand's usage and exits with 2.
@@ -26,6 +29,8 @@ class Arguments {
   std::optional<std::string> get(std::string_view name) const;
   std::string get_or(std::string_view name, std::string fallback) const;
   long long get_int(std::string_view name, long long fallback, long long min, long long max) const;
+  // A finite number in [min, max]; anything else (NaN, inf, text) is a usage error.
+  double get_double(std::string_view name, double fallback, double min, double max) const;
   bool has(std::string_view name) const;
 
  private:
@@ -39,6 +44,22 @@ struct Command {
   int (*run)(const std::vector<std::string_view>& args);
 };
 
+// Options several commands share (src/cli/options.cpp).
+inline constexpr std::string_view kComputeOptions = "[--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]";
+void apply_isa_option(const Arguments& args);                // --isa caps the SIMD target
+int thread_option(const Arguments& args);                    // --threads, default OMP_NUM_THREADS or all cores
+Compute compute_options(const Arguments& args);              // --isa, --threads, --gemm
+NamedDataset dataset_option(const Arguments& args);          // --dataset (default mnist), --data
+// Rows [0, --NAME) of a dataset when the option is given (a usage error if above its size).
+void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data);
+// One line naming what the kernels run on: "simd target avx2, 2 threads, gemm simd-avx2".
+std::string compute_summary(const Compute& compute);
+// Writes the report to --json FILE, atomically, when the option is given.
+void write_json_option(const Arguments& args, const std::string& json);
+
 int run_info(const std::vector<std::string_view>& args);
+int run_train(const std::vector<std::string_view>& args);
+int run_evaluate(const std::vector<std::string_view>& args);
+int run_predict(const std::vector<std::string_view>& args);
 
 }  // namespace simdml::cli

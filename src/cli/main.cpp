@@ -14,6 +14,20 @@ using simdml::cli::Command;
 constexpr Command kCommands[] = {
     {"info", "print the CPU, the SIMD target and thread count the kernels use, and versions",
      "simdml info [--isa sse2|avx2|avx512] [--threads N]", simdml::cli::run_info},
+    {"train", "train a fully-connected network with mini-batch SGD (defaults: Nielsen's network.py)",
+     "simdml train [--dataset mnist|fashion-mnist|iris] [--data DIR] [--layers 784,30,10]\n"
+     "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init normal|xavier|he]\n"
+     "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
+     "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] [--json FILE]\n"
+     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]",
+     simdml::cli::run_train},
+    {"evaluate", "accuracy and confusion matrix of a saved model on a dataset",
+     "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--limit N]\n"
+     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]",
+     simdml::cli::run_evaluate},
+    {"predict", "classify one sample with a saved model and draw it",
+     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--index I]",
+     simdml::cli::run_predict},
 };
 
 void print_help() {

@@ -1,0 +1,55 @@
+// The options that several commands share, parsed and checked in one place.
+#include <stdexcept>
+
+#include "command.hpp"
+#include "simdml/atomic_file.hpp"
+
+namespace simdml::cli {
+
+void apply_isa_option(const Arguments& args) {
+  if (const auto isa = args.get("isa")) {
+    const auto parsed = parse_isa(*isa);
+    if (!parsed) throw UsageError("--isa must be sse2, avx2 or avx512");
+    set_isa_cap(parsed);
+  }
+}
+
+int thread_option(const Arguments& args) {
+  return static_cast<int>(args.get_int("threads", default_thread_count(), 1, 1024));
+}
+
+Compute compute_options(const Arguments& args) {
+  apply_isa_option(args);
+  Compute compute;
+  compute.threads = thread_option(args);
+  try {
+    compute.gemm = &gemm_kernel(args.get_or("gemm", "simd"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--gemm: ") + e.what());
+  }
+  compute.activation = &activations();
+  return compute;
+}
+
+std::string compute_summary(const Compute& compute) {
+  return "simd target " + std::string(isa_name(active_isa())) + ", " + std::to_string(compute.threads) +
+         (compute.threads == 1 ? " thread" : " threads") + ", gemm " +
+         std::string(compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name) +
+         ", activations " + std::string(compute.activation != nullptr ? compute.activation->name : activations().name);
+}
+
+NamedDataset dataset_option(const Arguments& args) {
+  return load_named_dataset(args.get_or("dataset", "mnist"), resolve_data_root(args.get("data")));
+}
+
+void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data) {
+  if (!args.has(name)) return;
+  const long long limit = args.get_int(name, data.samples, 1, data.samples);
+  data = slice_rows(data, 0, limit);
+}
+
+void write_json_option(const Arguments& args, const std::string& json) {
+  if (const auto path = args.get("json")) write_file_atomically(*path, json);
+}
+
+}  // namespace simdml::cli

@@ -1,0 +1,131 @@
+#include "report.hpp"
+
+#include <cstdio>
+
+#include "command.hpp"
+
+namespace simdml::cli {
+
+void write_machine(Json& json, const Compute& compute) {
+  json.key("machine").begin_object();
+  json.field("cpu", cpu_info().model);
+  json.field("simd_target", isa_name(active_isa()));
+  json.field("threads", compute.threads);
+  json.field("gemm", compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
+  json.field("activations", compute.activation != nullptr ? compute.activation->name : activations().name);
+  json.field("compiler", "GCC " __VERSION__);
+  json.field("simdml_version", SIMDML_VERSION);
+  json.end_object();
+}
+
+void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes) {
+  json.key("confusion_matrix").begin_array();
+  for (std::int64_t t = 0; t < classes; ++t) {
+    json.begin_array();
+    for (std::int64_t p = 0; p < classes; ++p) json.value(confusion[static_cast<std::size_t>(t * classes + p)]);
+    json.end_array();
+  }
+  json.end_array();
+}
+
+void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t classes) {
+  std::printf("confusion matrix (rows: true label, columns: predicted)\n      ");
+  for (std::int64_t p = 0; p < classes; ++p) std::printf("%6lld", static_cast<long long>(p));
+  std::printf("\n");
+  for (std::int64_t t = 0; t < classes; ++t) {
+    std::printf("%6lld", static_cast<long long>(t));
+    for (std::int64_t p = 0; p < classes; ++p)
+      std::printf("%6lld", static_cast<long long>(confusion[static_cast<std::size_t>(t * classes + p)]));
+    std::printf("\n");
+  }
+}
+
+std::string describe_network(const Network& net) {
+  std::string text;
+  for (std::int64_t size : net.sizes) text += (text.empty() ? "" : "-") + std::to_string(size);
+  std::string hidden;
+  for (Activation a : net.hidden) hidden += (hidden.empty() ? "" : ",") + std::string(activation_name(a));
+  if (!hidden.empty()) text += ", hidden " + hidden;
+  return text + (net.loss == Loss::quadratic ? ", sigmoid outputs + quadratic cost" : ", softmax outputs + cross-entropy");
+}
+
+TrainReport::TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs,
+                         std::uint64_t seed, const Compute& compute, std::string init)
+    : data_(data), net_(net), sgd_(sgd), epochs_(epochs), seed_(seed), compute_(compute), init_(std::move(init)) {}
+
+void TrainReport::print_header(bool validation) {
+  if (validation) checked_set_ = "validation";
+  const Dataset& train = data_.train;
+  std::printf("dataset  %s from %s: %lld training samples, %s (%lld features, %d classes)\n", data_.name.c_str(),
+              data_.source.c_str(), static_cast<long long>(train.samples),
+              data_.test ? (std::to_string(data_.test->samples) + " test samples").c_str() : "no test set",
+              static_cast<long long>(train.features), train.classes);
+  std::printf("network  %s, init %s, seed %llu\n", describe_network(net_).c_str(), init_.c_str(),
+              static_cast<unsigned long long>(seed_));
+  std::printf("sgd      batch %lld, learning rate %g, momentum %g, L2 %g, %d epochs\n",
+              static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum, sgd_.weight_decay, epochs_);
+  std::printf("compute  %s\n", compute_summary(compute_).c_str());
+  std::fflush(stdout);
+}
+
+void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds) {
+  history_.push_back({epoch, loss, seconds, checked});
+  const double rate = static_cast<double>(data_.train.samples) / seconds;
+  std::string accuracy;
+  if (checked) {
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "  %s accuracy %6.2f %% (%lld/%lld)", checked_set_.c_str(),
+                  100.0 * checked->accuracy(), static_cast<long long>(checked->correct),
+                  static_cast<long long>(checked->total));
+    accuracy = buffer;
+  }
+  std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s\n", static_cast<int>(std::to_string(epochs_).size()),
+              epoch, epochs_, loss, accuracy.c_str(), seconds, rate);
+  std::fflush(stdout);
+}
+
+void TrainReport::set_final(const Evaluation& evaluation, std::string set) {
+  final_ = evaluation;
+  final_set_ = std::move(set);
+  std::printf("final %s accuracy %.2f %% (%lld/%lld)\n", final_set_.c_str(), 100.0 * evaluation.accuracy(),
+              static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.total));
+}
+
+std::string TrainReport::json() const {
+  Json j;
+  j.begin_object();
+  j.field("command", "train");
+  j.key("config").begin_object();
+  j.field("dataset", data_.name).field("data_source", data_.source.string());
+  j.field("train_samples", data_.train.samples);
+  j.array("layers", net_.sizes);
+  std::vector<std::string> hidden;
+  for (Activation a : net_.hidden) hidden.emplace_back(activation_name(a));
+  j.array("hidden_activations", hidden);
+  j.field("loss", loss_name(net_.loss)).field("init", init_);
+  j.field("epochs", epochs_).field("batch", sgd_.batch_size);
+  j.field("learning_rate", static_cast<double>(sgd_.learning_rate)).field("momentum", static_cast<double>(sgd_.momentum));
+  j.field("l2", static_cast<double>(sgd_.weight_decay)).field("seed", static_cast<std::int64_t>(seed_));
+  j.end_object();
+  write_machine(j, compute_);
+  j.field("accuracy_set", checked_set_);
+  j.key("epochs").begin_array();
+  for (const Epoch& e : history_) {
+    j.begin_object().field("epoch", e.epoch).field("loss", e.loss);
+    if (e.checked) j.field("accuracy", e.checked->accuracy()).field("correct", e.checked->correct);
+    j.field("seconds", e.seconds).field("samples_per_second", static_cast<double>(data_.train.samples) / e.seconds);
+    j.end_object();
+  }
+  j.end_array();
+  if (final_) {
+    j.key("final").begin_object();
+    j.field("set", final_set_).field("accuracy", final_->accuracy());
+    j.field("correct", final_->correct).field("total", final_->total);
+    write_confusion(j, final_->confusion, net_.outputs());
+    j.end_object();
+  }
+  j.end_object();
+  return j.str();
+}
+
+}  // namespace simdml::cli

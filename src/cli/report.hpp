@@ -1,0 +1,50 @@
+// What the training and evaluation commands print and write: epoch lines, the confusion matrix,
+// and the --json report with the machine it ran on.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json.hpp"
+#include "simdml/data.hpp"
+#include "simdml/network.hpp"
+
+namespace simdml::cli {
+
+// "cpu", "simd_target", "threads", "gemm", "activations", "compiler", "simdml_version" as JSON fields.
+void write_machine(Json& json, const Compute& compute);
+void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes);
+// Rows are true labels, columns predictions.
+void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t classes);
+std::string describe_network(const Network& net);  // "784-30-10, hidden sigmoid, sigmoid outputs + quadratic cost"
+
+class TrainReport {
+ public:
+  TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs, std::uint64_t seed,
+              const Compute& compute, std::string init);
+  void print_header(bool validation);
+  void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds);
+  void set_final(const Evaluation& evaluation, std::string set);
+  std::string json() const;
+
+ private:
+  struct Epoch {
+    int epoch;
+    double loss, seconds;
+    std::optional<Evaluation> checked;
+  };
+  const NamedDataset& data_;
+  const Network& net_;
+  SgdOptions sgd_;
+  int epochs_;
+  std::uint64_t seed_;
+  Compute compute_;
+  std::string init_;
+  std::string checked_set_ = "test";
+  std::vector<Epoch> history_;
+  std::optional<Evaluation> final_;
+  std::string final_set_;
+};
+
+}  // namespace simdml::cli

@@ -1,0 +1,140 @@
+// simdml train: mini-batch SGD on a named dataset, one line per epoch, optional model and report.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "command.hpp"
+#include "json.hpp"
+#include "report.hpp"
+#include "simdml/model_file.hpp"
+
+namespace simdml::cli {
+namespace {
+
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    items.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) return items;
+    start = comma + 1;
+  }
+}
+
+// --layers 784,30,10; without it: the dataset's features, 30 hidden units, its classes.
+std::vector<std::int64_t> layer_sizes(const Arguments& args, const Dataset& train) {
+  const auto text = args.get("layers");
+  if (!text) return {train.features, 30, train.classes};
+  std::vector<std::int64_t> sizes;
+  for (std::string_view item : split_list(*text)) {
+    std::int64_t size = 0;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), size);
+    if (error != std::errc() || end != item.data() + item.size() || size < 1 || size > 1'000'000)
+      throw UsageError("--layers must be sizes from 1 to 1000000 separated by commas, got '" + *text + "'");
+    sizes.push_back(size);
+  }
+  if (sizes.size() < 2) throw UsageError("--layers needs at least an input and an output size");
+  if (sizes.front() != train.features)
+    throw UsageError("--layers starts with " + std::to_string(sizes.front()) + " but " + train.name + " has " +
+                     std::to_string(train.features) + " features per sample");
+  if (sizes.back() != train.classes)
+    throw UsageError("--layers ends with " + std::to_string(sizes.back()) + " but " + train.name + " has " +
+                     std::to_string(train.classes) + " classes");
+  return sizes;
+}
+
+// --activation relu (every hidden layer) or relu,tanh (one per hidden layer).
+std::vector<Activation> hidden_activations(const Arguments& args, std::size_t hidden_layers) {
+  const std::string text = args.get_or("activation", "sigmoid");
+  const auto names = split_list(text);
+  if (names.size() != 1 && names.size() != hidden_layers)
+    throw UsageError("--activation needs one name or one per hidden layer (" + std::to_string(hidden_layers) + ")");
+  std::vector<Activation> out;
+  for (std::size_t l = 0; l < hidden_layers; ++l) {
+    const auto a = parse_activation(names[names.size() == 1 ? 0 : l]);
+    if (!a) throw UsageError("--activation must be sigmoid, tanh or relu, got '" + text + "'");
+    out.push_back(*a);
+  }
+  return out;
+}
+
+SgdOptions sgd_options(const Arguments& args) {
+  SgdOptions sgd;
+  sgd.batch_size = args.get_int("batch", 10, 1, 1 << 20);
+  sgd.learning_rate = static_cast<float>(args.get_double("eta", 3.0, 1e-30, 1e6));
+  sgd.momentum = static_cast<float>(args.get_double("momentum", 0.0, 0.0, 0.999999));
+  sgd.weight_decay = static_cast<float>(args.get_double("l2", 0.0, 0.0, 1e6));
+  return sgd;
+}
+
+// --validation N (rows) or F (a fraction below 1) of the training set, taken from its end.
+std::optional<Dataset> validation_split(const Arguments& args, Dataset& train) {
+  if (!args.has("validation")) return std::nullopt;
+  const double spec = args.get_double("validation", 0.0, 1e-9, 1e12);
+  const auto rows = static_cast<std::int64_t>(spec < 1.0 ? spec * static_cast<double>(train.samples) + 0.5 : spec);
+  if (rows < 1 || rows >= train.samples)
+    throw UsageError("--validation leaves " + std::to_string(rows) + " of " + std::to_string(train.samples) +
+                     " rows for validation; it needs at least 1 and fewer than all");
+  return split_off_validation(train, rows);
+}
+
+// A bar on a terminal, redrawn at each whole percent; nothing when stdout is a file or a pipe.
+ProgressCallback progress_bar(int epoch, int epochs) {
+  if (isatty(STDOUT_FILENO) == 0) return {};
+  return [epoch, epochs, last = -1](std::int64_t done, std::int64_t total) mutable {
+    const int percent = static_cast<int>(100 * done / total);
+    if (percent == last) return;
+    last = percent;
+    std::printf("\r  epoch %d/%d [%-40s] %3d %%", epoch, epochs, std::string(static_cast<std::size_t>(percent * 40 / 100), '#').c_str(), percent);
+    if (done == total) std::printf("\r%*s\r", 70, "");
+    std::fflush(stdout);
+  };
+}
+
+}  // namespace
+
+int run_train(const std::vector<std::string_view>& words) {
+  const Arguments args(words,
+                       {"dataset", "data", "layers", "activation", "loss", "init", "epochs", "batch", "eta",
+                        "momentum", "l2", "seed", "threads", "gemm", "isa", "save", "json", "validation",
+                        "train-limit", "test-limit"},
+                       {});
+  const Compute compute = compute_options(args);
+  const SgdOptions sgd = sgd_options(args);
+  const int epochs = static_cast<int>(args.get_int("epochs", 30, 1, 100000));
+  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
+  const auto loss = parse_loss(args.get_or("loss", "quadratic"));
+  if (!loss) throw UsageError("--loss must be quadratic or cross-entropy");
+  const auto init = parse_init(args.get_or("init", "normal"));
+  if (!init) throw UsageError("--init must be normal, xavier or he");
+
+  NamedDataset data = dataset_option(args);
+  apply_limit_option(args, "train-limit", data.train);
+  if (data.test) apply_limit_option(args, "test-limit", *data.test);
+  const std::optional<Dataset> validation = validation_split(args, data.train);
+  const std::vector<std::int64_t> sizes = layer_sizes(args, data.train);
+  Network net = make_network(sizes, hidden_activations(args, sizes.size() - 2), *loss, *init, seed);
+  const Dataset* monitor = validation ? &*validation : data.test ? &*data.test : nullptr;
+
+  TrainReport report(data, net, sgd, epochs, seed, compute, std::string(init_name(*init)));
+  report.print_header(validation.has_value());
+  Rng shuffle(seed, kShuffleStream);
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const double train_loss = train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::optional<Evaluation> checked = monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
+    report.add_epoch(epoch, train_loss, checked, seconds);
+  }
+  if (data.test) report.set_final(evaluate(net, *data.test, compute), "test");
+  else if (validation) report.set_final(evaluate(net, *validation, compute), "validation");
+  if (const auto path = args.get("save")) {
+    save_model(net, *path);
+    std::printf("saved model to %s\n", path->c_str());
+  }
+  write_json_option(args, report.json());
+  return 0;
+}
+
+}  // namespace simdml::cli
