@@ -1,0 +1,282 @@
+// Loaders on valid files and on every kind of bad file the issue lists; each error must name the
+// file and say what is wrong.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdlib>
+
+#include "simdml/data.hpp"
+#include "temp_dir.hpp"
+
+namespace simdml {
+namespace {
+
+using testing::TempDir;
+
+std::string idx_bytes(std::vector<std::uint32_t> dims, const std::vector<std::uint8_t>& values, std::uint8_t type = 0x08) {
+  std::string out{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
+  for (std::uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((d >> shift) & 0xFF);
+  out.append(values.begin(), values.end());
+  return out;
+}
+
+std::string gzip(const std::string& raw) {
+  z_stream s{};
+  deflateInit2(&s, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  std::string out(deflateBound(&s, raw.size()), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  s.avail_in = static_cast<uInt>(raw.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  deflate(&s, Z_FINISH);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+// Three 2x3 images (pixels 0, 10, 20, ...) and their labels.
+const std::vector<std::uint8_t> kPixels = [] {
+  std::vector<std::uint8_t> v(18);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i * 10);
+  return v;
+}();
+const std::string kImages = idx_bytes({3, 2, 3}, kPixels);
+const std::string kLabels = idx_bytes({3}, {7, 0, 9});
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(no DataError)";
+}
+
+std::string idx_error(const std::string& bytes) {
+  TempDir dir;
+  const auto file = dir.write("bad-idx", bytes);
+  return error_of([&] { read_idx(file); });
+}
+
+TEST(Idx, LoadsRawImagesAndLabels) {
+  TempDir dir;
+  const Dataset d = load_idx_dataset(dir.write("img", kImages), dir.write("lbl", kLabels), 10, "tiny");
+  EXPECT_EQ(d.samples, 3);
+  EXPECT_EQ(d.features, 6);
+  EXPECT_EQ(d.image_height, 2);
+  EXPECT_EQ(d.image_width, 3);
+  EXPECT_EQ(d.labels, (std::vector<std::int32_t>{7, 0, 9}));
+  EXPECT_EQ(d.pixels, kPixels);
+  EXPECT_FLOAT_EQ(d.x[17], 170.0f / 255.0f);
+  EXPECT_EQ(d.x[0], 0.0f);
+}
+
+TEST(Idx, GzipAndRawGiveTheSameData) {
+  TempDir dir;
+  const Dataset raw = load_idx_dataset(dir.write("i", kImages), dir.write("l", kLabels), 10, "raw");
+  const Dataset gz = load_idx_dataset(dir.write("i.gz", gzip(kImages)), dir.write("l.gz", gzip(kLabels)), 10, "gz");
+  EXPECT_EQ(raw.x, gz.x);
+  EXPECT_EQ(raw.labels, gz.labels);
+}
+
+TEST(Idx, RejectsBadMagicTypesAndDimensionCounts) {
+  std::string bad_magic = kLabels;
+  bad_magic[0] = 1;
+  EXPECT_NE(idx_error(bad_magic).find("bad magic"), std::string::npos) << idx_error(bad_magic);
+  EXPECT_NE(idx_error("PK\x03\x04 not idx").find("bad magic"), std::string::npos);
+  const std::string floats = idx_bytes({1}, {0, 0, 0, 0}, 0x0D);
+  EXPECT_NE(idx_error(floats).find("0x13 is not supported"), std::string::npos) << idx_error(floats);
+  EXPECT_NE(idx_error(idx_bytes({}, {})).find("0 dimensions"), std::string::npos);
+  EXPECT_NE(idx_error(std::string("\0\0\x08\x05", 4)).find("5 dimensions"), std::string::npos);
+}
+
+TEST(Idx, ErrorsNameTheFile) {
+  TempDir dir;
+  const auto file = dir.write("train-images-idx3-ubyte", "");
+  const std::string message = error_of([&] { read_idx(file); });
+  EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("empty file"), std::string::npos) << message;
+}
+
+TEST(Idx, RejectsTruncatedData) {
+  const std::string short_raw = kImages.substr(0, kImages.size() - 1);
+  EXPECT_NE(idx_error(short_raw).find("truncated: the header promises 18 values, the file holds 17"), std::string::npos)
+      << idx_error(short_raw);
+  EXPECT_NE(idx_error(kImages.substr(0, 9)).find("truncated IDX header"), std::string::npos);
+  // A gzip stream cut in the middle: zlib sees the stream end early.
+  const std::string gz = gzip(idx_bytes({1000}, std::vector<std::uint8_t>(1000, 3)));
+  EXPECT_NE(idx_error(gz.substr(0, gz.size() / 2)), "(no DataError)");
+}
+
+TEST(Idx, RejectsCorruptGzip) {
+  std::string gz = gzip(kImages);
+  for (std::size_t i = 12; i < gz.size() - 8; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x5A);
+  const std::string message = idx_error(gz);
+  EXPECT_NE(message, "(no DataError)");
+  // A flipped CRC at the end is caught too.
+  std::string bad_crc = gzip(kImages);
+  bad_crc[bad_crc.size() - 8] = static_cast<char>(bad_crc[bad_crc.size() - 8] ^ 1);
+  EXPECT_NE(idx_error(bad_crc).find("corrupt gzip"), std::string::npos) << idx_error(bad_crc);
+}
+
+TEST(Idx, RejectsDimensionsThatOverflowOrExceedTheFile) {
+  // 2^32-1 cubed overflows 64 bits: caught before any multiplication overflows or memory is taken.
+  const std::string huge = idx_bytes({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {});
+  EXPECT_NE(idx_error(huge).find("promise more than"), std::string::npos) << idx_error(huge);
+  // 60,000 images promised, 6 pixels present.
+  const std::string lying = idx_bytes({60000, 28, 28}, {1, 2, 3, 4, 5, 6});
+  EXPECT_NE(idx_error(lying).find("truncated"), std::string::npos) << idx_error(lying);
+}
+
+TEST(Idx, RejectsTrailingData) {
+  EXPECT_NE(idx_error(kLabels + "x").find("data after the 3 values"), std::string::npos);
+}
+
+TEST(Idx, RejectsMissingDirectoryAndUnreadablePaths) {
+  TempDir dir;
+  EXPECT_NE(error_of([&] { read_idx(dir / "absent"); }).find("no such file"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_idx(dir.path()); }).find("is a directory"), std::string::npos);
+  if (geteuid() != 0) {  // root reads any file
+    const auto file = dir.write("locked", kLabels);
+    chmod(file.c_str(), 0);
+    EXPECT_NE(error_of([&] { read_idx(file); }).find("cannot open"), std::string::npos);
+  }
+}
+
+TEST(Idx, RejectsCountMismatchLabelRangeAndShapes) {
+  TempDir dir;
+  const auto images = dir.write("img", kImages);
+  const std::string mismatch =
+      error_of([&] { load_idx_dataset(images, dir.write("two", idx_bytes({2}, {1, 2})), 10, "x"); });
+  EXPECT_NE(mismatch.find("holds 2 labels but img holds 3 images"), std::string::npos) << mismatch;
+  const std::string range =
+      error_of([&] { load_idx_dataset(images, dir.write("ten", idx_bytes({3}, {1, 10, 2})), 10, "x"); });
+  EXPECT_NE(range.find("label 10 at index 1 is outside 0..9"), std::string::npos) << range;
+  const std::string swapped = error_of([&] { load_idx_dataset(dir.write("l", kLabels), images, 10, "x"); });
+  EXPECT_NE(swapped.find("expected 3 dimensions"), std::string::npos) << swapped;
+}
+
+// --- CSV -------------------------------------------------------------------------------------
+
+std::string csv_error(const std::string& text) {
+  TempDir dir;
+  const auto file = dir.write("table.csv", text);
+  return error_of([&] { load_csv_dataset(file, "t"); });
+}
+
+TEST(Csv, LoadsATableWithOrWithoutAHeader) {
+  TempDir dir;
+  const Dataset with = load_csv_dataset(dir.write("a.csv", "a,b,label\n1.5,2,0\n3,-4e1,2\r\n\n5,6,1\n"), "a");
+  EXPECT_EQ(with.samples, 3);
+  EXPECT_EQ(with.features, 2);
+  EXPECT_EQ(with.classes, 3);
+  EXPECT_EQ(with.x, (std::vector<float>{1.5f, 2, 3, -40, 5, 6}));
+  EXPECT_EQ(with.labels, (std::vector<std::int32_t>{0, 2, 1}));
+  EXPECT_FALSE(with.is_image());
+  const Dataset without = load_csv_dataset(dir.write("b.csv", "1.5,2,0\n3,-4e1,2\n5,6,1\n"), "b");
+  EXPECT_EQ(without.x, with.x);
+}
+
+TEST(Csv, RejectsBadTables) {
+  EXPECT_NE(csv_error("1,2,0\n3,1\n").find(":2: has 2 fields, expected 3"), std::string::npos) << csv_error("1,2,0\n3,1\n");
+  EXPECT_NE(csv_error("1,2,0\n3,x,1\n").find(":2: field 2 'x' is not a finite number"), std::string::npos);
+  EXPECT_NE(csv_error("1,2,0\n3,nan,1\n").find("field 2 'nan' is not a finite number"), std::string::npos);
+  EXPECT_NE(csv_error("1,2,0\n3,4,1.5\n").find("label '1.5' is not an integer"), std::string::npos);
+  EXPECT_NE(csv_error("1,2,-1\n").find("label '-1'"), std::string::npos);
+  EXPECT_NE(csv_error("").find("no data rows"), std::string::npos);
+  EXPECT_NE(csv_error("a,b,c\n").find("no data rows"), std::string::npos);
+  EXPECT_NE(csv_error("1\n2\n").find("needs at least one feature"), std::string::npos);
+}
+
+// --- named datasets, slices and splits -------------------------------------------------------
+
+void write_mnist_files(const TempDir& dir, const std::string& folder) {
+  std::filesystem::create_directories(dir / folder);
+  dir.write(folder + "/train-images-idx3-ubyte", kImages);
+  dir.write(folder + "/train-labels-idx1-ubyte.gz", gzip(kLabels));
+  dir.write(folder + "/t10k-images-idx3-ubyte.gz", gzip(idx_bytes({1, 2, 3}, std::vector<std::uint8_t>(6, 255))));
+  dir.write(folder + "/t10k-labels-idx1-ubyte", idx_bytes({1}, {4}));
+}
+
+TEST(NamedDatasets, LoadMnistFormatFilesUnderTheRoot) {
+  TempDir dir;
+  write_mnist_files(dir, "mnist");
+  const NamedDataset named = load_named_dataset("mnist", dir.path());
+  EXPECT_EQ(named.train.samples, 3);
+  ASSERT_TRUE(named.test.has_value());
+  EXPECT_EQ(named.test->samples, 1);
+  EXPECT_EQ(named.test->x, std::vector<float>(6, 1.0f));
+  EXPECT_EQ(named.source, dir / "mnist");
+}
+
+TEST(NamedDatasets, MissingDataSaysHowToGetIt) {
+  TempDir dir;
+  const std::string mnist = error_of([&] { load_named_dataset("mnist", dir.path()); });
+  EXPECT_NE(mnist.find("scripts/setup.sh"), std::string::npos) << mnist;
+  EXPECT_NE(mnist.find("SIMDML_DATA"), std::string::npos) << mnist;
+  const std::string iris = error_of([&] { load_named_dataset("iris", dir.path()); });
+  EXPECT_NE(iris.find("iris/iris.csv"), std::string::npos) << iris;
+  const std::string unknown = error_of([&] { load_named_dataset("cifar", dir.path()); });
+  EXPECT_NE(unknown.find("known: mnist, fashion-mnist, iris"), std::string::npos) << unknown;
+}
+
+TEST(NamedDatasets, FashionMnistPrefersTheDataRoot) {
+  TempDir dir;
+  write_mnist_files(dir, "fashion-mnist");
+  EXPECT_EQ(load_named_dataset("fashion-mnist", dir.path()).train.samples, 3);
+}
+
+TEST(NamedDatasets, IrisIsOneTableWithoutATestSet) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "iris");
+  dir.write("iris/iris.csv", "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,0\n6.3,3.3,6.0,2.5,2\n");
+  const NamedDataset iris = load_named_dataset("iris", dir.path());
+  EXPECT_EQ(iris.train.samples, 2);
+  EXPECT_EQ(iris.train.features, 4);
+  EXPECT_FALSE(iris.test.has_value());
+}
+
+TEST(NamedDatasets, DataRootComesFromTheFlagThenTheEnvironment) {
+  const char* saved = std::getenv("SIMDML_DATA");
+  const std::string saved_value = saved ? saved : "";
+  setenv("SIMDML_DATA", "/from/env", 1);
+  EXPECT_EQ(resolve_data_root(std::string("/from/flag")), "/from/flag");
+  EXPECT_EQ(resolve_data_root(std::nullopt), "/from/env");
+  unsetenv("SIMDML_DATA");
+  EXPECT_EQ(resolve_data_root(std::nullopt), "data");
+  if (saved) setenv("SIMDML_DATA", saved_value.c_str(), 1);
+}
+
+TEST(Splits, ValidationTakesTheLastRows) {
+  TempDir dir;
+  Dataset train = load_idx_dataset(dir.write("i", kImages), dir.write("l", kLabels), 10, "tiny");
+  const Dataset validation = split_off_validation(train, 1);
+  EXPECT_EQ(train.samples, 2);
+  EXPECT_EQ(validation.samples, 1);
+  EXPECT_EQ(validation.labels, std::vector<std::int32_t>{9});
+  EXPECT_EQ(validation.pixels, std::vector<std::uint8_t>(kPixels.begin() + 12, kPixels.end()));
+  EXPECT_EQ(train.x.size(), 12u);
+  EXPECT_THROW(split_off_validation(train, 0), std::invalid_argument);
+  EXPECT_THROW(split_off_validation(train, 2), std::invalid_argument);
+  EXPECT_THROW(slice_rows(train, 1, 3), std::invalid_argument);
+}
+
+// The real files, when SIMDML_DATA provides them.
+TEST(RealData, MnistLoadsWithTheDocumentedShape) {
+  const char* root = std::getenv("SIMDML_DATA");
+  if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist"))
+    GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
+  const NamedDataset mnist = load_named_dataset("mnist", root);
+  EXPECT_GE(mnist.train.samples, 20000);
+  EXPECT_EQ(mnist.test->samples, 10000);
+  EXPECT_EQ(mnist.train.features, 784);
+  EXPECT_EQ(mnist.train.labels[0], 5);  // the famous first digit
+  EXPECT_EQ(mnist.test->labels[0], 7);
+}
+
+}  // namespace
+}  // namespace simdml
