@@ -120,10 +120,12 @@ int run_train(const std::vector<std::string_view>& words) {
   TrainReport report(data, net, sgd, epochs, seed, compute, std::string(init_name(*init)));
   report.print_header(validation.has_value());
   Rng shuffle(seed, kShuffleStream);
+  const DivergenceGuard guard(net);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double train_loss = train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    guard.check(net, epoch, sgd.learning_rate);
     const std::optional<Evaluation> checked = monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
     report.add_epoch(epoch, train_loss, checked, seconds);
   }

@@ -59,8 +59,7 @@ Dataset load_csv_dataset(const std::filesystem::path& path, std::string name) {
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
     const auto fields = split_fields(line);
-    if (columns == 0 && data.samples == 0 && !is_numeric_row(fields)) {
-      if (line_number != 1) fail(path, line_number, "a header is only allowed on the first line");
+    if (columns == 0 && !is_numeric_row(fields)) {  // the first row names the columns
       columns = fields.size();
       continue;
     }

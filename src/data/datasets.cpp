@@ -33,18 +33,19 @@ std::string missing_message(std::string_view name, const std::filesystem::path& 
 }
 
 NamedDataset load_mnist_format(std::string_view name, const std::filesystem::path& dir) {
-  const auto file = [&](const std::string& stem) {
-    auto path = find_idx_file(dir, stem);
-    if (path.empty()) throw DataError(missing_message(name, dir, stem));
-    return path;
-  };
+  // Find all four files first, so a missing one is reported before anything is read.
+  std::array<std::filesystem::path, 4> files;
+  const std::array<std::string, 4> stems = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    files[i] = find_idx_file(dir, stems[i]);
+    if (files[i].empty()) throw DataError(missing_message(name, dir, stems[i]));
+  }
   NamedDataset named;
   named.name = std::string(name);
   named.source = dir;
-  named.train = load_idx_dataset(file("train-images-idx3-ubyte"), file("train-labels-idx1-ubyte"), 10,
-                                 std::string(name) + " train");
-  named.test = load_idx_dataset(file("t10k-images-idx3-ubyte"), file("t10k-labels-idx1-ubyte"), 10,
-                                std::string(name) + " test");
+  named.train = load_idx_dataset(files[0], files[1], 10, std::string(name) + " train");
+  named.test = load_idx_dataset(files[2], files[3], 10, std::string(name) + " test");
   if (named.test->features != named.train.features)
     throw DataError((dir / "t10k-images-idx3-ubyte").string() + ": images are " +
                     std::to_string(named.test->image_height) + "x" + std::to_string(named.test->image_width) +

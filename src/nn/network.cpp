@@ -1,6 +1,8 @@
 // Network construction and the names of its options.
 #include <array>
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
 #include "simdml/network.hpp"
@@ -93,6 +95,37 @@ std::string find_non_finite(const Network& net) {
         return "layer " + std::to_string(l + 1) + " bias " + std::to_string(j) + " is " + std::to_string(layer.biases[j]);
   }
   return {};
+}
+
+namespace {
+
+double rms(const std::vector<float>& values) {
+  double sum = 0.0;
+  for (float v : values) sum += static_cast<double>(v) * v;
+  return values.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(values.size()));
+}
+
+}  // namespace
+
+DivergenceGuard::DivergenceGuard(const Network& initial) {
+  for (const Layer& layer : initial.layers) initial_rms_.push_back(std::max(rms(layer.weights), 0.1));
+}
+
+void DivergenceGuard::check(const Network& net, int epoch, float learning_rate) const {
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", static_cast<double>(learning_rate));
+  const std::string advice = " (the learning rate " + std::string(rate) + " is too high for this network)";
+  if (const std::string bad = find_non_finite(net); !bad.empty())
+    throw TrainingDiverged("training diverged in epoch " + std::to_string(epoch) + ": " + bad + advice);
+  for (std::size_t l = 0; l < net.layers.size() && l < initial_rms_.size(); ++l) {
+    const double now = rms(net.layers[l].weights);
+    if (now > kMaxGrowth * initial_rms_[l]) {
+      char growth[160];
+      std::snprintf(growth, sizeof growth, "the RMS weight of layer %zu grew from %.3g to %.3g (over %gx)", l + 1,
+                    initial_rms_[l], now, kMaxGrowth);
+      throw TrainingDiverged("training diverged in epoch " + std::to_string(epoch) + ": " + growth + advice);
+    }
+  }
 }
 
 int Perceptron::fire(const std::vector<float>& x) const {

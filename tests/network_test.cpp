@@ -1,0 +1,308 @@
+// Backpropagation and SGD: numerical gradient checks, the textbook gates and XOR, one step
+// computed by hand, and the reproducibility contract (bitwise equal runs, 1 or 2 threads).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "simdml/network.hpp"
+
+namespace simdml {
+namespace {
+
+struct Batch {
+  std::vector<float> x;
+  std::vector<std::int32_t> labels;
+  std::int64_t rows;
+};
+
+Batch random_batch(std::int64_t rows, std::int64_t features, int classes, std::uint64_t seed) {
+  Rng rng(seed);
+  Batch b{std::vector<float>(static_cast<std::size_t>(rows * features)), std::vector<std::int32_t>(static_cast<std::size_t>(rows)), rows};
+  for (float& v : b.x) v = static_cast<float>(rng.uniform());
+  for (auto& l : b.labels) l = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(classes)));
+  return b;
+}
+
+Dataset random_dataset(std::int64_t samples, std::int64_t features, int classes, std::uint64_t seed) {
+  Batch b = random_batch(samples, features, classes, seed);
+  Dataset d;
+  d.name = "synthetic";
+  d.samples = samples, d.features = features, d.classes = classes;
+  d.x = std::move(b.x);
+  d.labels = std::move(b.labels);
+  return d;
+}
+
+// --- gradients -------------------------------------------------------------------------------
+
+struct GradientCase {
+  Activation hidden;
+  Loss loss;
+};
+
+class GradientCheck : public ::testing::TestWithParam<GradientCase> {};
+
+// Central differences on every weight and bias of a 5-4-3-3 network. The loss is computed in
+// float, so the numerical derivative carries an error of about (loss rounding) / eps ~ 1e-6 / 1e-3
+// plus eps^2 * (third derivative) ~ 1e-6; the tolerance leaves a margin of ~10 over both.
+TEST_P(GradientCheck, BackpropMatchesCentralDifferences) {
+  const auto [hidden, loss] = GetParam();
+  Network net = make_network({5, 4, 3, 3}, {hidden, hidden}, loss, Init::xavier, 3);
+  for (Layer& layer : net.layers)
+    for (float& b : layer.biases) b = 0.1f;  // keep ReLU units away from their kink
+  const Batch batch = random_batch(4, 5, 3, 17);
+  Trainer trainer(net, batch.rows, Compute{});
+  const Gradients analytic = trainer.gradients(batch.x.data(), batch.labels.data(), batch.rows);
+
+  const float eps = 1e-3f;
+  const auto numeric = [&](float& parameter) {
+    const float saved = parameter;
+    parameter = saved + eps;
+    const double up = trainer.gradients(batch.x.data(), batch.labels.data(), batch.rows).loss;
+    parameter = saved - eps;
+    const double down = trainer.gradients(batch.x.data(), batch.labels.data(), batch.rows).loss;
+    parameter = saved;
+    return (up - down) / (2.0 * static_cast<double>(eps));
+  };
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    for (std::size_t i = 0; i < net.layers[l].weights.size(); ++i) {
+      const double g = analytic.weights[l][i];
+      EXPECT_NEAR(numeric(net.layers[l].weights[i]), g, 1e-3 + 1e-2 * std::fabs(g)) << "layer " << l << " weight " << i;
+    }
+    for (std::size_t j = 0; j < net.layers[l].biases.size(); ++j) {
+      const double g = analytic.biases[l][j];
+      EXPECT_NEAR(numeric(net.layers[l].biases[j]), g, 1e-3 + 1e-2 * std::fabs(g)) << "layer " << l << " bias " << j;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryActivationAndLoss, GradientCheck,
+    ::testing::Values(GradientCase{Activation::sigmoid, Loss::quadratic}, GradientCase{Activation::tanh, Loss::quadratic},
+                      GradientCase{Activation::relu, Loss::quadratic}, GradientCase{Activation::sigmoid, Loss::cross_entropy},
+                      GradientCase{Activation::tanh, Loss::cross_entropy}, GradientCase{Activation::relu, Loss::cross_entropy}),
+    [](const auto& info) {
+      return std::string(activation_name(info.param.hidden)) + "_" +
+             (info.param.loss == Loss::quadratic ? "quadratic" : "cross_entropy");
+    });
+
+// --- the textbook programs -------------------------------------------------------------------
+
+TEST(Perceptron, FixedWeightsComputeTheGates) {
+  const Perceptron nand{{-2.0f, -2.0f}, 3.0f};  // Nielsen, chapter 1
+  const Perceptron and_gate{{1.0f, 1.0f}, -1.5f};
+  const Perceptron or_gate{{1.0f, 1.0f}, -0.5f};
+  for (int a = 0; a <= 1; ++a)
+    for (int b = 0; b <= 1; ++b) {
+      const std::vector<float> x{static_cast<float>(a), static_cast<float>(b)};
+      EXPECT_EQ(nand.fire(x), !(a && b)) << a << b;
+      EXPECT_EQ(and_gate.fire(x), a && b) << a << b;
+      EXPECT_EQ(or_gate.fire(x), a || b) << a << b;
+    }
+  EXPECT_THROW(nand.fire({1.0f}), std::invalid_argument);
+}
+
+// XOR is not linearly separable: a hidden layer must learn it.
+void expect_learns_xor(Activation hidden, Loss loss, float rate) {
+  Network net = make_network({2, 4, 2}, {hidden}, loss, Init::xavier, 5);
+  const std::vector<float> x{0, 0, 0, 1, 1, 0, 1, 1};
+  const std::vector<std::int32_t> y{0, 1, 1, 0};
+  Trainer trainer(net, 4, Compute{});
+  SgdOptions sgd;
+  sgd.learning_rate = rate;
+  sgd.batch_size = 4;
+  for (int step = 0; step < 3000; ++step) trainer.step(x.data(), y.data(), 4, sgd);
+  Dataset data;
+  data.name = "xor", data.samples = 4, data.features = 2, data.classes = 2, data.x = x, data.labels = y;
+  const Evaluation e = evaluate(net, data, Compute{});
+  EXPECT_EQ(e.correct, 4) << activation_name(hidden);
+}
+
+TEST(Xor, TanhNetworkWithSoftmaxLearnsIt) { expect_learns_xor(Activation::tanh, Loss::cross_entropy, 0.5f); }
+TEST(Xor, SigmoidNetworkWithQuadraticCostLearnsIt) { expect_learns_xor(Activation::sigmoid, Loss::quadratic, 3.0f); }
+
+// One sample, one sigmoid unit, quadratic cost: delta = (a - y) a (1 - a); w -= rate * delta * x.
+TEST(Sgd, OneStepEqualsTheHandComputedUpdate) {
+  for (const float decay : {0.0f, 0.1f}) {
+    Network net = make_network({2, 1}, {}, Loss::quadratic, Init::normal, 1);
+    net.layers[0].weights = {0.3f, -0.2f};
+    net.layers[0].biases = {0.1f};
+    const std::vector<float> x{0.5f, -1.0f};
+    const std::int32_t label = 0;  // one output, so the target is 1
+    SgdOptions sgd;
+    sgd.learning_rate = 3.0f;
+    sgd.batch_size = 1;
+    sgd.weight_decay = decay;
+    Trainer(net, 1, Compute{}).step(x.data(), &label, 1, sgd);
+
+    const double z = 0.3 * 0.5 + -0.2 * -1.0 + 0.1, a = 1.0 / (1.0 + std::exp(-z));
+    const double delta = (a - 1.0) * a * (1.0 - a);
+    const double keep = 1.0 - 3.0 * decay;
+    EXPECT_NEAR(net.layers[0].weights[0], keep * 0.3 - 3.0 * delta * 0.5, 1e-6) << decay;
+    EXPECT_NEAR(net.layers[0].weights[1], keep * -0.2 - 3.0 * delta * -1.0, 1e-6) << decay;
+    EXPECT_NEAR(net.layers[0].biases[0], 0.1 - 3.0 * delta, 1e-6) << decay;  // biases are not decayed
+  }
+}
+
+// Momentum: v1 = -rate g1, w1 = w0 + v1; v2 = mu v1 - rate g2, w2 = w1 + v2.
+TEST(Sgd, MomentumAccumulatesVelocity) {
+  Network plain = make_network({3, 2}, {}, Loss::cross_entropy, Init::xavier, 2);
+  Network heavy = plain;
+  const Batch batch = random_batch(2, 3, 2, 9);
+  SgdOptions sgd;
+  sgd.learning_rate = 0.5f;
+  sgd.batch_size = 2;
+  Trainer plain_trainer(plain, 2, Compute{});
+  const Gradients g1 = plain_trainer.gradients(batch.x.data(), batch.labels.data(), 2);
+  SgdOptions with_momentum = sgd;
+  with_momentum.momentum = 0.9f;
+  Trainer heavy_trainer(heavy, 2, Compute{});
+  const std::vector<float> w0 = heavy.layers[0].weights;
+  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2, with_momentum);
+  const Gradients g2 = heavy_trainer.gradients(batch.x.data(), batch.labels.data(), 2);
+  const std::vector<float> w1 = heavy.layers[0].weights;
+  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2, with_momentum);
+  for (std::size_t i = 0; i < w0.size(); ++i) {
+    const double v1 = -0.5 * g1.weights[0][i], v2 = 0.9 * v1 - 0.5 * g2.weights[0][i];
+    EXPECT_NEAR(w1[i], w0[i] + v1, 1e-6);
+    EXPECT_NEAR(heavy.layers[0].weights[i], w0[i] + v1 + v2, 1e-6);
+  }
+}
+
+// --- reproducibility -------------------------------------------------------------------------
+
+struct Run {
+  Network net;
+  std::vector<double> losses;
+};
+
+Run train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss, Activation act) {
+  const Dataset data = random_dataset(700, 784, 10, 4);
+  Run run{make_network({784, hidden, 10}, {act}, loss, Init::he, 8), {}};
+  SgdOptions sgd;
+  sgd.learning_rate = 0.05f;
+  sgd.batch_size = batch;
+  sgd.momentum = 0.5f;
+  Rng shuffle(8, kShuffleStream);
+  Compute compute;
+  compute.threads = threads;
+  for (int epoch = 0; epoch < 2; ++epoch) run.losses.push_back(train_epoch(run.net, data, sgd, shuffle, compute));
+  return run;
+}
+
+void expect_bitwise_equal(const Run& a, const Run& b) {
+  ASSERT_EQ(a.losses.size(), b.losses.size());
+  for (std::size_t i = 0; i < a.losses.size(); ++i)
+    EXPECT_EQ(std::memcmp(&a.losses[i], &b.losses[i], sizeof(double)), 0) << "epoch " << i;
+  for (std::size_t l = 0; l < a.net.layers.size(); ++l) {
+    const Layer &x = a.net.layers[l], &y = b.net.layers[l];
+    EXPECT_EQ(std::memcmp(x.weights.data(), y.weights.data(), x.weights.size() * 4), 0) << "layer " << l;
+    EXPECT_EQ(std::memcmp(x.biases.data(), y.biases.data(), x.biases.size() * 4), 0) << "layer " << l;
+  }
+}
+
+TEST(Determinism, RunsRepeatBitForBit) {
+  expect_bitwise_equal(train_run(1, 10, 30, Loss::quadratic, Activation::sigmoid),
+                       train_run(1, 10, 30, Loss::quadratic, Activation::sigmoid));
+}
+
+// Batch 256 x 100 hidden units is large enough for the GEMMs to really use both threads.
+TEST(Determinism, OneAndTwoThreadsGiveTheSameBits) {
+  expect_bitwise_equal(train_run(1, 256, 100, Loss::cross_entropy, Activation::relu),
+                       train_run(2, 256, 100, Loss::cross_entropy, Activation::relu));
+  expect_bitwise_equal(train_run(1, 10, 30, Loss::quadratic, Activation::sigmoid),
+                       train_run(2, 10, 30, Loss::quadratic, Activation::sigmoid));
+}
+
+TEST(Determinism, InitializationIsPinned) {
+  const Network a = make_network({3, 2}, {}, Loss::quadratic, Init::normal, 1);
+  const Network b = make_network({3, 2}, {}, Loss::quadratic, Init::normal, 1);
+  EXPECT_EQ(a.layers[0].weights, b.layers[0].weights);
+  EXPECT_NE(a.layers[0].weights, make_network({3, 2}, {}, Loss::quadratic, Init::normal, 2).layers[0].weights);
+  // He scales N(0, 1) by sqrt(2 / inputs) and zeroes the biases.
+  const Network he = make_network({3, 2}, {}, Loss::quadratic, Init::he, 1);
+  EXPECT_FLOAT_EQ(he.layers[0].weights[0], static_cast<float>(Rng(1, kInitStream).normal() * std::sqrt(2.0 / 3.0)));
+  EXPECT_EQ(he.layers[0].biases, std::vector<float>(2, 0.0f));
+}
+
+// --- bad input -------------------------------------------------------------------------------
+
+// A learning rate of 1000 on network.py's configuration: the loss stays finite (sigmoids
+// saturate) but the weights explode; the guard stops it. Likewise for ReLU + softmax.
+void expect_divergence_caught(Activation act, Loss loss, Init init) {
+  const Dataset data = random_dataset(200, 20, 10, 6);
+  Network net = make_network({20, 30, 10}, {act}, loss, init, 1);
+  const DivergenceGuard guard(net);
+  SgdOptions sgd;
+  sgd.learning_rate = 1000.0f;
+  sgd.batch_size = 10;
+  Rng shuffle(1, kShuffleStream);
+  try {
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+      train_epoch(net, data, sgd, shuffle, Compute{});
+      guard.check(net, epoch, sgd.learning_rate);
+    }
+    FAIL() << "a learning rate of 1000 should be caught";
+  } catch (const TrainingDiverged& e) {
+    EXPECT_NE(std::string(e.what()).find("training diverged in epoch 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("learning rate 1000 is too high"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Training, DivergenceStopsWithAMessage) {
+  expect_divergence_caught(Activation::sigmoid, Loss::quadratic, Init::normal);
+  expect_divergence_caught(Activation::relu, Loss::cross_entropy, Init::he);
+}
+
+TEST(Training, NonFiniteWeightsAreDivergence) {
+  Network net = make_network({3, 2}, {}, Loss::quadratic, Init::normal, 1);
+  const DivergenceGuard guard(net);
+  guard.check(net, 1, 0.1f);  // a healthy network passes
+  net.layers[0].weights[4] = std::nanf("");
+  EXPECT_THROW(guard.check(net, 2, 0.1f), TrainingDiverged);
+  EXPECT_NE(find_non_finite(net).find("layer 1 weight (1, 1) is nan"), std::string::npos) << find_non_finite(net);
+}
+
+TEST(Training, RejectsBadOptionsAndShapes) {
+  SgdOptions sgd;
+  sgd.batch_size = 0;
+  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  sgd = {};
+  sgd.learning_rate = -1.0f;
+  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  sgd.learning_rate = std::nanf("");
+  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  sgd = {};
+  sgd.momentum = 1.0f;
+  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  EXPECT_THROW(make_network({784}, {}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
+  EXPECT_THROW(make_network({784, 0, 10}, {Activation::relu}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
+  EXPECT_THROW(make_network({784, 30, 10}, {}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
+  Network net = make_network({5, 3}, {}, Loss::quadratic, Init::normal, 1);
+  const Dataset wrong = random_dataset(10, 4, 3, 1);
+  Rng shuffle(1);
+  EXPECT_THROW(train_epoch(net, wrong, SgdOptions{}, shuffle, Compute{}), std::invalid_argument);
+  EXPECT_THROW(evaluate(net, wrong, Compute{}), std::invalid_argument);
+  EXPECT_THROW(Trainer(net, 0, Compute{}), std::invalid_argument);
+}
+
+TEST(Evaluation, CountsEverySampleOnce) {
+  const Dataset data = random_dataset(1000, 12, 4, 2);
+  const Network net = make_network({12, 8, 4}, {Activation::tanh}, Loss::cross_entropy, Init::xavier, 3);
+  const Evaluation e = evaluate(net, data, Compute{});
+  std::int64_t sum = 0, diagonal = 0;
+  for (std::size_t i = 0; i < e.confusion.size(); ++i) {
+    sum += e.confusion[i];
+    if (i % 5 == 0) diagonal += e.confusion[i];
+  }
+  EXPECT_EQ(sum, 1000);
+  EXPECT_EQ(diagonal, e.correct);
+  // Softmax outputs are probabilities.
+  std::vector<float> out(4);
+  predict(net, data.row(0), 1, out.data(), Compute{});
+  EXPECT_NEAR(out[0] + out[1] + out[2] + out[3], 1.0f, 1e-6f);
+}
+
+}  // namespace
+}  // namespace simdml
