@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end checks of the simdml program: usage errors (exit 2, a message naming the option),
+# data errors (exit 1), a tiny training run, and, when SIMDML_DATA holds MNIST, byte-identical
+# model files from 1 and 2 threads plus evaluate and predict on them.
+#   tests/cli_test.sh path/to/simdml
+set -uo pipefail
+simdml=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect <exit code> <text the output must contain> -- <simdml arguments...>
+expect() {
+  local code=$1 text=$2
+  shift 3
+  local output status
+  output=$("$simdml" "$@" 2>&1)
+  status=$?
+  if [ "$status" -ne "$code" ] || [[ "$output" != *"$text"* ]]; then
+    printf 'FAIL: simdml %s\n  wanted exit %s and "%s"; got exit %s:\n%s\n' "$*" "$code" "$text" "$status" "$output"
+    failures=$((failures + 1))
+  else
+    printf 'ok: simdml %s\n' "$*"
+  fi
+}
+
+# A small CSV dataset: two separable blobs of 3 classes in 4 features.
+mkdir -p "$work/data/iris"
+{
+  echo "a,b,c,d,label"
+  for i in $(seq 0 59); do
+    c=$((i % 3))
+    echo "$((c * 3)).$((i % 7)),$((c * 2)).$((i % 5)),$((c + 1)).$((i % 3)),0.$((i % 9)),$c"
+  done
+} > "$work/data/iris/iris.csv"
+
+expect 2 "--batch must be an integer from 1" -- train --batch 0
+expect 2 "--eta must be a number from" -- train --eta -1
+expect 2 "--eta must be a number from" -- train --eta nan
+expect 2 "--threads must be an integer from 1 to 1024" -- train --threads 0
+expect 2 "--loss must be quadratic or cross-entropy" -- train --loss hinge
+expect 2 "unknown option --bogus" -- train --bogus 1
+expect 2 "--gemm: " -- train --gemm fastest
+expect 1 "dataset mnist not found" -- train --data "$work/empty"
+expect 2 "--layers starts with 784 but iris has 4 features" -- train --data "$work/data" --dataset iris --layers 784,30,10
+expect 2 "--layers ends with 10 but iris has 3 classes" -- train --data "$work/data" --dataset iris --layers 4,30,10
+expect 2 "--validation leaves 60 of 60 rows" -- train --data "$work/data" --dataset iris --validation 60
+expect 0 "final validation accuracy" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation tanh \
+  --loss cross-entropy --init xavier --eta 0.1 --epochs 5 --validation 0.2 --save "$work/iris.npz" --json "$work/iris.json"
+expect 1 "training diverged in epoch 1" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation relu \
+  --loss cross-entropy --init he --eta 1000 --epochs 3 --save "$work/diverged.npz"
+[ -e "$work/diverged.npz" ] && { echo "FAIL: a diverged run left a model file"; failures=$((failures + 1)); }
+expect 1 "no such file" -- evaluate --model "$work/absent.npz" --data "$work/data" --dataset iris
+expect 2 "--model is required" -- evaluate --dataset iris
+expect 0 "accuracy" -- evaluate --model "$work/iris.npz" --data "$work/data" --dataset iris
+expect 2 "--index must be an integer from 0 to 59" -- predict --model "$work/iris.npz" --data "$work/data" --dataset iris --index 60
+grep -q '"final"' "$work/iris.json" || { echo "FAIL: the --json report lacks its final accuracy"; failures=$((failures + 1)); }
+
+mnist=${SIMDML_DATA:-}/mnist
+if [ -n "${SIMDML_DATA:-}" ] && [ -d "$mnist" ]; then
+  for threads in 1 2; do
+    expect 0 "epoch 2/2" -- train --train-limit 3000 --test-limit 1000 --epochs 2 --batch 64 --layers 784,100,10 \
+      --activation relu --loss cross-entropy --init he --eta 0.1 --threads "$threads" --save "$work/t$threads.npz"
+  done
+  if cmp -s "$work/t1.npz" "$work/t2.npz"; then echo "ok: 1 and 2 threads give byte-identical models"
+  else echo "FAIL: the models from 1 and 2 threads differ"; failures=$((failures + 1)); fi
+  expect 0 "confusion matrix" -- evaluate --model "$work/t1.npz" --limit 500
+  expect 0 "predicted" -- predict --model "$work/t1.npz" --index 0
+  expect 2 "the model takes 4 features and has 3 outputs; mnist test has 784" -- evaluate --model "$work/iris.npz"
+else
+  echo "skipped the MNIST checks: SIMDML_DATA does not hold mnist/"
+fi
+
+[ "$failures" -eq 0 ] && echo "all CLI checks passed" || echo "$failures CLI checks failed"
+exit "$failures"
