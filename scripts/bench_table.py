@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Markdown tables from the Google Benchmark JSON that scripts/run_benchmarks.sh writes.
 
-    scripts/bench_table.py results/<run>     # prints the GEMM and activation tables
+    scripts/bench_table.py results/<run>     # prints the GEMM, activation and training tables
 
 GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS and to naive, and
 its share of the FMA peak measured in the same run. Activations: elements/s of the reference and of
 each SIMD target, their ratio, and bytes/s against a plain copy (the memory-bandwidth yardstick).
+Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
+20,000-image Nielsen epoch in seconds. A table whose JSON is missing from the folder is skipped.
 """
 import json
 import sys
@@ -84,13 +86,41 @@ def activation_table(folder):
     return "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)
 
 
+def train_table(folder):
+    _, runs = medians(folder / "train_bench.json")
+    kernels = sorted({n.split("/")[1] for n in runs if n.startswith("train/")}, key=KERNEL_ORDER.index)
+    configs = []
+    for n in runs:
+        if n.startswith("train/"):
+            _, _, batch, hidden, _ = n.split("/")
+            if (batch, hidden) not in configs:
+                configs.append((batch, hidden))
+    configs.sort(key=lambda c: (int(c[0][1:]), int(c[1][1:])))
+    best = kernels[-1]
+    lines = ["| batch | hidden | threads | " + " | ".join(kernels) + f" | {best} GFLOP/s | {best} 2 / 1 threads |",
+             "|---|---|---|" + "---|" * (len(kernels) + 2)]
+    for batch, hidden in configs:
+        for t in (1, 2):
+            rate = {k: runs.get(f"train/{k}/{batch}/{hidden}/threads:{t}") for k in kernels}
+            cells = [f"{r['items_per_second'] / 1e3:.1f}k" if r else "-" for r in rate.values()]
+            one, two = runs.get(f"train/{best}/{batch}/{hidden}/threads:1"), runs.get(f"train/{best}/{batch}/{hidden}/threads:2")
+            speedup = f"{two['items_per_second'] / one['items_per_second']:.2f}x" if one and two and t == 2 else ""
+            flops = f"{rate[best]['FLOP/s'] / 1e9:.1f}" if rate[best] else "-"
+            lines.append(f"| {batch[1:]} | {hidden[1:]} | {t} | " + " | ".join(cells) + f" | {flops} | {speedup} |")
+    epochs = [f"| {t} | {runs[n]['real_time'] / 1e9 if runs[n]['time_unit'] == 'ns' else runs[n]['real_time'] / 1e3:.3f} s |"
+              for t in (1, 2) for n in runs if n.startswith("nielsen_epoch") and n.endswith(f"threads:{t}")]
+    return ("Training, samples/s (784-h-10, sigmoid, quadratic; one epoch per iteration):\n\n" + "\n".join(lines) +
+            "\n\nNielsen's configuration, one epoch of 20,000 images (simd GEMM):\n\n| threads | epoch |\n|---|---|\n" +
+            "\n".join(epochs))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     folder = Path(sys.argv[1])
-    print(gemm_table(folder))
-    print()
-    print(activation_table(folder))
+    tables = [("gemm_bench.json", gemm_table), ("activation_bench.json", activation_table),
+              ("train_bench.json", train_table)]
+    print("\n\n".join(make(folder) for name, make in tables if (folder / name).exists()))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The kernel benchmark run behind README's results table: machine info, the FMA peak, GEMM (every
-# variant and target beside OpenBLAS, 1 and 2 threads) and the activations, each suite with
+# The benchmark run behind README's results tables: machine info, the FMA peak, GEMM (every
+# variant and target beside OpenBLAS, 1 and 2 threads), the activations and training throughput
+# (every GEMM variant, batch 10/64/256, hidden 30/100/500, and the 20,000-image epoch), each suite with
 # repetitions interleaved at random so that drift hits every variant alike. Writes Google
 # Benchmark JSON and text into a results folder.
 #
@@ -9,10 +10,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x'
+reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x' train_filter='.'
 if [ "${1:-}" = --quick ]; then
   shift
-  reps=1 min_time=0.05 gemm_filter='/(256|1024)x1024|x(10|30|100|784)x'
+  reps=1 min_time=0.05 gemm_filter='/(256|1024)x1024|x(10|30|100|784)x' train_filter='simd|nielsen'
 fi
 out=${1:-results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -30,4 +31,5 @@ build/simdml info | tee "$out/info.txt"
 run peak_bench
 run gemm_bench --benchmark_filter="$gemm_filter"
 run activation_bench
+run train_bench --benchmark_filter="$train_filter"
 echo "results in $out"

@@ -26,7 +26,8 @@ constexpr Command kCommands[] = {
      "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]",
      simdml::cli::run_evaluate},
     {"predict", "classify one sample with a saved model and draw it",
-     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--index I]",
+     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--index I]\n"
+     "         [--isa sse2|avx2|avx512]",
      simdml::cli::run_predict},
 };
 
