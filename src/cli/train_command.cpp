@@ -1,6 +1,7 @@
 // simdml train: mini-batch SGD on a named dataset, one line per epoch, optional model and report.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 

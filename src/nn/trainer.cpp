@@ -1,7 +1,6 @@
 // Backpropagation on whole mini-batches: per layer, one GEMM hands the delta down and one applies
 // (or stores) the weight gradient; the activation kernels supply the derivatives.
 #include <algorithm>
-#include <cmath>
 
 #include "nn/forward.hpp"
 
