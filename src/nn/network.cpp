@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "nn/divergence.hpp"
 #include "simdml/network.hpp"
 
 namespace simdml {
@@ -111,10 +112,14 @@ DivergenceGuard::DivergenceGuard(const Network& initial) {
   for (const Layer& layer : initial.layers) initial_rms_.push_back(std::max(rms(layer.weights), 0.1));
 }
 
-void DivergenceGuard::check(const Network& net, int epoch, float learning_rate) const {
+std::string nn::rate_advice(float learning_rate) {
   char rate[32];
   std::snprintf(rate, sizeof rate, "%g", static_cast<double>(learning_rate));
-  const std::string advice = " (the learning rate " + std::string(rate) + " is too high for this network)";
+  return " (the learning rate " + std::string(rate) + " is too high for this network)";
+}
+
+void DivergenceGuard::check(const Network& net, int epoch, float learning_rate) const {
+  const std::string advice = nn::rate_advice(learning_rate);
   if (const std::string bad = find_non_finite(net); !bad.empty())
     throw TrainingDiverged("training diverged in epoch " + std::to_string(epoch) + ": " + bad + advice);
   for (std::size_t l = 0; l < net.layers.size() && l < initial_rms_.size(); ++l) {

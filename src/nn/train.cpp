@@ -1,8 +1,8 @@
 // Epochs, prediction and evaluation over whole datasets.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
+#include "nn/divergence.hpp"
 #include "nn/forward.hpp"
 
 namespace simdml {
@@ -30,12 +30,6 @@ void check_features(const Network& net, const Dataset& data) {
   if (data.classes > net.outputs())
     throw std::invalid_argument(data.name + " has " + std::to_string(data.classes) + " classes; the network has " +
                                 std::to_string(net.outputs()) + " outputs");
-}
-
-std::string format_rate(float rate) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", static_cast<double>(rate));
-  return text;
 }
 
 std::string number_name(double value) { return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf"); }
@@ -99,8 +93,7 @@ double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rn
     const double loss = trainer.step(x.data(), labels.data(), rows, sgd);
     if (!std::isfinite(loss))
       throw TrainingDiverged("training diverged: the loss became " + number_name(loss) + " at mini-batch " +
-                             std::to_string(start / batch + 1) + " (the learning rate " + format_rate(sgd.learning_rate) +
-                             " is too high for this network)");
+                             std::to_string(start / batch + 1) + nn::rate_advice(sgd.learning_rate));
     total += loss * static_cast<double>(rows);
     if (progress) progress(start + rows, train.samples);
   }
