@@ -82,9 +82,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(GradientCase{Activation::sigmoid, Loss::quadratic}, GradientCase{Activation::tanh, Loss::quadratic},
                       GradientCase{Activation::relu, Loss::quadratic}, GradientCase{Activation::sigmoid, Loss::cross_entropy},
                       GradientCase{Activation::tanh, Loss::cross_entropy}, GradientCase{Activation::relu, Loss::cross_entropy}),
-    [](const auto& info) {
-      return std::string(activation_name(info.param.hidden)) + "_" +
-             (info.param.loss == Loss::quadratic ? "quadratic" : "cross_entropy");
+    [](const auto& test) {
+      return std::string(activation_name(test.param.hidden)) + "_" +
+             (test.param.loss == Loss::quadratic ? "quadratic" : "cross_entropy");
     });
 
 // --- the textbook programs -------------------------------------------------------------------

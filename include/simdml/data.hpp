@@ -65,6 +65,9 @@ Dataset load_csv_dataset(const std::filesystem::path& path, std::string name);
 
 // Rows [begin, end) of a dataset, as a dataset of their own.
 Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end);
+// The given rows, in the given order (cross-validation folds). Throws std::invalid_argument for a
+// row outside the dataset.
+Dataset select_rows(const Dataset& data, std::span<const std::int64_t> rows);
 
 // A training set, and the test set that comes with it (absent for single-table data like iris).
 struct NamedDataset {

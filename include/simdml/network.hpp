@@ -22,6 +22,7 @@
 #include "simdml/activations.hpp"
 #include "simdml/data.hpp"
 #include "simdml/gemm.hpp"
+#include "simdml/metrics.hpp"
 #include "simdml/random.hpp"
 
 namespace simdml {
@@ -123,12 +124,6 @@ void predict(const Network& net, const float* x, std::int64_t rows, float* outpu
 
 // The mean loss over a dataset (no update).
 double mean_loss(const Network& net, const Dataset& data, const Compute& compute);
-
-struct Evaluation {
-  std::int64_t correct = 0, total = 0;
-  std::vector<std::int64_t> confusion;  // classes x classes: [true label][predicted]
-  double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total); }
-};
 
 // Accuracy and confusion matrix; the prediction is the largest output (the lowest index on ties).
 Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute);

@@ -84,21 +84,47 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
   throw DataError("unknown dataset '" + std::string(name) + "' (known: " + known + ")");
 }
 
-Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
-  if (begin < 0 || end < begin || end > data.samples)
-    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                ") outside 0.." + std::to_string(data.samples));
+namespace {
+
+Dataset empty_like(const Dataset& data, std::int64_t samples) {
   Dataset out;
   out.name = data.name;
-  out.samples = end - begin;
+  out.samples = samples;
   out.features = data.features;
   out.classes = data.classes;
   out.image_height = data.image_height;
   out.image_width = data.image_width;
-  out.x.assign(data.x.begin() + begin * data.features, data.x.begin() + end * data.features);
-  if (!data.pixels.empty())
-    out.pixels.assign(data.pixels.begin() + begin * data.features, data.pixels.begin() + end * data.features);
-  out.labels.assign(data.labels.begin() + begin, data.labels.begin() + end);
+  out.x.reserve(static_cast<std::size_t>(samples * data.features));
+  if (!data.pixels.empty()) out.pixels.reserve(static_cast<std::size_t>(samples * data.features));
+  out.labels.reserve(static_cast<std::size_t>(samples));
+  return out;
+}
+
+void append_row(const Dataset& from, std::int64_t row, Dataset& to) {
+  const auto first = row * from.features, last = first + from.features;
+  to.x.insert(to.x.end(), from.x.begin() + first, from.x.begin() + last);
+  if (!from.pixels.empty()) to.pixels.insert(to.pixels.end(), from.pixels.begin() + first, from.pixels.begin() + last);
+  to.labels.push_back(from.labels[static_cast<std::size_t>(row)]);
+}
+
+}  // namespace
+
+Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
+  if (begin < 0 || end < begin || end > data.samples)
+    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                ") outside 0.." + std::to_string(data.samples));
+  Dataset out = empty_like(data, end - begin);
+  for (std::int64_t r = begin; r < end; ++r) append_row(data, r, out);
+  return out;
+}
+
+Dataset select_rows(const Dataset& data, std::span<const std::int64_t> rows) {
+  Dataset out = empty_like(data, static_cast<std::int64_t>(rows.size()));
+  for (std::int64_t r : rows) {
+    if (r < 0 || r >= data.samples)
+      throw std::invalid_argument("select_rows: row " + std::to_string(r) + " outside 0.." + std::to_string(data.samples));
+    append_row(data, r, out);
+  }
   return out;
 }
 

@@ -56,17 +56,14 @@ double mean_loss(const Network& net, const Dataset& data, const Compute& compute
 Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute) {
   check_features(net, data);
   const std::int64_t classes = net.outputs();
-  Evaluation e;
-  e.total = data.samples;
-  e.confusion.assign(static_cast<std::size_t>(classes * classes), 0);
+  Evaluation e(static_cast<int>(classes));
   forward_in_chunks(net, data.x.data(), data.samples, compute,
                     [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
                       for (std::int64_t r = 0; r < n; ++r) {
                         const float* out = b.out.back().data() + r * classes;
                         const auto predicted = std::max_element(out, out + classes) - out;
                         const std::int32_t truth = data.labels[static_cast<std::size_t>(start + r)];
-                        e.correct += predicted == truth;
-                        ++e.confusion[static_cast<std::size_t>(truth * classes + predicted)];
+                        e.add(truth, static_cast<std::int32_t>(predicted));
                       }
                     });
   return e;

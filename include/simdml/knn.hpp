@@ -1,0 +1,118 @@
+// Exact k-nearest-neighbour classification (squared Euclidean distance).
+//
+// The neighbours every variant returns are defined exactly, so all variants, targets and thread
+// counts agree to the last index:
+//   - Distance: for image data (both sets carry pixels) the integer squared distance between the
+//     pixel bytes, reported as that integer / 255^2 (the distance between the [0, 1] features);
+//     otherwise the squared distance between the float features, summed in double in feature order.
+//   - Order: nearest first; equal distances go to the lower training index.
+//
+// Variants (one list, knn_kernels(), shared by dispatch, tests and benchmarks):
+//   naive    every distance of a query, then a partial sort: the textbook program and the reference.
+//   blocked  tiles of queries x training rows; distances as |q|^2 - 2 q.t + |t|^2 through the
+//            library's float GEMM; each query keeps a short list of candidates that is re-ranked
+//            with exact distances. A float error bound certifies that the list holds every true
+//            neighbour; a query whose list cannot be certified is searched exactly (counted in
+//            Neighbors::exact_fallbacks).
+//   int8     image data only: the u8 x u8 products are summed exactly in 32-bit integers by a
+//            register-blocked SIMD kernel (one per dispatch target), with the top-k selection fused
+//            into the distance tiles. Exact by construction.
+// Every variant tiles the queries and keeps memory bounded: no query x training distance matrix
+// is ever stored. Threads split the queries; each query's result is computed by one thread in a
+// fixed order, so it does not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "simdml/data.hpp"
+#include "simdml/dispatch.hpp"
+#include "simdml/metrics.hpp"
+
+namespace simdml {
+
+enum class KnnVariant { naive, blocked, int8 };
+
+// The neighbours of each query, nearest first.
+struct Neighbors {
+  std::int64_t queries = 0;
+  int k = 0;
+  std::vector<std::int32_t> index;  // queries x k training rows
+  std::vector<double> distance;     // queries x k squared distances (see above)
+  std::int64_t exact_fallbacks = 0; // blocked: queries searched exactly because the float pass was too close to call
+
+  std::span<const std::int32_t> indices_of(std::int64_t query) const {
+    return {index.data() + query * k, static_cast<std::size_t>(k)};
+  }
+  std::span<const double> distances_of(std::int64_t query) const {
+    return {distance.data() + query * k, static_cast<std::size_t>(k)};
+  }
+};
+
+struct KnnSearch {
+  int k = 1;
+  int threads = 1;
+};
+
+using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+
+// One entry of the kernel list.
+struct KnnKernel {
+  std::string_view name;  // "naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512"
+  KnnVariant variant;
+  Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is dispatched)
+  KnnFunction run;
+};
+
+// Every compiled kernel, including those this CPU cannot run (check isa_supported(kernel.isa)).
+std::span<const KnnKernel> knn_kernels();
+const KnnKernel& knn_kernel(KnnVariant variant);  // int8 takes active_isa()
+// "naive", "blocked", "int8" (dispatched) or a full name such as "int8-avx2". Throws
+// std::invalid_argument listing the valid names, or when the CPU cannot run the kernel.
+const KnnKernel& knn_kernel(std::string_view name);
+std::string_view knn_variant_name(KnnVariant variant);
+
+// The k nearest training rows of every query row. Throws std::invalid_argument when k < 1, k is
+// larger than the training set, the feature counts differ, threads < 1, the training set has more
+// than 2^31 - 1 rows, or the int8 variant gets data without pixels.
+Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries, const KnnSearch& search);
+
+// The exact squared distance between one query and one training row (the definition above).
+double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries, std::int64_t query_row);
+
+enum class KnnWeights {
+  uniform,   // one vote per neighbour
+  distance,  // 1 / distance (Euclidean, not squared); neighbours at distance 0, if any, share all the weight
+};
+std::string_view knn_weights_name(KnnWeights weights);
+std::optional<KnnWeights> parse_knn_weights(std::string_view name);
+
+// The class the k nearest neighbours vote for (k <= neighbors.k). A tie between classes goes to
+// the class of the nearest neighbour among the tied classes.
+std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std::span<const std::int32_t> train_labels,
+                      int classes, KnnWeights weights);
+
+// Accuracy and confusion matrix for each k in ks, all from one neighbour search (neighbors.k must
+// be at least the largest k).
+std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks, const Dataset& train,
+                                        const Dataset& queries, KnnWeights weights);
+
+// k-fold cross-validation on one dataset: the rows are shuffled with the seed and cut into
+// `folds` nearly equal folds; each fold is classified by the others, for every k in ks.
+struct CrossValidation {
+  std::vector<int> ks;
+  std::vector<std::int64_t> errors;  // misclassified rows per k, over all folds
+  std::int64_t samples = 0;
+  int best_k = 0;  // the fewest errors; the smallest such k
+  double error_rate(std::size_t i) const { return static_cast<double>(errors[i]) / static_cast<double>(samples); }
+};
+// Throws std::invalid_argument unless 2 <= folds <= samples and every k fits the smallest
+// training part (samples - the largest fold).
+CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds, std::span<const int> ks,
+                               KnnWeights weights, std::uint64_t seed, int threads);
+
+}  // namespace simdml

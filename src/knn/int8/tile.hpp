@@ -1,0 +1,66 @@
+// The int8 k-NN kernels as templates over a target's integer vector operations (Ops); each
+// target_<isa>.cpp supplies Ops and instantiates them. Internal linkage keeps every target's copy
+// apart.
+//
+// The arithmetic: pixels are widened to int16 and multiplied pairwise with multiply-add-pairs
+// (pmaddwd: two int16 x int16 products summed into one int32 lane), so a 32-bit lane holds the
+// dot product of one query with one training row, exact. The broadcast query word carries two
+// features; the training panel supplies the same two features of NR rows.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels.hpp"
+
+namespace simdml::knn_detail {
+namespace {
+
+template <class Ops>
+struct Int8Tile {
+  using V = typename Ops::Vector;
+  static constexpr int kLanes = Ops::kLanes;
+  static constexpr int kVectors = 2;  // per tile row
+  static constexpr int MR = Ops::kRows;
+  static constexpr int NR = kLanes * kVectors;
+
+  static void distance_tile(std::int64_t pairs, const std::int32_t* a, const std::uint8_t* b, const std::int32_t* qn,
+                            const std::int32_t* tn, std::int32_t* dist, std::int64_t ldd) {
+    V acc[MR][kVectors];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < kVectors; ++v) acc[i][v] = Ops::zero();
+#pragma GCC unroll 2
+    for (std::int64_t p = 0; p < pairs; ++p) {
+      const V b0 = Ops::widen_pairs(b), b1 = Ops::widen_pairs(b + 2 * kLanes);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const V ai = Ops::broadcast(a[i]);
+        acc[i][0] = Ops::add(acc[i][0], Ops::madd(ai, b0));
+        acc[i][1] = Ops::add(acc[i][1], Ops::madd(ai, b1));
+      }
+      a += MR;
+      b += 2 * NR;
+    }
+    const V tn0 = Ops::load(tn), tn1 = Ops::load(tn + kLanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const V qi = Ops::broadcast(qn[i]);
+      Ops::store(dist + i * ldd, Ops::sub(Ops::add(qi, tn0), Ops::add(acc[i][0], acc[i][0])));
+      Ops::store(dist + i * ldd + kLanes, Ops::sub(Ops::add(qi, tn1), Ops::add(acc[i][1], acc[i][1])));
+    }
+  }
+
+  static std::int64_t find_at_most(const std::int32_t* d, std::int64_t from, std::int64_t n, std::int32_t bound) {
+    std::int64_t j = from;
+    for (; j + kLanes <= n; j += kLanes)
+      if (Ops::any_at_most(Ops::load(d + j), bound)) break;
+    for (; j < n; ++j)
+      if (d[j] <= bound) return j;
+    return n;
+  }
+
+  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, distance_tile, find_at_most}; }
+};
+
+}  // namespace
+}  // namespace simdml::knn_detail

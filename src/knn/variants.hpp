@@ -1,0 +1,38 @@
+// The k-NN variants behind the public API, and what they share. find_neighbors() validates the
+// problem first, so every variant may assume 1 <= k <= train.samples, equal feature counts and
+// threads >= 1.
+#pragma once
+
+#include <cstdint>
+
+#include "simdml/knn.hpp"
+
+namespace simdml::knn_detail {
+
+// Image distances are integers over pixel bytes; they are reported divided by this.
+inline constexpr double kPixelScale = 255.0 * 255.0;
+
+// True when the exact distance is the integer one over pixel bytes (both sets carry pixels).
+inline bool pixel_metric(const Dataset& train, const Dataset& queries) {
+  return !train.pixels.empty() && !queries.pixels.empty();
+}
+
+// Exact squared distances (the definition in knn.hpp), unscaled for pixels.
+std::int64_t pixel_distance(const std::uint8_t* a, const std::uint8_t* b, std::int64_t features);
+double float_distance(const float* a, const float* b, std::int64_t features);
+
+// Neighbors sized for the problem, every slot unset.
+Neighbors empty_neighbors(std::int64_t queries, int k);
+
+// The exact k nearest training rows of one query by the textbook method: every distance, then a
+// partial sort. `distances` and `order` are scratch of train.samples elements each.
+void exact_search(const Dataset& train, const Dataset& queries, std::int64_t query, int k, double* distances,
+                  std::int32_t* order, Neighbors& out);
+
+Neighbors naive_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+
+}  // namespace simdml::knn_detail
