@@ -156,7 +156,9 @@ struct Vote {
     neighbors.distance = std::move(distances);
     for (int i = 0; i < neighbors.k; ++i) neighbors.index.push_back(i);
   }
-  std::int32_t winner(int k, KnnWeights w) const { return knn_vote(neighbors, 0, k, labels, 4, w); }
+  std::int32_t winner(int k, KnnWeights w, KnnTies ties = KnnTies::nearest) const {
+    return knn_vote(neighbors, 0, k, labels, 4, KnnVoting{w, ties});
+  }
 };
 
 TEST(KnnVote, UniformMajorityAndTiesGoToTheNearestTiedClass) {
@@ -166,6 +168,9 @@ TEST(KnnVote, UniformMajorityAndTiesGoToTheNearestTiedClass) {
   EXPECT_EQ(v.winner(3, KnnWeights::uniform), 1);
   EXPECT_EQ(v.winner(4, KnnWeights::uniform), 2);  // 2:2 tie, the nearest is a 2
   EXPECT_EQ(v.winner(5, KnnWeights::uniform), 2);
+  EXPECT_EQ(v.winner(2, KnnWeights::uniform, KnnTies::lowest_class), 1);  // scikit-learn's rule
+  EXPECT_EQ(v.winner(4, KnnWeights::uniform, KnnTies::lowest_class), 1);
+  EXPECT_EQ(v.winner(3, KnnWeights::uniform, KnnTies::lowest_class), 1);  // no tie: the same winner
 }
 
 TEST(KnnVote, DistanceWeightsAreInverseEuclideanDistances) {
@@ -197,10 +202,10 @@ TEST(KnnSweep, EveryKScoresAsASeparateSearch) {
   const KnnKernel& kernel = knn_kernel("int8");
   const std::vector<int> ks{1, 2, 5, 9};
   for (KnnWeights w : {KnnWeights::uniform, KnnWeights::distance}) {
-    const std::vector<Evaluation> sweep = score_neighbors(find_neighbors(kernel, train, queries, KnnSearch{9, 2}), ks, train, queries, w);
+    const std::vector<Evaluation> sweep = score_neighbors(find_neighbors(kernel, train, queries, KnnSearch{9, 2}), ks, train, queries, KnnVoting{w});
     for (std::size_t i = 0; i < ks.size(); ++i) {
       const Neighbors alone = find_neighbors(kernel, train, queries, KnnSearch{ks[i], 2});
-      const std::vector<Evaluation> single = score_neighbors(alone, std::vector<int>{ks[i]}, train, queries, w);
+      const std::vector<Evaluation> single = score_neighbors(alone, std::vector<int>{ks[i]}, train, queries, KnnVoting{w});
       EXPECT_EQ(sweep[i].correct, single[0].correct) << "k " << ks[i];
       EXPECT_EQ(sweep[i].confusion, single[0].confusion) << "k " << ks[i];
       EXPECT_EQ(sweep[i].total, 120);
@@ -218,23 +223,23 @@ TEST(KnnCrossValidation, FoldsCoverEveryRowOnceAndPickTheBestK) {
     data.x[static_cast<std::size_t>(2 * r)] += r < 30 ? -100.0f : 100.0f;
   }
   const std::vector<int> ks{1, 3, 50};
-  const CrossValidation cv = cross_validate(knn_kernel("blocked"), data, 6, ks, KnnWeights::uniform, 1, 2);
+  const CrossValidation cv = cross_validate(knn_kernel("blocked"), data, 6, ks, KnnVoting{}, 1, 2);
   EXPECT_EQ(cv.samples, 60);
   EXPECT_EQ(cv.errors[0], 0);
   EXPECT_EQ(cv.errors[1], 0);
   EXPECT_GT(cv.errors[2], 0);
   EXPECT_EQ(cv.best_k, 1);
-  EXPECT_EQ(cv.errors, cross_validate(knn_kernel("naive"), data, 6, ks, KnnWeights::uniform, 1, 1).errors);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 1, ks, KnnWeights::uniform, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 61, ks, KnnWeights::uniform, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 6, std::vector<int>{51}, KnnWeights::uniform, 1, 1),
+  EXPECT_EQ(cv.errors, cross_validate(knn_kernel("naive"), data, 6, ks, KnnVoting{}, 1, 1).errors);
+  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 1, ks, KnnVoting{}, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 61, ks, KnnVoting{}, 1, 1), std::invalid_argument);
+  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 6, std::vector<int>{51}, KnnVoting{}, 1, 1),
                std::invalid_argument);
 }
 
 // Leave-one-out equals a direct count: each row against all others.
 TEST(KnnCrossValidation, LeaveOneOutMatchesADirectCount) {
   const Dataset data = synthetic_images(40, 6, 3, 11);
-  const CrossValidation cv = cross_validate(knn_kernel("naive"), data, 40, std::vector<int>{1}, KnnWeights::uniform, 5, 1);
+  const CrossValidation cv = cross_validate(knn_kernel("naive"), data, 40, std::vector<int>{1}, KnnVoting{}, 5, 1);
   std::int64_t errors = 0;
   for (std::int64_t r = 0; r < 40; ++r) {
     std::vector<std::int64_t> rest;

@@ -91,15 +91,27 @@ enum class KnnWeights {
 std::string_view knn_weights_name(KnnWeights weights);
 std::optional<KnnWeights> parse_knn_weights(std::string_view name);
 
-// The class the k nearest neighbours vote for (k <= neighbors.k). A tie between classes goes to
-// the class of the nearest neighbour among the tied classes.
+// Who wins when classes tie on votes.
+enum class KnnTies {
+  nearest,       // the class of the nearest neighbour among the tied classes
+  lowest_class,  // the lowest class label (scikit-learn's rule, to reproduce its figures)
+};
+std::string_view knn_ties_name(KnnTies ties);
+std::optional<KnnTies> parse_knn_ties(std::string_view name);
+
+struct KnnVoting {
+  KnnWeights weights = KnnWeights::uniform;
+  KnnTies ties = KnnTies::nearest;
+};
+
+// The class the k nearest neighbours vote for (k <= neighbors.k).
 std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std::span<const std::int32_t> train_labels,
-                      int classes, KnnWeights weights);
+                      int classes, KnnVoting voting);
 
 // Accuracy and confusion matrix for each k in ks, all from one neighbour search (neighbors.k must
 // be at least the largest k).
 std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks, const Dataset& train,
-                                        const Dataset& queries, KnnWeights weights);
+                                        const Dataset& queries, KnnVoting voting);
 
 // k-fold cross-validation on one dataset: the rows are shuffled with the seed and cut into
 // `folds` nearly equal folds; each fold is classified by the others, for every k in ks.
@@ -113,6 +125,6 @@ struct CrossValidation {
 // Throws std::invalid_argument unless 2 <= folds <= samples and every k fits the smallest
 // training part (samples - the largest fold).
 CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds, std::span<const int> ks,
-                               KnnWeights weights, std::uint64_t seed, int threads);
+                               KnnVoting voting, std::uint64_t seed, int threads);
 
 }  // namespace simdml

@@ -15,6 +15,16 @@ std::string format_number(double x) {
 
 }  // namespace
 
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    items.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) return items;
+    start = comma + 1;
+  }
+}
+
 Arguments::Arguments(std::vector<std::string_view> words, std::set<std::string, std::less<>> options,
                      std::set<std::string, std::less<>> switches) {
   for (std::size_t i = 0; i < words.size(); ++i) {

@@ -37,6 +37,9 @@ class Arguments {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
+// "a,b,c" -> {"a", "b", "c"}; empty items are kept (the caller's parser rejects them).
+std::vector<std::string_view> split_list(std::string_view text);
+
 struct Command {
   std::string_view name;
   std::string_view summary;
@@ -61,5 +64,6 @@ int run_info(const std::vector<std::string_view>& args);
 int run_train(const std::vector<std::string_view>& args);
 int run_evaluate(const std::vector<std::string_view>& args);
 int run_predict(const std::vector<std::string_view>& args);
+int run_knn(const std::vector<std::string_view>& args);
 
 }  // namespace simdml::cli

@@ -13,16 +13,6 @@
 namespace simdml::cli {
 namespace {
 
-std::vector<std::string_view> split_list(std::string_view text) {
-  std::vector<std::string_view> items;
-  for (std::size_t start = 0;;) {
-    const std::size_t comma = text.find(',', start);
-    items.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) return items;
-    start = comma + 1;
-  }
-}
-
 // --layers 784,30,10; without it: the dataset's features, 30 hidden units, its classes.
 std::vector<std::int64_t> layer_sizes(const Arguments& args, const Dataset& train) {
   const auto text = args.get("layers");

@@ -20,6 +20,14 @@ std::optional<KnnWeights> parse_knn_weights(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view knn_ties_name(KnnTies ties) { return ties == KnnTies::nearest ? "nearest" : "lowest-class"; }
+
+std::optional<KnnTies> parse_knn_ties(std::string_view name) {
+  if (name == "nearest") return KnnTies::nearest;
+  if (name == "lowest-class") return KnnTies::lowest_class;
+  return std::nullopt;
+}
+
 namespace {
 
 // Each neighbour's weight. Distance weights are 1 / Euclidean distance; when some neighbours sit
@@ -36,15 +44,17 @@ std::vector<double> vote_weights(std::span<const double> squared, KnnWeights wei
 }  // namespace
 
 std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std::span<const std::int32_t> train_labels,
-                      int classes, KnnWeights weights) {
+                      int classes, KnnVoting voting) {
   if (k < 1 || k > neighbors.k)
     throw std::invalid_argument("cannot vote with k = " + std::to_string(k) + " from " + std::to_string(neighbors.k) +
                                 " neighbours");
   const auto index = neighbors.indices_of(query).first(static_cast<std::size_t>(k));
-  const std::vector<double> w = vote_weights(neighbors.distances_of(query).first(static_cast<std::size_t>(k)), weights);
+  const std::vector<double> w = vote_weights(neighbors.distances_of(query).first(static_cast<std::size_t>(k)), voting.weights);
   std::vector<double> score(static_cast<std::size_t>(classes), 0.0);
   for (int i = 0; i < k; ++i) score[static_cast<std::size_t>(train_labels[static_cast<std::size_t>(index[i])])] += w[i];
-  const double best = *std::max_element(score.begin(), score.end());
+  const auto top = std::max_element(score.begin(), score.end());  // the first: the lowest class
+  if (voting.ties == KnnTies::lowest_class) return static_cast<std::int32_t>(top - score.begin());
+  const double best = *top;
   for (int i = 0; i < k; ++i) {  // the nearest neighbour whose class has the best score
     const std::int32_t label = train_labels[static_cast<std::size_t>(index[i])];
     if (score[static_cast<std::size_t>(label)] == best) return label;
@@ -53,20 +63,20 @@ std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std
 }
 
 std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks, const Dataset& train,
-                                        const Dataset& queries, KnnWeights weights) {
+                                        const Dataset& queries, KnnVoting voting) {
   const int classes = std::max(train.classes, queries.classes);
   std::vector<Evaluation> scores;
   for (int k : ks) {
     Evaluation e(classes);
     for (std::int64_t q = 0; q < queries.samples; ++q)
-      e.add(queries.labels[static_cast<std::size_t>(q)], knn_vote(neighbors, q, k, train.labels, classes, weights));
+      e.add(queries.labels[static_cast<std::size_t>(q)], knn_vote(neighbors, q, k, train.labels, classes, voting));
     scores.push_back(std::move(e));
   }
   return scores;
 }
 
 CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds, std::span<const int> ks,
-                               KnnWeights weights, std::uint64_t seed, int threads) {
+                               KnnVoting voting, std::uint64_t seed, int threads) {
   if (folds < 2 || folds > data.samples)
     throw std::invalid_argument("cross-validation needs 2 <= folds <= " + std::to_string(data.samples) + " (the rows of " +
                                 data.name + "), not " + std::to_string(folds));
@@ -89,7 +99,7 @@ CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int
     std::sort(rest.begin(), rest.end());  // ties go to the lower original row
     const Dataset train = select_rows(data, rest), test = select_rows(data, held);
     const Neighbors neighbors = find_neighbors(kernel, train, test, KnnSearch{max_k, threads});
-    const std::vector<Evaluation> scores = score_neighbors(neighbors, ks, train, test, weights);
+    const std::vector<Evaluation> scores = score_neighbors(neighbors, ks, train, test, voting);
     for (std::size_t i = 0; i < ks.size(); ++i) cv.errors[i] += scores[i].total - scores[i].correct;
   }
   cv.best_k = cv.ks[0];

@@ -1,4 +1,4 @@
-// The int8 k-NN kernels for the avx512 target (AVX-512 BW): 16 int32 lanes, 12 x 32 tiles.
+// The int8 k-NN kernels for the avx512 target (AVX-512 BW): 16 int32 lanes, 10 x 32 tiles.
 #include <immintrin.h>
 
 #include "tile.hpp"
@@ -9,7 +9,7 @@ namespace {
 struct Avx512Ops {
   using Vector = __m512i;
   static constexpr int kLanes = 16;
-  static constexpr int kRows = 12;  // 24 accumulators + 2 training vectors + 1 query word of 32 registers
+  static constexpr int kRows = 10;  // 20 accumulators + 2 training vectors + 1 query word of 32 registers
 
   static Vector zero() { return _mm512_setzero_si512(); }
   static Vector widen_pairs(const std::uint8_t* p) {
