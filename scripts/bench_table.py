@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Markdown tables from the Google Benchmark JSON that scripts/run_benchmarks.sh writes.
 
-    scripts/bench_table.py results/<run>     # prints the GEMM, activation and training tables
+    scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
 
 GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS and to naive, and
 its share of the FMA peak measured in the same run. Activations: elements/s of the reference and of
 each SIMD target, their ratio, and bytes/s against a plain copy (the memory-bandwidth yardstick).
 Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
-20,000-image Nielsen epoch in seconds. A table whose JSON is missing from the folder is skipped.
+20,000-image Nielsen epoch in seconds. k-NN: seconds and queries/s per variant and thread count
+for each dataset, GOPS, and the ratio to faiss's IndexFlatL2. A table whose JSON is missing from the
+folder is skipped.
 """
 import json
 import sys
@@ -114,12 +116,29 @@ def train_table(folder):
             "\n".join(epochs))
 
 
+def knn_table(folder):
+    _, runs = medians(folder / "knn_bench.json")
+    lines = ["| problem | variant | threads | seconds | queries/s | GOPS | vs faiss |", "|---|---|---|---|---|---|---|"]
+    order = ["naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512", "faiss-IndexFlatL2"]
+    keys = sorted(runs, key=lambda n: (n.split("/")[1], order.index(n.split("/")[2]), n.split("/")[3]))
+    for n in keys:
+        _, problem, variant, threads = n.split("/")
+        r = runs[n]
+        faiss = runs.get(f"knn/{problem}/faiss-IndexFlatL2/{threads}")
+        queries = int(problem.split("x")[-1]) if variant != "naive" else 200
+        ratio = f"{r['items_per_second'] / faiss['items_per_second']:.2f}x" if faiss else "-"
+        lines.append(f"| {problem} | {variant} | {threads.split(':')[1]} | {queries / r['items_per_second']:.2f} | "
+                     f"{r['items_per_second']:.0f} | {r['OP/s'] / 1e9:.1f} | {ratio} |")
+    return ("k-NN, exact k = 7 (naive: the first 200 queries; seconds for all of its queries):\n\n" +
+            "\n".join(lines))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     folder = Path(sys.argv[1])
     tables = [("gemm_bench.json", gemm_table), ("activation_bench.json", activation_table),
-              ("train_bench.json", train_table)]
+              ("train_bench.json", train_table), ("knn_bench.json", knn_table)]
     print("\n\n".join(make(folder) for name, make in tables if (folder / name).exists()))
 
 

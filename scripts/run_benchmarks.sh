@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark run behind README's results tables: machine info, the FMA peak, GEMM (every
 # variant and target beside OpenBLAS, 1 and 2 threads), the activations and training throughput
-# (every GEMM variant, batch 10/64/256, hidden 30/100/500, and the 20,000-image epoch), each suite with
+# (every GEMM variant, batch 10/64/256, hidden 30/100/500, and the 20,000-image epoch) and k-NN
+# (every variant and faiss on MNIST 20,000 x 10,000 and Fashion-MNIST 60,000 x 10,000), each suite with
 # repetitions interleaved at random so that drift hits every variant alike. Writes Google
 # Benchmark JSON and text into a results folder.
 #
@@ -10,10 +11,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x' train_filter='.'
+reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x' train_filter='.' knn_filter='.'
 if [ "${1:-}" = --quick ]; then
   shift
   reps=1 min_time=0.05 gemm_filter='/(256|1024)x1024|x(10|30|100|784)x' train_filter='simd|nielsen'
+  knn_filter='mnist-20000.*(int8|blocked|faiss)'
 fi
 out=${1:-results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -32,4 +34,5 @@ run peak_bench
 run gemm_bench --benchmark_filter="$gemm_filter"
 run activation_bench
 run train_bench --benchmark_filter="$train_filter"
+SIMDML_DATA=${SIMDML_DATA:-../shared/data} run knn_bench --benchmark_filter="$knn_filter"
 echo "results in $out"

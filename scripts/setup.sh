@@ -15,6 +15,7 @@ packages=(
   g++ cmake make pkg-config
   libgtest-dev libbenchmark-dev libxsimd-dev zlib1g-dev
   libopenblas-dev          # the reference BLAS in tests and benchmarks
+  libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib
   curl ca-certificates

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the simdml program: usage errors (exit 2, a message naming the option),
 # data errors (exit 1), a tiny training run, and, when SIMDML_DATA holds MNIST, byte-identical
-# model files from 1 and 2 threads plus evaluate and predict on them.
+# model files from 1 and 2 threads plus evaluate and predict on them, and k-NN on it.
 #   tests/cli_test.sh path/to/simdml
 set -uo pipefail
 simdml=$1
@@ -56,6 +56,18 @@ expect 0 "accuracy" -- evaluate --model "$work/iris.npz" --data "$work/data" --d
 expect 2 "--index must be an integer from 0 to 59" -- predict --model "$work/iris.npz" --data "$work/data" --dataset iris --index 60
 grep -q '"final"' "$work/iris.json" || { echo "FAIL: the --json report lacks its final accuracy"; failures=$((failures + 1)); }
 
+# k-NN: bad arguments, cross-validation on the CSV table, a JSON report.
+expect 2 "--k must list values from 1" -- knn --data "$work/data" --dataset iris --cv 5 --k 0
+expect 2 "--k must list values from 1" -- knn --data "$work/data" --dataset iris --cv 5 --k 3,x
+expect 2 "k = 49 is larger than a training part of the folds (48 rows)" -- knn --data "$work/data" --dataset iris --cv 5 --k 1-49
+expect 2 "--cv must be an integer from 2 to 60" -- knn --data "$work/data" --dataset iris --cv 1
+expect 2 "iris has no test set; use --cv FOLDS" -- knn --data "$work/data" --dataset iris
+expect 2 "--weights must be uniform or distance" -- knn --data "$work/data" --dataset iris --cv 5 --weights cosine
+expect 2 "--variant: unknown k-NN variant 'fast'" -- knn --data "$work/data" --dataset iris --cv 5 --variant fast
+expect 1 "the int8 k-NN needs pixel data" -- knn --data "$work/data" --dataset iris --cv 5 --variant int8
+expect 0 "best k = " -- knn --data "$work/data" --dataset iris --cv 5 --k 1-15 --weights distance --json "$work/cv.json"
+grep -q '"best_k"' "$work/cv.json" || { echo "FAIL: the k-NN --json report lacks best_k"; failures=$((failures + 1)); }
+
 mnist=${SIMDML_DATA:-}/mnist
 if [ -n "${SIMDML_DATA:-}" ] && [ -d "$mnist" ]; then
   for threads in 1 2; do
@@ -67,6 +79,14 @@ if [ -n "${SIMDML_DATA:-}" ] && [ -d "$mnist" ]; then
   expect 0 "confusion matrix" -- evaluate --model "$work/t1.npz" --limit 500
   expect 0 "predicted" -- predict --model "$work/t1.npz" --index 0
   expect 2 "the model takes 4 features and has 3 outputs; mnist test has 784" -- evaluate --model "$work/iris.npz"
+  expect 2 "k = 1001 is larger than the training set (1000 rows)" -- knn --train-limit 1000 --k 1,1001
+  for threads in 1 2; do
+    "$simdml" knn --train-limit 2000 --test-limit 500 --k 1,3,5 --threads "$threads" --json "$work/knn$threads.json" > /dev/null
+    sed -n '/"results"/,/"seconds"/p' "$work/knn$threads.json" > "$work/knn$threads.results"
+  done
+  if [ -s "$work/knn1.results" ] && cmp -s "$work/knn1.results" "$work/knn2.results"; then
+    echo "ok: k-NN accuracies are identical with 1 and 2 threads"
+  else echo "FAIL: k-NN results differ between 1 and 2 threads (or are missing)"; failures=$((failures + 1)); fi
 else
   echo "skipped the MNIST checks: SIMDML_DATA does not hold mnist/"
 fi
