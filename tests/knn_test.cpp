@@ -12,6 +12,10 @@
 #include "simdml/random.hpp"
 
 namespace simdml {
+
+// Test names and failure messages show the kernel by name, not as bytes.
+inline void PrintTo(const KnnKernel& kernel, std::ostream* os) { *os << kernel.name; }
+
 namespace {
 
 // Image-like data: `levels` distinct pixel values (few levels: many exactly equal distances),
