@@ -1,6 +1,7 @@
 // What every subcommand shares: its arguments, and the usage error it throws.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,6 +37,11 @@ class Arguments {
  private:
   std::map<std::string, std::string, std::less<>> values_;
 };
+
+// Wall-clock seconds since `start` (a std::chrono::steady_clock reading), for phase timings.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // "a,b,c" -> {"a", "b", "c"}; empty items are kept (the caller's parser rejects them).
 std::vector<std::string_view> split_list(std::string_view text);

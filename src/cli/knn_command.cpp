@@ -17,8 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
 int parse_k(std::string_view text, const std::string& whole) {
   int k = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), k);

@@ -115,7 +115,7 @@ int run_train(const std::vector<std::string_view>& words) {
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const double train_loss = train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = seconds_since(start);
     guard.check(net, epoch, sgd.learning_rate);
     const std::optional<Evaluation> checked = monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
     report.add_epoch(epoch, train_loss, checked, seconds);

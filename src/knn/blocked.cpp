@@ -85,7 +85,8 @@ class QueryTile {
     for (std::int64_t t0 = 0; t0 < p_.train.samples; t0 += kTrainTile) {
       const std::int64_t cols = std::min(kTrainTile, p_.train.samples - t0);
       float_distances(first, rows, t0, cols);
-      for (std::int64_t i = 0; i < rows; ++i) collect(distances_.data() + i * kTrainTile, cols, t0, lists[static_cast<std::size_t>(i)]);
+      for (std::int64_t i = 0; i < rows; ++i)
+        offer_candidates(distances_.data() + i * kTrainTile, cols, t0, lists[static_cast<std::size_t>(i)], find_at_most);
     }
     std::int64_t fallbacks = 0;
     for (std::int64_t i = 0; i < rows; ++i) fallbacks += !rerank(first + i, lists[static_cast<std::size_t>(i)], out);
@@ -112,27 +113,23 @@ class QueryTile {
     }
   }
 
-  static void collect(const float* d, std::int64_t cols, std::int64_t t0, TopK<float>& list) {
-    for (std::int64_t j = find_at_most(d, 0, cols, list.bound()); j < cols; j = find_at_most(d, j + 1, cols, list.bound()))
-      list.offer(d[j], static_cast<std::int32_t>(t0 + j));
-  }
-
-  // Exact neighbours from the certified list; false (after an exact search) when it cannot be certified.
-  bool rerank(std::int64_t query, const TopK<float>& list, Neighbors& out) {
-    const int k = p_.k;
+  // True when the list provably holds every true neighbour (the header comment's argument).
+  bool certified(std::int64_t query, const TopK<float>& list) const {
+    if (list.size() == p_.train.samples) return true;
     const double reach = static_cast<double>(std::sqrt(p_.query_norms[static_cast<std::size_t>(query)])) + p_.train_norm_max;
     const double error = static_cast<double>(p_.train.features + 16) * 0x1p-23 * reach * reach;
-    const bool complete = list.size() == p_.train.samples;
-    if (!complete && !(static_cast<double>(list.distance(list.size() - 1)) > static_cast<double>(list.distance(k - 1)) + 2.0 * error)) {
-      exact_search(p_.train, p_.queries, query, k, exact_.data(), order_.data(), out);
+    return static_cast<double>(list.distance(list.size() - 1)) > static_cast<double>(list.distance(p_.k - 1)) + 2.0 * error;
+  }
+
+  // Exact neighbours from the certified list, written straight into the query's slots of out;
+  // false (after an exact search) when the list cannot be certified.
+  bool rerank(std::int64_t query, const TopK<float>& list, Neighbors& out) {
+    if (!certified(query, list)) {
+      exact_search(p_.train, p_.queries, query, p_.k, exact_.data(), order_.data(), out);
       return false;
     }
-    std::vector<double> best_d(static_cast<std::size_t>(k));
-    std::vector<std::int32_t> best_i(static_cast<std::size_t>(k));
-    TopK<double> best(k, best_d.data(), best_i.data());
+    TopK<double> best(p_.k, out.distance.data() + query * p_.k, out.index.data() + query * p_.k);
     for (int c = 0; c < list.size(); ++c) best.offer(exact_distance(p_.train, list.index(c), p_.queries, query), list.index(c));
-    std::copy(best_d.begin(), best_d.end(), out.distance.begin() + query * k);
-    std::copy(best_i.begin(), best_i.end(), out.index.begin() + query * k);
     return true;
   }
 

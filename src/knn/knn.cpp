@@ -43,17 +43,16 @@ const KnnKernel& knn_kernel(KnnVariant variant) {
 const KnnKernel& knn_kernel(std::string_view name) {
   for (KnnVariant v : {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8})
     if (name == knn_variant_name(v)) return knn_kernel(v);
-  std::string valid = "naive, blocked, int8";
   for (const KnnKernel& k : knn_kernels()) {
-    if (k.name != name) {
-      if (k.variant == KnnVariant::int8) valid += ", " + std::string(k.name);
-      continue;
-    }
+    if (k.name != name) continue;
     if (!isa_supported(k.isa))
       throw std::invalid_argument("k-NN kernel " + std::string(name) + " needs " + std::string(isa_name(k.isa)) +
                                   ", which this CPU does not support");
     return k;
   }
+  std::string valid = "naive, blocked, int8";
+  for (const KnnKernel& k : knn_kernels())
+    if (k.variant == KnnVariant::int8) valid += ", " + std::string(k.name);
   throw std::invalid_argument("unknown k-NN variant '" + std::string(name) + "' (valid: " + valid + ")");
 }
 

@@ -47,5 +47,14 @@ class TopK {
   std::int32_t* indices_;
 };
 
+// Offers every distance of one tile row that could enter the list, as training row base + j.
+// find(d, from, n, bound) returns the next j >= from with d[j] <= bound, or n: a vector scan,
+// since most of a row holds no candidate once the list is full.
+template <class Distance, class Find>
+void offer_candidates(const Distance* d, std::int64_t n, std::int64_t base, TopK<Distance>& list, Find find) {
+  for (std::int64_t j = find(d, 0, n, list.bound()); j < n; j = find(d, j + 1, n, list.bound()))
+    list.offer(d[j], static_cast<std::int32_t>(base + j));
+}
+
 }  // namespace
 }  // namespace simdml::knn_detail

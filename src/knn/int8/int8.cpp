@@ -73,7 +73,8 @@ class QueryTile {
     for (std::int64_t c0 = 0; c0 < train_.samples; c0 += chunk_cols_) {
       const std::int64_t cols = std::min(chunk_cols_, train_.samples - c0);
       chunk_distances(rows, c0, cols);
-      for (std::int64_t i = 0; i < rows; ++i) collect(dist_.data() + i * chunk_cols_, cols, c0, lists[static_cast<std::size_t>(i)]);
+      for (std::int64_t i = 0; i < rows; ++i)
+        offer_candidates(dist_.data() + i * chunk_cols_, cols, c0, lists[static_cast<std::size_t>(i)], kernels_.find_at_most);
     }
     for (std::int64_t i = 0; i < rows; ++i)
       for (int s = 0; s < k_; ++s) {
@@ -111,12 +112,6 @@ class QueryTile {
         kernels_.distance_tile(pairs_, query_words_.data() + ir * pairs_ * mr, b, query_norms_.data() + ir * mr,
                                packed_.norms.data() + row0, dist_.data() + ir * mr * chunk_cols_ + jr * nr, chunk_cols_);
     }
-  }
-
-  void collect(const std::int32_t* d, std::int64_t cols, std::int64_t c0, TopK<std::int32_t>& list) const {
-    for (std::int64_t j = kernels_.find_at_most(d, 0, cols, list.bound()); j < cols;
-         j = kernels_.find_at_most(d, j + 1, cols, list.bound()))
-      list.offer(d[j], static_cast<std::int32_t>(c0 + j));
   }
 
   const Dataset& train_;
