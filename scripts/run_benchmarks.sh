@@ -15,7 +15,7 @@ reps=3 min_time=0.2 gemm_filter='/(64|128|256|512|1024|2048)x|x(10|30|100|784)x'
 if [ "${1:-}" = --quick ]; then
   shift
   reps=1 min_time=0.05 gemm_filter='/(256|1024)x1024|x(10|30|100|784)x' train_filter='simd|nielsen'
-  knn_filter='mnist-20000.*(int8-avx|blocked|faiss)'
+  knn_filter='knn/mnist-.*(int8-avx|blocked|faiss)'
 fi
 out=${1:-results/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
