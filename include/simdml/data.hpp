@@ -88,6 +88,9 @@ std::filesystem::path resolve_data_root(const std::optional<std::string>& flag);
 // DataError for an unknown name, or for missing files with a message that says how to get them.
 NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root);
 
+// Whether load_named_dataset would find the dataset's files under root (their contents unchecked).
+bool dataset_available(std::string_view name, const std::filesystem::path& root);
+
 // Moves the last `count` rows of train into a new validation set (Nielsen holds out the last
 // 10,000 of 60,000). Throws std::invalid_argument unless 0 < count < train.samples.
 Dataset split_off_validation(Dataset& train, std::int64_t count);

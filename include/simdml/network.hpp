@@ -84,6 +84,11 @@ struct SgdOptions {
   float weight_decay = 0.0f;  // L2: g += weight_decay * w (weights only, not biases)
 };
 
+// CRC-32 (zlib's) of every parameter's bytes, layer by layer, weights then biases, as little-endian
+// floats: a fingerprint that changes when any weight changes by one bit. Accuracy gates compare it
+// with a committed value because training is bitwise reproducible.
+std::uint32_t parameters_crc32(const Network& net);
+
 // Throws std::invalid_argument unless rate > 0 and finite, batch >= 1, 0 <= momentum < 1,
 // weight decay >= 0 and finite.
 void validate_sgd(const SgdOptions& sgd);

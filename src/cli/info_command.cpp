@@ -7,6 +7,9 @@
 #include <thread>
 
 #include "command.hpp"
+#include "git_commit.hpp"
+#include "json.hpp"
+#include "report.hpp"
 #include "simdml/activations.hpp"
 #include "simdml/gemm.hpp"
 
@@ -22,26 +25,28 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string supported_targets() {
-  std::string out;
+std::vector<std::string> supported_targets() {
+  std::vector<std::string> out;
   for (Isa isa : kAllIsas)
-    if (isa_supported(isa)) {
-      if (!out.empty()) out += ' ';
-      out += isa_name(isa);
-    }
+    if (isa_supported(isa)) out.emplace_back(isa_name(isa));
   return out;
+}
+
+std::string info_json(int threads) {
+  Json j;
+  j.begin_object().field("command", "info");
+  write_machine(j, Compute{nullptr, nullptr, threads});
+  j.array("supported_targets", supported_targets()).field("best_target", isa_name(best_supported_isa()));
+  j.end_object();
+  return j.str();
 }
 
 }  // namespace
 
 int run_info(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"isa", "threads"}, {});
-  if (const auto isa = args.get("isa")) {
-    const auto parsed = parse_isa(*isa);
-    if (!parsed) throw UsageError("--isa must be sse2, avx2 or avx512");
-    set_isa_cap(parsed);
-  }
-  const int threads = static_cast<int>(args.get_int("threads", default_thread_count(), 1, 1024));
+  const Arguments args(words, {"isa", "threads", "json"}, {});
+  apply_isa_option(args);
+  const int threads = thread_option(args);
   const CpuInfo& cpu = cpu_info();
   const char* cap = std::getenv("SIMDML_ISA");
 
@@ -49,7 +54,7 @@ int run_info(const std::vector<std::string_view>& words) {
   std::printf("cpu:              %s (%s), %u logical cores\n", cpu.model.c_str(), cpu.vendor.c_str(),
               std::thread::hardware_concurrency());
   std::printf("isa extensions:   %s\n", join(cpu.features).c_str());
-  std::printf("simd targets:     %s supported; best %s\n", supported_targets().c_str(),
+  std::printf("simd targets:     %s supported; best %s\n", join(supported_targets()).c_str(),
               std::string(isa_name(best_supported_isa())).c_str());
   std::printf("simd target used: %s%s\n", std::string(isa_name(active_isa())).c_str(),
               cap != nullptr && *cap != '\0' ? (std::string(" (capped by SIMDML_ISA=") + cap + ")").c_str() : "");
@@ -59,6 +64,8 @@ int run_info(const std::vector<std::string_view>& words) {
   std::printf("compiler:         GCC %s\n", __VERSION__);
   std::printf("xsimd:            %d.%d.%d\n", XSIMD_VERSION_MAJOR, XSIMD_VERSION_MINOR,
               XSIMD_VERSION_PATCH);
+  std::printf("git commit:       %s\n", SIMDML_GIT_COMMIT);
+  write_json_option(args, info_json(threads));
   return 0;
 }
 

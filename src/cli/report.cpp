@@ -1,20 +1,39 @@
 #include "report.hpp"
 
+#include <xsimd/config/xsimd_config.hpp>
+#include <zlib.h>
+
 #include <cstdio>
+#include <thread>
 
 #include "command.hpp"
+#include "git_commit.hpp"
 
 namespace simdml::cli {
 
+std::string weights_checksum(const Network& net) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%08x", parameters_crc32(net));
+  return text;
+}
+
 void write_machine(Json& json, const Compute& compute) {
+  const CpuInfo& cpu = cpu_info();
   json.key("machine").begin_object();
-  json.field("cpu", cpu_info().model);
+  json.field("cpu", cpu.model).field("cpu_vendor", cpu.vendor);
+  json.field("logical_cores", static_cast<std::int64_t>(std::thread::hardware_concurrency()));
+  json.array("isa_extensions", cpu.features);
   json.field("simd_target", isa_name(active_isa()));
   json.field("threads", compute.threads);
   json.field("gemm", compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
   json.field("activations", compute.activation != nullptr ? compute.activation->name : activations().name);
   json.field("compiler", "GCC " __VERSION__);
+  json.field("openmp", _OPENMP);
+  json.field("xsimd", std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
+                          std::to_string(XSIMD_VERSION_PATCH));
+  json.field("zlib", zlibVersion());
   json.field("simdml_version", SIMDML_VERSION);
+  json.field("git_commit", SIMDML_GIT_COMMIT);
   json.end_object();
 }
 
@@ -87,8 +106,9 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
 void TrainReport::set_final(const Evaluation& evaluation, std::string set) {
   final_ = evaluation;
   final_set_ = std::move(set);
-  std::printf("final %s accuracy %.2f %% (%lld/%lld)\n", final_set_.c_str(), 100.0 * evaluation.accuracy(),
-              static_cast<long long>(evaluation.correct), static_cast<long long>(evaluation.total));
+  std::printf("final %s accuracy %.2f %% (%lld/%lld), weights crc32 %s\n", final_set_.c_str(),
+              100.0 * evaluation.accuracy(), static_cast<long long>(evaluation.correct),
+              static_cast<long long>(evaluation.total), weights_checksum(net_).c_str());
 }
 
 std::string TrainReport::json() const {
@@ -124,6 +144,7 @@ std::string TrainReport::json() const {
     write_confusion(j, final_->confusion, net_.outputs());
     j.end_object();
   }
+  j.field("weights_crc32", weights_checksum(net_));
   j.end_object();
   return j.str();
 }

@@ -12,9 +12,12 @@
 
 namespace simdml::cli {
 
-// "cpu", "simd_target", "threads", "gemm", "activations", "compiler", "simdml_version" as JSON fields.
+// The machine and the build as a "machine" object: CPU, its ISA extensions, the SIMD target used,
+// threads, kernels, compiler, library versions, simdml version and git commit.
 void write_machine(Json& json, const Compute& compute);
 void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes);
+// CRC-32 of the network's parameters as 8 hex digits (see parameters_crc32).
+std::string weights_checksum(const Network& net);
 // Rows are true labels, columns predictions.
 void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t classes);
 std::string describe_network(const Network& net);  // "784-30-10, hidden sigmoid, sigmoid outputs + quadratic cost"

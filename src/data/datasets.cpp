@@ -84,6 +84,14 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
   throw DataError("unknown dataset '" + std::string(name) + "' (known: " + known + ")");
 }
 
+bool dataset_available(std::string_view name, const std::filesystem::path& root) {
+  std::error_code ec;
+  if (name == "mnist") return has_mnist_files(root / "mnist");
+  if (name == "fashion-mnist") return has_mnist_files(root / "fashion-mnist") || has_mnist_files(kDebianFashionMnist);
+  if (name == "iris") return std::filesystem::exists(root / "iris" / "iris.csv", ec);
+  return false;
+}
+
 namespace {
 
 Dataset empty_like(const Dataset& data, std::int64_t samples) {

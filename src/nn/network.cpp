@@ -1,9 +1,12 @@
 // Network construction and the names of its options.
 #include <array>
+#include <bit>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
+
+#include <zlib.h>
 
 #include "nn/divergence.hpp"
 #include "simdml/network.hpp"
@@ -138,6 +141,19 @@ int Perceptron::fire(const std::vector<float>& x) const {
   float sum = bias;
   for (std::size_t i = 0; i < x.size(); ++i) sum += weights[i] * x[i];
   return sum > 0.0f ? 1 : 0;
+}
+
+std::uint32_t parameters_crc32(const Network& net) {
+  static_assert(std::endian::native == std::endian::little, "the checksum is defined on little-endian bytes");
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto add = [&crc](const std::vector<float>& values) {
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(values.data()), values.size() * sizeof(float));
+  };
+  for (const Layer& layer : net.layers) {
+    add(layer.weights);
+    add(layer.biases);
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 }  // namespace simdml
