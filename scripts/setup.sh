@@ -17,7 +17,8 @@ packages=(
   libopenblas-dev          # the reference BLAS in tests and benchmarks
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
-  python3 python3-scipy python3-matplotlib
+  python3 python3-scipy python3-matplotlib   # the report's plots, bench_compare's rank test
+  valgrind                 # the instruction-count gate (callgrind)
   curl ca-certificates
 )
 

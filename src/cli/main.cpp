@@ -34,6 +34,10 @@ constexpr Command kCommands[] = {
      "         [--ties nearest|lowest-class] [--variant auto|naive|blocked|int8|int8-avx2|...] [--cv FOLDS] [--seed 1]\n"
      "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa sse2|avx2|avx512]",
      simdml::cli::run_knn},
+    {"run", "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a report",
+     "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] [--threads N]\n"
+     "         [--only accuracy,benchmarks,instructions,report]",
+     simdml::cli::run_main_job},
 };
 
 void print_help() {

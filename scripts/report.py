@@ -1,0 +1,354 @@
+#!/usr/bin/python3
+"""The report of a `simdml run` results folder: results.json, report.md and plots/*.png.
+
+    scripts/report.py RESULTS_FOLDER [--baselines tests/baselines]
+
+Reads what the run's stages wrote (machine.json, accuracy/*.json, the Google Benchmark
+<suite>.json files, instruction_counts.json) and writes
+  results.json  the machine and build, then every figure as {name, value, unit, source};
+  report.md     tables and pictures: GEMM GFLOP/s against size beside OpenBLAS and the measured
+                FMA peak, thread scaling, activations, training curves, k-NN accuracy against k,
+                confusion matrices, and the comparison with the committed baselines;
+  plots/        the pictures (matplotlib).
+simdml run calls it last; run it again by hand after editing a folder.
+"""
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accuracy_gate  # noqa: E402
+import bench_table  # noqa: E402
+
+KERNEL_STYLE = {"naive": ":", "blocked": "-.", "openblas": "--"}
+# Units of Google Benchmark counters as results.json states them, with their scale.
+COUNTER_UNITS = {"FLOP/s": ("GFLOP/s", 1e-9), "OP/s": ("GOP/s", 1e-9), "bytes_per_second": ("GB/s", 1e-9)}
+ITEM_UNITS = {"activation_bench": "elements/s", "train_bench": "samples/s", "knn_bench": "queries/s"}
+TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def read_json(path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+# ---- results.json --------------------------------------------------------------------------
+
+def benchmark_figures(folder):
+    figures = []
+    for path in sorted(folder.glob("*_bench.json")):
+        _, runs = bench_table.medians(path)
+        for name, b in runs.items():
+            figures.append({"name": name, "value": b["real_time"] * TIME_SCALE[b["time_unit"]], "unit": "s",
+                            "source": path.name, "statistic": "median" if b.get("run_type") == "aggregate" else "single run"})
+            for counter, (unit, scale) in COUNTER_UNITS.items():
+                if counter in b:
+                    figures.append({"name": f"{name}:{unit}", "value": b[counter] * scale, "unit": unit, "source": path.name})
+            if "items_per_second" in b:
+                unit = ITEM_UNITS.get(path.stem, "items/s")
+                figures.append({"name": f"{name}:{unit}", "value": b["items_per_second"], "unit": unit, "source": path.name})
+    return figures
+
+
+def accuracy_figures(runs):
+    figures = []
+    for name, r in runs.items():
+        src = f"accuracy/{name}.json"
+        if r["command"] == "train":
+            figures.append({"name": f"accuracy/{name}/final", "value": 100 * r["final"]["accuracy"], "unit": "%", "source": src})
+            for e in r["epochs"]:
+                figures.append({"name": f"accuracy/{name}/epoch{e['epoch']}/loss", "value": e["loss"], "unit": "mean loss", "source": src})
+                figures.append({"name": f"accuracy/{name}/epoch{e['epoch']}/seconds", "value": e["seconds"], "unit": "s", "source": src})
+        else:
+            for x in r["results"]:
+                figures.append({"name": f"accuracy/{name}/k{x['k']}", "value": 100 * x["accuracy"], "unit": "%", "source": src})
+            figures.append({"name": f"accuracy/{name}/search", "value": r["seconds"]["neighbors"], "unit": "s", "source": src})
+            figures.append({"name": f"accuracy/{name}/queries_per_second", "value": r["queries_per_second"],
+                            "unit": "queries/s", "source": src})
+    return figures
+
+
+def instruction_figures(counts):
+    if not counts:
+        return []
+    return [{"name": f"instructions/{w['name']}", "value": w["instructions"], "unit": "instructions",
+             "source": "instruction_counts.json"} for w in counts["workloads"] if w["instructions"] is not None]
+
+
+def benchmark_context(folder):
+    for path in sorted(folder.glob("*_bench.json")):
+        return json.loads(path.read_text())["context"]
+    return None
+
+
+# ---- plots ---------------------------------------------------------------------------------
+
+def gemm_plot(folder, plots):
+    """GFLOP/s against square size, one panel per thread count, the FMA peak as a line."""
+    gemm, peak = folder / "gemm_bench.json", folder / "peak_bench.json"
+    if not gemm.exists():
+        return None
+    _, runs = bench_table.medians(gemm)
+    _, peaks = bench_table.medians(peak) if peak.exists() else ({}, {})
+    squares = {}
+    for name, b in runs.items():
+        _, kernel, shape, threads = name.split("/")
+        m, n, k = shape[:-2].split("x")
+        if m == n == k:
+            squares.setdefault(threads, {}).setdefault(kernel, []).append((int(m), b["FLOP/s"] / 1e9))
+    if not squares:
+        return None
+    thread_keys = sorted(squares, key=lambda t: int(t.split(":")[1]))
+    fig, axes = plt.subplots(1, len(thread_keys), figsize=(6 * len(thread_keys), 4.5), squeeze=False)
+    for ax, threads in zip(axes[0], thread_keys):
+        for kernel in sorted(squares[threads], key=lambda k: bench_table.KERNEL_ORDER.index(k)):
+            points = sorted(squares[threads][kernel])
+            ax.plot([p[0] for p in points], [p[1] for p in points], KERNEL_STYLE.get(kernel, "-"), marker="o", label=kernel)
+        best = max((k for k in squares[threads] if k.startswith("simd-")), key=bench_table.TARGET_ORDER.index, default=None)
+        peak_run = peaks.get(f"fma_peak/{best.split('-')[1]}/{threads}") if best else None
+        if peak_run:
+            ax.axhline(peak_run["FLOP/s"] / 1e9, color="grey", linewidth=1, label=f"measured FMA peak ({best.split('-')[1]})")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("M = N = K")
+        ax.set_ylabel("GFLOP/s")
+        ax.set_title(f"SGEMM, {threads.replace(':', ' ')}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return save(fig, plots / "gemm_vs_size.png")
+
+
+def scaling_series(folder):
+    """{label: {threads: rate}} for the benchmarks that ran on more than one thread count."""
+    series = {}
+    wanted = {"gemm_bench": ("gemm/", ("x1024x", "x30x784")), "train_bench": ("train/", ("/b64/h100", "/b64/h30")),
+              "knn_bench": ("knn/", ("",))}
+    for suite, (prefix, shapes) in wanted.items():
+        path = folder / f"{suite}.json"
+        if not path.exists():
+            continue
+        _, runs = bench_table.medians(path)
+        for name, b in runs.items():
+            if name.startswith(prefix) and any(s in name for s in shapes) and "naive" not in name:
+                label, threads = name.rsplit("/threads:", 1)
+                series.setdefault(label, {})[int(threads)] = b.get("items_per_second") or b.get("FLOP/s")
+    return {k: v for k, v in series.items() if len(v) > 1 and 1 in v}
+
+
+def scaling_plot(folder, plots):
+    series = scaling_series(folder)
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 5))
+    top = max(max(v) for v in series.values())
+    ax.plot([1, top], [1, top], color="grey", linewidth=0.8, label="ideal")
+    for label, rates in sorted(series.items()):
+        threads = sorted(rates)
+        ax.plot(threads, [rates[t] / rates[1] for t in threads], marker="o", label=label)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("speed-up over 1 thread")
+    ax.set_title("Thread scaling (same run, medians)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return save(fig, plots / "thread_scaling.png")
+
+
+def training_plot(runs, plots):
+    trains = {n: r for n, r in runs.items() if r["command"] == "train"}
+    if not trains:
+        return None
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for name, r in trains.items():
+        epochs = [e["epoch"] for e in r["epochs"]]
+        loss_ax.plot(epochs, [e["loss"] for e in r["epochs"]], marker=".", label=name)
+        acc_ax.plot(epochs, [100 * e["accuracy"] for e in r["epochs"]], marker=".", label=name)
+    loss_ax.set_yscale("log")
+    loss_ax.set(xlabel="epoch", ylabel="mean training loss", title="Training loss")
+    acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return save(fig, plots / "training.png")
+
+
+def knn_plot(runs, plots):
+    knn = runs.get("knn")
+    if not knn:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([x["k"] for x in knn["results"]], [100 * x["accuracy"] for x in knn["results"]], marker="o")
+    ax.set(xlabel="k", ylabel="test accuracy (%)", title=f"Exact k-NN on {knn['dataset']} ({knn['weights']} votes)")
+    ax.grid(alpha=0.3)
+    return save(fig, plots / "knn_accuracy.png")
+
+
+def confusion_plot(runs, plots):
+    matrices = []
+    for name, r in runs.items():
+        matrix = r["final"]["confusion_matrix"] if r["command"] == "train" else r["confusion_matrix"]
+        matrices.append((name if r["command"] == "train" else f"{name}, k = {r['best_k']}", matrix))
+    if not matrices:
+        return None
+    fig, axes = plt.subplots(1, len(matrices), figsize=(5 * len(matrices), 4.6), squeeze=False)
+    for ax, (title, matrix) in zip(axes[0], matrices):
+        ax.imshow(matrix, cmap="Blues")
+        for t, row in enumerate(matrix):
+            for p, count in enumerate(row):
+                ax.text(p, t, str(count), ha="center", va="center", fontsize=6,
+                        color="white" if t == p else "black")
+        ax.set(xlabel="predicted", ylabel="true label", title=title, xticks=range(len(matrix)), yticks=range(len(matrix)))
+    return save(fig, plots / "confusion.png")
+
+
+def save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+# ---- report.md -----------------------------------------------------------------------------
+
+def machine_lines(machine, context):
+    m = machine["machine"]
+    lines = [f"- CPU: {m['cpu']}, {m['logical_cores']} logical cores; ISA extensions: {' '.join(m['isa_extensions'])}",
+             f"- SIMD target used: {m['simd_target']} (supported: {', '.join(machine['supported_targets'])}); "
+             f"threads: {m['threads']}",
+             f"- Built with {m['compiler']}, OpenMP {m['openmp']}, xsimd {m['xsimd']}, zlib {m['zlib']}; "
+             f"simdml {m['simdml_version']} at commit {m['git_commit']}"]
+    if context:
+        lines.append(f"- Benchmarks on host {context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "
+                     f"{context.get('mhz_per_cpu', '?')} MHz, threads {context.get('simdml_bench_threads', '?')}, "
+                     f"started {context.get('date', '?')}")
+    return lines
+
+
+def training_table(runs):
+    lines = ["| run | network | epochs | final test accuracy | median epoch | samples/s | weights crc32 |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in runs.items():
+        if r["command"] != "train":
+            continue
+        c = r["config"]
+        seconds = sorted(e["seconds"] for e in r["epochs"])[len(r["epochs"]) // 2]
+        lines.append(f"| {name} | {'-'.join(map(str, c['layers']))} {','.join(c['hidden_activations'])}, {c['loss']}, "
+                     f"batch {c['batch']}, rate {c['learning_rate']:g} | {c['epochs']} | "
+                     f"{100 * r['final']['accuracy']:.2f} % ({r['final']['correct']}/{r['final']['total']}) | "
+                     f"{seconds:.3f} s | {c['train_samples'] / seconds:,.0f} | {r['weights_crc32']} |")
+    return "\n".join(lines)
+
+
+def knn_accuracy_table(knn):
+    ks = [x["k"] for x in knn["results"]]
+    return ("| k | " + " | ".join(map(str, ks)) + " |\n|---|" + "---|" * len(ks) + "\n| accuracy | " +
+            " | ".join(f"{100 * x['accuracy']:.2f} %" for x in knn["results"]) + " |\n\n" +
+            f"{knn['kernel']} kernel, {knn['machine']['threads']} threads: neighbours of {knn['test_samples']} queries "
+            f"among {knn['train_samples']} in {knn['seconds']['neighbors']:.2f} s ({knn['queries_per_second']:,.0f} "
+            f"queries/s, {knn['gops']:.1f} GOPS).")
+
+
+def bench_tables(folder):
+    out = []
+    for file, make in (("gemm_bench.json", bench_table.gemm_table), ("activation_bench.json", bench_table.activation_table),
+                       ("train_bench.json", bench_table.train_table), ("knn_bench.json", bench_table.knn_table)):
+        if (folder / file).exists():
+            try:
+                out.append((file, make(folder)))
+            except (KeyError, ValueError, ZeroDivisionError) as e:  # a partial set (a filtered or failed stage)
+                out.append((file, f"(table unavailable: {file} lacks {e})"))
+    return dict(out)
+
+
+def commands(folder):
+    lines = []
+    for log in sorted((folder / "logs").glob("*.log")):
+        first = log.read_text().split("\n", 1)[0]
+        if first.startswith("$ "):
+            lines.append(first[2:])
+    return lines
+
+
+def write_report(folder, machine, runs, accuracy_rows, counts, plots):
+    tables = bench_tables(folder)
+    context = benchmark_context(folder)
+    out = [f"# simdml run, {datetime.date.today().isoformat()}", "", *machine_lines(machine, context), ""]
+
+    out += ["## Against the committed baselines", "",
+            "Accuracy runs are bitwise reproducible per SIMD target, so they are compared exactly with "
+            "`tests/baselines/accuracy.json` (`scripts/accuracy_gate.py`):", "",
+            accuracy_gate.markdown(accuracy_rows) if accuracy_rows else "(no accuracy runs in this folder)", ""]
+    if counts:
+        out += [f"Instruction counts under callgrind (avx2, one thread) against `tests/baselines/instruction_counts.json`, "
+                f"threshold {counts['threshold_percent']:g} % (`scripts/icount_gate.py`): "
+                f"**{'passed' if counts['passed'] else 'changed'}**.", ""]
+        out += ["| workload | baseline | now | change | status |", "|---|---:|---:|---:|---|"]
+        for w in counts["workloads"]:
+            change = f"{w['change_percent']:+.3f} %" if w["change_percent"] is not None else "-"
+            fmt = lambda n: f"{n:,}" if n is not None else "-"
+            out.append(f"| {w['name']} | {fmt(w['baseline'])} | {fmt(w['instructions'])} | {change} | {w['status']} |")
+        out.append("")
+    out += ["Wall-clock figures are compared between runs with `scripts/bench_compare.py OLD_FOLDER NEW_FOLDER` "
+            "(Mann-Whitney U over repetitions), on the same idle machine.", ""]
+
+    out += ["## GEMM", ""]
+    if (name := plots.get("gemm")):
+        out += [f"![GFLOP/s against size](plots/{name})", ""]
+    out += [tables.get("gemm_bench.json", "(no GEMM benchmarks in this run)"), ""]
+    if (name := plots.get("scaling")):
+        out += ["## Thread scaling", "", f"![speed-up against threads](plots/{name})", ""]
+    if "activation_bench.json" in tables:
+        out += ["## Activations", "", tables["activation_bench.json"], ""]
+    out += ["## Training", ""]
+    if (name := plots.get("training")):
+        out += [f"![loss and accuracy per epoch](plots/{name})", "", training_table(runs), ""]
+    if "train_bench.json" in tables:
+        out += [tables["train_bench.json"], ""]
+    out += ["## k-NN", ""]
+    if (name := plots.get("knn")):
+        out += [f"![accuracy against k](plots/{name})", "", knn_accuracy_table(runs["knn"]), ""]
+    if "knn_bench.json" in tables:
+        out += [tables["knn_bench.json"], ""]
+    if (name := plots.get("confusion")):
+        out += ["## Confusion matrices", "", "Rows are true labels, columns predictions.", "",
+                f"![confusion matrices](plots/{name})", ""]
+    out += ["## Reproduce", "", "Each stage's command (its output is in `logs/`):", "", "```sh", *commands(folder), "```", ""]
+    (folder / "report.md").write_text("\n".join(out))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder")
+    parser.add_argument("--baselines", default=str(Path(__file__).resolve().parent.parent / "tests" / "baselines"))
+    args = parser.parse_args()
+    folder = Path(args.folder)
+    machine = read_json(folder / "machine.json")
+    if machine is None:
+        sys.exit(f"report: {folder}/machine.json is missing: is this a simdml run results folder?")
+    runs = {p.stem: json.loads(p.read_text()) for p in sorted((folder / "accuracy").glob("*.json"))}
+    accuracy_rows = accuracy_gate.compare(folder, Path(args.baselines) / "accuracy.json") if runs else []
+    counts = read_json(folder / "instruction_counts.json")
+
+    plots_dir = folder / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    plots = {"gemm": gemm_plot(folder, plots_dir), "scaling": scaling_plot(folder, plots_dir),
+             "training": training_plot(runs, plots_dir), "knn": knn_plot(runs, plots_dir),
+             "confusion": confusion_plot(runs, plots_dir)}
+
+    results = {"schema": "simdml-results/1", "machine": machine["machine"],
+               "supported_targets": machine["supported_targets"], "benchmark_context": benchmark_context(folder),
+               "accuracy_gate": accuracy_rows, "instruction_gate": counts,
+               "figures": accuracy_figures(runs) + benchmark_figures(folder) + instruction_figures(counts)}
+    (folder / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_report(folder, machine, runs, accuracy_rows, counts, plots)
+    print(f"wrote {folder / 'results.json'} ({len(results['figures'])} figures), {folder / 'report.md'} and "
+          f"{sum(1 for p in plots.values() if p)} plots")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

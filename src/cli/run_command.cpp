@@ -1,0 +1,200 @@
+// simdml run: the main job. Runs the reproducible accuracy runs and a benchmark set as separate
+// programs (see run_stages.cpp), shows their progress, keeps their logs, and finishes with the
+// report: results.json, report.md and the plots, in one results folder.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "command.hpp"
+#include "run_stages.hpp"
+#include "subprocess.hpp"
+
+namespace simdml::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct StageOutcome {
+  int status = 0;
+  double seconds = 0.0;
+  std::string summary;  // the stage's summary line, its output file, or its last line
+};
+
+// One line that the running stage's latest output overwrites on a terminal; silent otherwise.
+class StatusLine {
+ public:
+  StatusLine() : terminal_(isatty(STDOUT_FILENO) != 0) {
+    winsize size{};
+    if (terminal_ && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) width_ = size.ws_col - 1;
+  }
+  void show(std::string_view prefix, std::string_view text) {
+    if (!terminal_) return;
+    std::string line = std::string(prefix) + std::string(text);
+    if (line.size() > width_) line.resize(width_);
+    std::printf("\r\033[K%s", line.c_str());
+    std::fflush(stdout);
+  }
+  void clear() {
+    if (terminal_) std::printf("\r\033[K");
+  }
+
+ private:
+  bool terminal_;
+  std::size_t width_ = 100;
+};
+
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return text;
+}
+
+StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string_view prefix, StatusLine& status) {
+  std::ofstream log(log_path);
+  log << "$";
+  for (const auto& [name, value] : stage.environment) log << ' ' << name << '=' << value;
+  for (const std::string& word : stage.argv) log << ' ' << word;
+  log << "\n";
+  StageOutcome outcome;
+  std::string last;
+  const auto start = std::chrono::steady_clock::now();
+  outcome.status = run_program(stage.argv, stage.environment, [&](std::string_view line) {
+    log << line << '\n';
+    if (line.find_first_not_of(" \r\t") == std::string_view::npos) return;
+    last = line;
+    if (!stage.summary_prefix.empty() && line.starts_with(stage.summary_prefix)) outcome.summary = line;
+    status.show(prefix, line);
+  });
+  outcome.seconds = seconds_since(start);
+  if (stage.summary_prefix.empty() && !stage.output.empty()) outcome.summary = "wrote " + stage.output;
+  if (outcome.summary.empty()) outcome.summary = last;
+  return outcome;
+}
+
+// The log's last lines, shown when a stage fails.
+void print_log_tail(const fs::path& log_path, std::size_t lines) {
+  std::ifstream in(log_path);
+  std::vector<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.erase(tail.begin());
+  }
+  for (const std::string& line : tail) std::printf("      | %s\n", line.c_str());
+}
+
+// MNIST when the data root has it, else Fashion-MNIST (also from Debian's package).
+std::string default_dataset(const Arguments& args) {
+  if (const auto name = args.get("dataset")) {
+    if (*name != "mnist" && *name != "fashion-mnist") throw UsageError("--dataset must be mnist or fashion-mnist");
+    return *name;
+  }
+  const fs::path root = resolve_data_root(args.get("data"));
+  if (dataset_available("mnist", root)) return "mnist";
+  if (dataset_available("fashion-mnist", root)) return "fashion-mnist";
+  throw UsageError("no dataset found: neither " + (root / "mnist").string() +
+                   " nor Fashion-MNIST (apt install dataset-fashion-mnist); run scripts/setup.sh, or point --data or "
+                   "SIMDML_DATA at a folder holding mnist/");
+}
+
+bool have_valgrind() { return std::system("command -v valgrind >/dev/null 2>&1") == 0; }
+
+RunSettings run_settings(const Arguments& args) {
+  RunSettings s;
+  if (args.has("quick") && args.has("full")) throw UsageError("--quick and --full exclude each other");
+  s.mode = args.has("quick") ? RunMode::quick : args.has("full") ? RunMode::full : RunMode::standard;
+  s.dataset = default_dataset(args);
+  s.data_root = args.get("data");
+  s.threads = thread_option(args);
+  // The committed accuracy baselines hold avx2 results; a CPU without avx2 runs its best target.
+  s.accuracy_isa = std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));
+  s.out = args.get_or("out", "results/" + timestamp());
+  s.program_dir = executable_dir();
+  s.source_dir = SIMDML_SOURCE_DIR;
+  if (const auto only = args.get("only")) {
+    s.accuracy = s.benchmarks = s.instructions = s.report = false;
+    for (std::string_view part : split_list(*only)) {
+      if (part == "accuracy") s.accuracy = true;
+      else if (part == "benchmarks") s.benchmarks = true;
+      else if (part == "instructions") s.instructions = true;
+      else if (part == "report") s.report = true;
+      else throw UsageError("--only takes a list of accuracy, benchmarks, instructions, report; got '" + *only + "'");
+    }
+  }
+  return s;
+}
+
+// Instruction counts need valgrind and an avx2 CPU, and take a minute: not part of --quick.
+void drop_unavailable_stages(RunSettings& s, bool asked_for_instructions) {
+  if (!s.instructions) return;
+  std::string why;
+  if (s.mode == RunMode::quick && !asked_for_instructions) why = "--quick";
+  else if (!have_valgrind()) why = "valgrind is not installed";
+  else if (!isa_supported(Isa::avx2)) why = "the CPU has no avx2 (the counted target)";
+  if (why.empty()) return;
+  s.instructions = false;
+  std::printf("skipping instruction counts: %s\n", why.c_str());
+}
+
+void prepare_folder(const fs::path& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_empty(out, ec))
+    throw UsageError("results folder " + out.string() + " already exists and is not empty; choose another --out");
+  fs::create_directories(out / "accuracy");
+  fs::create_directories(out / "logs");
+}
+
+const char* mode_name(RunMode mode) {
+  return mode == RunMode::quick ? "quick" : mode == RunMode::full ? "full" : "standard";
+}
+
+}  // namespace
+
+int run_main_job(const std::vector<std::string_view>& words) {
+  const Arguments args(words, {"out", "dataset", "data", "threads", "only"}, {"quick", "full"});
+  RunSettings settings = run_settings(args);
+  drop_unavailable_stages(settings, args.get("only").value_or("").find("instructions") != std::string::npos);
+  prepare_folder(settings.out);
+  const std::vector<Stage> stages = plan_stages(settings);
+  std::printf("simdml run (%s): dataset %s, %d %s, accuracy runs on the %s target; results in %s\n",
+              mode_name(settings.mode), settings.dataset.c_str(), settings.threads,
+              settings.threads == 1 ? "thread" : "threads", settings.accuracy_isa.c_str(), settings.out.c_str());
+  std::fflush(stdout);
+
+  StatusLine status;
+  std::vector<std::string> failed;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const Stage& stage = stages[i];
+    const std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] ";
+    std::printf("%s%s\n", prefix.c_str(), stage.title.c_str());
+    std::fflush(stdout);
+    const fs::path log = settings.out / "logs" / (stage.name + ".log");
+    const StageOutcome outcome = run_stage(stage, log, prefix, status);
+    status.clear();
+    if (outcome.status == 0) {
+      std::printf("      %.1f s  %s\n", outcome.seconds, outcome.summary.c_str());
+    } else {
+      std::printf("      FAILED (exit status %d) after %.1f s; the end of %s:\n", outcome.status, outcome.seconds,
+                  log.c_str());
+      print_log_tail(log, 15);
+      failed.push_back(stage.name);
+    }
+    std::fflush(stdout);
+  }
+  std::printf("done in %.0f s; results in %s%s\n", seconds_since(start), settings.out.c_str(),
+              settings.report ? (", report " + (settings.out / "report.md").string()).c_str() : "");
+  if (failed.empty()) return 0;
+  std::string names;
+  for (const auto& n : failed) names += (names.empty() ? "" : ", ") + n;
+  std::fprintf(stderr, "simdml run: %zu stage(s) failed: %s (logs in %s)\n", failed.size(), names.c_str(),
+               (settings.out / "logs").c_str());
+  return 1;
+}
+
+}  // namespace simdml::cli

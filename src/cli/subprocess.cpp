@@ -1,0 +1,89 @@
+#include "subprocess.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace simdml::cli {
+namespace {
+
+// Our environment with `extra` set on top (replacing variables of the same name).
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!extra.contains(std::string(entry.substr(0, entry.find('='))))) out.emplace_back(entry);
+  }
+  for (const auto& [name, value] : extra) out.push_back(name + "=" + value);
+  return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Reads the pipe to its end, handing over each complete line (and a last unterminated one).
+void read_lines(int fd, const std::function<void(std::string_view)>& on_line) {
+  std::string pending;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    pending.append(buffer, static_cast<std::size_t>(got));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+      on_line(std::string_view(pending).substr(start, nl - start));
+    pending.erase(0, start);
+  }
+  if (!pending.empty()) on_line(pending);
+}
+
+}  // namespace
+
+int run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+                const std::function<void(std::string_view)>& on_line) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  std::vector<std::string> args = argv, env = merged_environment(environment);
+  std::vector<char*> c_args = c_strings(args), c_env = c_strings(env);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, c_args[0], &actions, nullptr, c_args.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (error != 0) {
+    close(pipe_fds[0]);
+    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(error));
+  }
+  read_lines(pipe_fds[0], on_line);
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string executable_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find the simdml executable: " + ec.message());
+  return self.parent_path().string();
+}
+
+}  // namespace simdml::cli
