@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
+icount_gate.py (threshold both ways, missing and new workloads) and accuracy_gate.py (exact match,
+mismatch, runs without a baseline). Synthetic inputs only; the real gates run as their own tests."""
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+import accuracy_gate  # noqa: E402
+import bench_compare  # noqa: E402
+import icount_gate  # noqa: E402
+
+
+def benchmark_json(path, times_ms, name="gemm/simd-avx2/256x256x256NN/threads:1/real_time"):
+    """A Google Benchmark JSON file with one benchmark, one entry per repetition, and aggregates."""
+    entries = [{"name": name, "run_name": name, "run_type": "iteration", "repetitions": len(times_ms),
+                "repetition_index": i, "threads": 1, "iterations": 10, "real_time": t, "cpu_time": t,
+                "time_unit": "ms", "FLOP/s": 3.3e7 / (t * 1e-3)} for i, t in enumerate(times_ms)]
+    if len(times_ms) > 1:
+        entries.append({"name": name + "_median", "run_name": name, "run_type": "aggregate", "aggregate_name": "median",
+                        "real_time": sorted(times_ms)[len(times_ms) // 2], "time_unit": "ms"})
+    path.write_text(json.dumps({"context": {}, "benchmarks": entries}))
+    return path
+
+
+def noisy(center, n, spread=0.01, seed=1):
+    rng = random.Random(seed)
+    return [center * (1 + rng.uniform(-spread, spread)) for _ in range(n)]
+
+
+class BenchCompare(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+
+    def verdict(self, base, new):
+        rows = bench_compare.compare(benchmark_json(self.dir / "a.json", base), benchmark_json(self.dir / "b.json", new))
+        self.assertEqual(len(rows), 1)
+        return rows[0]
+
+    def run_script(self, base, new):
+        a, b = benchmark_json(self.dir / "a.json", base), benchmark_json(self.dir / "b.json", new)
+        return subprocess.run([sys.executable, str(SCRIPTS / "bench_compare.py"), str(a), str(b)], capture_output=True, text=True)
+
+    def test_same_run_passes(self):
+        times = noisy(10.0, 6)
+        self.assertEqual(self.verdict(times, times)["verdict"], "same")
+        self.assertEqual(self.run_script(times, times).returncode, 0)
+
+    def test_significant_slowdown_fails(self):
+        row = self.verdict(noisy(10.0, 6, seed=1), noisy(12.0, 6, seed=2))
+        self.assertEqual(row["verdict"], "REGRESSION")
+        self.assertLess(row["p_value"], 0.01)
+        self.assertAlmostEqual(row["time_change_percent"], 20.0, delta=2.0)
+        self.assertAlmostEqual(row["counter_change_percent"], -16.7, delta=2.0)  # FLOP/s falls as time grows
+        result = self.run_script(noisy(10.0, 6, seed=1), noisy(12.0, 6, seed=2))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("REGRESSION", result.stdout)
+
+    def test_speedup_is_not_a_regression(self):
+        self.assertEqual(self.verdict(noisy(12.0, 6), noisy(10.0, 6, seed=3))["verdict"], "faster")
+
+    def test_change_below_threshold_passes(self):
+        self.assertEqual(self.verdict(noisy(10.0, 8, 0.001), noisy(10.3, 8, 0.001, seed=4))["verdict"], "same")
+
+    def test_large_change_without_repetitions_cannot_fail(self):
+        row = self.verdict([10.0], [20.0])
+        self.assertEqual(row["verdict"], "no repetitions to test")
+        self.assertIsNone(row["p_value"])
+
+    def test_three_repetitions_are_never_significant(self):
+        # The smallest two-sided p with 3 + 3 samples is 0.1: the docstring's advice to use 5 or more.
+        self.assertEqual(self.verdict([10.0, 10.1, 10.2], [20.0, 20.1, 20.2])["verdict"], "not significant")
+
+    def test_results_folders_are_compared_suite_by_suite(self):
+        for side, center in (("base", 10.0), ("new", 13.0)):
+            (self.dir / side).mkdir()
+            benchmark_json(self.dir / side / "gemm_bench.json", noisy(center, 6, seed=len(side)))
+        rows = bench_compare.compare(self.dir / "base", self.dir / "new")
+        self.assertEqual([r["verdict"] for r in rows], ["REGRESSION"])
+
+
+class InstructionGate(unittest.TestCase):
+    def statuses(self, counts, baseline, threshold=0.5):
+        return {r["name"]: r["status"] for r in icount_gate.compare(counts, baseline, threshold)}
+
+    def test_unchanged_counts_pass(self):
+        self.assertEqual(self.statuses({"gemm": 1000, "exp": 50}, {"gemm": 1000, "exp": 50}), {"gemm": "ok", "exp": "ok"})
+
+    def test_more_instructions_than_threshold_is_a_regression(self):
+        self.assertEqual(self.statuses({"gemm": 1006}, {"gemm": 1000})["gemm"], "regression")
+        self.assertEqual(self.statuses({"gemm": 1004}, {"gemm": 1000})["gemm"], "ok")
+
+    def test_fewer_instructions_ask_for_a_baseline_update(self):
+        self.assertEqual(self.statuses({"gemm": 900}, {"gemm": 1000})["gemm"], "faster: update baseline")
+
+    def test_new_and_missing_workloads_are_flagged(self):
+        statuses = self.statuses({"new": 5}, {"old": 5})
+        self.assertTrue(statuses["new"].startswith("new"))
+        self.assertTrue(statuses["old"].startswith("missing"))
+
+
+class AccuracyGate(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+        (self.dir / "accuracy").mkdir()
+        run = {"command": "train", "machine": {"simd_target": "avx2"},
+               "config": {"dataset": "mnist", "train_samples": 200},
+               "epochs": [{"correct": 80}, {"correct": 90}], "final": {"total": 100, "correct": 90},
+               "weights_crc32": "0badf00d"}
+        self.run_file = self.dir / "accuracy" / "nielsen.json"
+        self.run_file.write_text(json.dumps(run))
+        self.baseline = self.dir / "baseline.json"
+        accuracy_gate.update(self.dir, self.baseline)
+
+    def status(self):
+        (row,) = accuracy_gate.compare(self.dir, self.baseline)
+        return row["status"], row["differences"]
+
+    def test_the_recorded_run_matches(self):
+        self.assertEqual(self.status(), ("match", []))
+
+    def test_one_bit_of_weights_is_a_mismatch(self):
+        run = json.loads(self.run_file.read_text())
+        run["weights_crc32"] = "0badf00c"
+        self.run_file.write_text(json.dumps(run))
+        self.assertEqual(self.status(), ("MISMATCH", ["weights_crc32"]))
+
+    def test_another_target_is_unchecked_not_failed(self):
+        run = json.loads(self.run_file.read_text())
+        run["machine"]["simd_target"] = "avx512"
+        self.run_file.write_text(json.dumps(run))
+        self.assertTrue(self.status()[0].startswith("unchecked"))
+
+
+if __name__ == "__main__":
+    unittest.main()
