@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown tables from the Google Benchmark JSON that scripts/run_benchmarks.sh writes.
+"""Markdown tables from the Google Benchmark JSON in a results folder of `simdml run` (report.py uses them).
 
     scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
 
