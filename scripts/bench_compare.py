@@ -4,7 +4,10 @@
     scripts/bench_compare.py BASE NEW [--threshold 5] [--alpha 0.05] [--filter REGEX] [--markdown FILE]
 
 BASE and NEW are Google Benchmark JSON files, or results folders of `simdml run` (every
-<suite>.json present in both is compared). For each benchmark in both runs the table gives the
+<suite>.json present in both is compared), or comma-separated lists of either: the repetitions of
+all runs on a side are pooled. Alternating the two builds (base, new, base, new, ...) and pooling
+spreads the machine's drift over both sides; two back-to-back runs of the same tree can differ by
+10 % here. For each benchmark in both runs the table gives the
 median real time of each run, its change, the change in the benchmark's rate counter (FLOP/s,
 items/s, ...) and the two-sided Mann-Whitney U test over the repetitions. A benchmark regresses
 when its median time grew by more than --threshold percent and the test is significant at
@@ -45,16 +48,39 @@ def load_samples(path):
     return runs
 
 
-def file_pairs(base, new):
-    base, new = Path(base), Path(new)
-    if base.is_file() and new.is_file():
-        return [(base, new)]
-    if base.is_dir() and new.is_dir():
-        pairs = [(b, new / b.name) for b in sorted(base.glob("*_bench.json")) if (new / b.name).exists()]
-        if pairs:
-            return pairs
-        sys.exit(f"bench_compare: no benchmark JSON file is in both {base} and {new}")
-    sys.exit("bench_compare: give two JSON files or two results folders")
+def suite_files(spec):
+    """{suite file name: [paths]} for a comma-separated list of JSON files and results folders."""
+    files = {}
+    for item in spec.split(","):
+        path = Path(item)
+        if path.is_dir():
+            for f in sorted(path.glob("*_bench.json")):
+                files.setdefault(f.name, []).append(f)
+        elif path.is_file():
+            files.setdefault("(files)", []).append(path)
+        else:
+            sys.exit(f"bench_compare: {item} is neither a JSON file nor a results folder")
+    return files
+
+
+def pooled_samples(paths):
+    runs = {}
+    for path in paths:
+        for name, run in load_samples(path).items():
+            pool = runs.setdefault(name, {"time": [], "counters": {}})
+            pool["time"] += run["time"]
+            for counter, values in run["counters"].items():
+                pool["counters"].setdefault(counter, []).extend(values)
+    return runs
+
+
+def paired_suites(base, new):
+    """[(base samples, new samples)] per suite present on both sides."""
+    a, b = suite_files(base), suite_files(new)
+    common = [suite for suite in a if suite in b]
+    if not common:
+        sys.exit(f"bench_compare: no benchmark suite is on both sides ({', '.join(a)} / {', '.join(b)})")
+    return [(pooled_samples(a[suite]), pooled_samples(b[suite])) for suite in common]
 
 
 def rate_counter(counters):
@@ -113,8 +139,7 @@ def markdown(rows, threshold, alpha):
 
 def compare(base, new, threshold=5.0, alpha=0.05, pattern="."):
     rows = []
-    for base_file, new_file in file_pairs(base, new):
-        a, b = load_samples(base_file), load_samples(new_file)
+    for a, b in paired_suites(str(base), str(new)):
         for name in a:
             if name in b and re.search(pattern, name):
                 rows.append(compare_run(name, a[name], b[name], threshold, alpha))
@@ -123,8 +148,8 @@ def compare(base, new, threshold=5.0, alpha=0.05, pattern="."):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("base")
-    parser.add_argument("new")
+    parser.add_argument("base", help="JSON file or results folder, or a comma-separated list of them")
+    parser.add_argument("new", help="the same, for the run under test")
     parser.add_argument("--threshold", type=float, default=5.0, help="percent slower that counts (default 5)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     parser.add_argument("--filter", default=".", help="only benchmarks whose name matches this regex")

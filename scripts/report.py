@@ -134,7 +134,9 @@ def scaling_series(folder):
             continue
         _, runs = bench_table.medians(path)
         for name, b in runs.items():
-            if name.startswith(prefix) and any(s in name for s in shapes) and "naive" not in name:
+            # The fast variants only: naive, blocked and sse2 would crowd the plot.
+            if name.startswith(prefix) and any(s in name for s in shapes) and \
+                    not any(slow in name for slow in ("naive", "sse2", "gemm/blocked", "train/blocked")):
                 label, threads = name.rsplit("/threads:", 1)
                 series.setdefault(label, {})[int(threads)] = b.get("items_per_second") or b.get("FLOP/s")
     return {k: v for k, v in series.items() if len(v) > 1 and 1 in v}

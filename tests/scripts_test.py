@@ -85,6 +85,15 @@ class BenchCompare(unittest.TestCase):
         self.assertEqual([r["verdict"] for r in rows], ["REGRESSION"])
 
 
+    def test_runs_on_each_side_are_pooled(self):
+        # Alternated runs: drift hits both builds alike, and the pooled test sees every repetition.
+        base = ",".join(str(benchmark_json(self.dir / f"a{i}.json", noisy(10.0 + i, 3, seed=i))) for i in range(3))
+        new = ",".join(str(benchmark_json(self.dir / f"b{i}.json", noisy(12.5 + i, 3, seed=9 + i))) for i in range(3))
+        (row,) = bench_compare.compare(base, new)
+        self.assertEqual(row["repetitions"], (9, 9))
+        self.assertEqual(row["verdict"], "REGRESSION")
+
+
 class InstructionGate(unittest.TestCase):
     def statuses(self, counts, baseline, threshold=0.5):
         return {r["name"]: r["status"] for r in icount_gate.compare(counts, baseline, threshold)}
