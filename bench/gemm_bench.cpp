@@ -78,6 +78,7 @@ bool worth_running(const GemmKernel& kernel, const Shape& s) {
 }  // namespace
 
 void register_benchmarks() {
+  benchmark::AddCustomContext("openblas", openblas_get_config());  // version, target core, threading
   std::vector<Shape> shapes;
   for (std::int64_t size : {64, 128, 256, 512, 1024, 2048})
     shapes.push_back({size, size, size, Trans::no, Trans::no});

@@ -76,6 +76,10 @@ std::unique_ptr<Problem> load_problem(std::string_view dataset) {
 }  // namespace
 
 void register_benchmarks() {
+#ifdef SIMDML_HAVE_FAISS
+  benchmark::AddCustomContext("faiss", std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
+                                           std::to_string(FAISS_VERSION_PATCH) + ", sgemm from " + openblas_get_config());
+#endif
   for (std::string_view dataset : {"mnist", "fashion-mnist"}) {
     std::shared_ptr<const Problem> problem = load_problem(dataset);
     if (!problem) continue;

@@ -82,9 +82,13 @@ def instruction_figures(counts):
 
 
 def benchmark_context(folder):
+    """The benchmark programs' shared context, plus the reference libraries the suites name."""
+    context = None
     for path in sorted(folder.glob("*_bench.json")):
-        return json.loads(path.read_text())["context"]
-    return None
+        suite = json.loads(path.read_text())["context"]
+        context = context or dict(suite)
+        context.update({k: suite[k] for k in ("openblas", "faiss") if k in suite})
+    return context
 
 
 # ---- plots ---------------------------------------------------------------------------------
@@ -227,6 +231,10 @@ def machine_lines(machine, context):
         lines.append(f"- Benchmarks on host {context.get('host_name', '?')}: {context.get('num_cpus', '?')} CPUs at "
                      f"{context.get('mhz_per_cpu', '?')} MHz, threads {context.get('simdml_bench_threads', '?')}, "
                      f"started {context.get('date', '?')}")
+        references = [context["openblas"]] if "openblas" in context else []  # "OpenBLAS 0.3.21 ... Zen ..."
+        references += [f"faiss {context['faiss']}"] if "faiss" in context else []
+        if references:
+            lines.append("- Reference libraries: " + "; ".join(references))
     return lines
 
 

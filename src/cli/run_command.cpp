@@ -10,6 +10,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <utility>
 
 #include "command.hpp"
 #include "run_stages.hpp"
@@ -89,15 +91,17 @@ void print_log_tail(const fs::path& log_path, std::size_t lines) {
   for (const std::string& line : tail) std::printf("      | %s\n", line.c_str());
 }
 
-// MNIST when the data root has it, else Fashion-MNIST (also from Debian's package).
-std::string default_dataset(const Arguments& args) {
+// MNIST when the data root has it, else Fashion-MNIST (also from Debian's package); the second
+// string says why, for the header line.
+std::pair<std::string, std::string> choose_dataset(const Arguments& args) {
   if (const auto name = args.get("dataset")) {
     if (*name != "mnist" && *name != "fashion-mnist") throw UsageError("--dataset must be mnist or fashion-mnist");
-    return *name;
+    return {*name, "as asked"};
   }
   const fs::path root = resolve_data_root(args.get("data"));
-  if (dataset_available("mnist", root)) return "mnist";
-  if (dataset_available("fashion-mnist", root)) return "fashion-mnist";
+  if (dataset_available("mnist", root)) return {"mnist", "found under " + root.string()};
+  if (dataset_available("fashion-mnist", root))
+    return {"fashion-mnist", "no MNIST under " + root.string() + ", so Fashion-MNIST"};
   throw UsageError("no dataset found: neither " + (root / "mnist").string() +
                    " nor Fashion-MNIST (apt install dataset-fashion-mnist); run scripts/setup.sh, or point --data or "
                    "SIMDML_DATA at a folder holding mnist/");
@@ -109,7 +113,7 @@ RunSettings run_settings(const Arguments& args) {
   RunSettings s;
   if (args.has("quick") && args.has("full")) throw UsageError("--quick and --full exclude each other");
   s.mode = args.has("quick") ? RunMode::quick : args.has("full") ? RunMode::full : RunMode::standard;
-  s.dataset = default_dataset(args);
+  std::tie(s.dataset, s.dataset_choice) = choose_dataset(args);
   s.data_root = args.get("data");
   s.threads = thread_option(args);
   // The committed accuracy baselines hold avx2 results; a CPU without avx2 runs its best target.
@@ -162,8 +166,8 @@ int run_main_job(const std::vector<std::string_view>& words) {
   drop_unavailable_stages(settings, args.get("only").value_or("").find("instructions") != std::string::npos);
   prepare_folder(settings.out);
   const std::vector<Stage> stages = plan_stages(settings);
-  std::printf("simdml run (%s): dataset %s, %d %s, accuracy runs on the %s target; results in %s\n",
-              mode_name(settings.mode), settings.dataset.c_str(), settings.threads,
+  std::printf("simdml run (%s): dataset %s (%s), %d %s, accuracy runs on the %s target; results in %s\n",
+              mode_name(settings.mode), settings.dataset.c_str(), settings.dataset_choice.c_str(), settings.threads,
               settings.threads == 1 ? "thread" : "threads", settings.accuracy_isa.c_str(), settings.out.c_str());
   std::fflush(stdout);
 

@@ -15,6 +15,7 @@ enum class RunMode { quick, standard, full };
 struct RunSettings {
   RunMode mode = RunMode::standard;
   std::string dataset;                    // mnist or fashion-mnist
+  std::string dataset_choice;             // why that one ("found under data")
   std::optional<std::string> data_root;   // --data, passed on when given
   int threads = 1;
   std::string accuracy_isa;               // the target the accuracy runs use ("avx2": the baselines' target)
