@@ -19,6 +19,7 @@ packages=(
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib   # the report's plots, bench_compare's rank test
   valgrind                 # the instruction-count gate (callgrind)
+  clang libclang-rt-14-dev libomp-14-dev   # the asan-ubsan preset and the libFuzzer targets
   curl ca-certificates
 )
 
