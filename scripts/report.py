@@ -15,6 +15,7 @@ simdml run calls it last; run it again by hand after editing a folder.
 import argparse
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,16 @@ KERNEL_STYLE = {"naive": ":", "blocked": "-.", "openblas": "--"}
 COUNTER_UNITS = {"FLOP/s": ("GFLOP/s", 1e-9), "OP/s": ("GOP/s", 1e-9), "bytes_per_second": ("GB/s", 1e-9)}
 ITEM_UNITS = {"activation_bench": "elements/s", "train_bench": "samples/s", "knn_bench": "queries/s"}
 TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def write_atomically(path, text):
+    """Readers (and an interrupted run) see the old file or the whole new one, never a part."""
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temp.write_text(text)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def read_json(path):
@@ -71,6 +82,9 @@ def accuracy_figures(runs):
             figures.append({"name": f"accuracy/{name}/search", "value": r["seconds"]["neighbors"], "unit": "s", "source": src})
             figures.append({"name": f"accuracy/{name}/queries_per_second", "value": r["queries_per_second"],
                             "unit": "queries/s", "source": src})
+        if "peak_resident_mib" in r:
+            figures.append({"name": f"accuracy/{name}/peak_resident_memory", "value": r["peak_resident_mib"],
+                            "unit": "MiB", "source": src})
     return figures
 
 
@@ -327,7 +341,7 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
         out += ["## Confusion matrices", "", "Rows are true labels, columns predictions.", "",
                 f"![confusion matrices](plots/{name})", ""]
     out += ["## Reproduce", "", "Each stage's command (its output is in `logs/`):", "", "```sh", *commands(folder), "```", ""]
-    (folder / "report.md").write_text("\n".join(out))
+    write_atomically(folder / "report.md", "\n".join(out))
 
 
 def main():
@@ -353,7 +367,7 @@ def main():
                "supported_targets": machine["supported_targets"], "benchmark_context": benchmark_context(folder),
                "accuracy_gate": accuracy_rows, "instruction_gate": counts,
                "figures": accuracy_figures(runs) + benchmark_figures(folder) + instruction_figures(counts)}
-    (folder / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_atomically(folder / "results.json", json.dumps(results, indent=1) + "\n")
     write_report(folder, machine, runs, accuracy_rows, counts, plots)
     print(f"wrote {folder / 'results.json'} ({len(results['figures'])} figures), {folder / 'report.md'} and "
           f"{sum(1 for p in plots.values() if p)} plots")

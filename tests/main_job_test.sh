@@ -37,4 +37,17 @@ assert {"GFLOP/s", "%", "s", "elements/s", "samples/s", "queries/s"} <= units, f
 PY
 # Running again into the same folder is refused rather than mixing two runs.
 if "$simdml" run --quick --out "$out" >/dev/null 2>&1; then fail "a second run into a full folder was accepted"; fi
+# Interrupted (SIGTERM, as Ctrl-C's SIGINT) during the first accuracy run: exit 130, and the folder
+# keeps only complete files - no partial report, no temporary.
+interrupted=$out-interrupted
+rm -rf "$interrupted"
+"$simdml" run --only accuracy --out "$interrupted" > /dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+[ "$status" = 130 ] || fail "an interrupted run exited with $status, not 130"
+[ -z "$(find "$interrupted" -name '.*tmp*' -o -name nielsen.json)" ] || fail "an interrupted run left partial files"
+rm -rf "$interrupted"
 echo "main job ok: $(ls "$out" | wc -l) entries in $out"

@@ -2,10 +2,15 @@
 // kind of bad file; NumPy reads them (when python3 with numpy is installed).
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 
 #include "io/npz.hpp"
+#include "simdml/atomic_file.hpp"
 #include "simdml/model_file.hpp"
 #include "temp_dir.hpp"
 
@@ -60,6 +65,32 @@ TEST(ModelFile, FailedWritesLeaveNothingBehind) {
   save_model(sample_network(), dir / "m.npz");
   EXPECT_EQ(dir.file_count(), 1u);
   EXPECT_NO_THROW(load_model(dir / "m.npz"));
+}
+
+// Ctrl-C during an atomic write: a child process writes 256 MiB and gets SIGINT after a delay that
+// lands before, during or after the write. Whatever the timing, the folder then holds nothing or
+// the complete file, never a temporary, and the signal still ends the child.
+TEST(AtomicFile, InterruptLeavesNoPartialFile) {
+  constexpr std::size_t kSize = std::size_t{256} << 20;
+  for (const int delay_ms : {20, 120, 400}) {
+    TempDir dir;
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      const std::string bytes(kSize, 'x');
+      write_file_atomically(dir / "big.bin", bytes);
+      _exit(0);
+    }
+    usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    kill(child, SIGINT);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      EXPECT_EQ(entry.path().filename(), "big.bin") << "left behind: " << entry.path() << " (delay " << delay_ms << " ms)";
+      EXPECT_EQ(entry.file_size(), kSize);
+    }
+  }
 }
 
 TEST(ModelFile, RejectsTruncatedAndForeignFiles) {

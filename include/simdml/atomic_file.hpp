@@ -1,7 +1,8 @@
 // Writing a file so that readers see either the old contents or the complete new ones, never a
 // partial file: the bytes go to a temporary file in the same folder, are flushed to disk, and the
 // temporary is renamed over the destination. On failure the temporary is removed and
-// std::runtime_error names the path and the reason.
+// std::runtime_error names the path and the reason. SIGINT, SIGTERM or SIGHUP during the write
+// remove the temporary before the signal takes its usual effect (Ctrl-C leaves no partial file).
 #pragma once
 
 #include <filesystem>

@@ -173,6 +173,7 @@ int run_main_job(const std::vector<std::string_view>& words) {
 
   StatusLine status;
   std::vector<std::string> failed;
+  std::error_code ec;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const Stage& stage = stages[i];
@@ -182,6 +183,13 @@ int run_main_job(const std::vector<std::string_view>& words) {
     const fs::path log = settings.out / "logs" / (stage.name + ".log");
     const StageOutcome outcome = run_stage(stage, log, prefix, status);
     status.clear();
+    // A results folder holds only complete files: what a failed or interrupted stage began goes.
+    if (outcome.status != 0 && !stage.output.empty()) fs::remove(settings.out / stage.output, ec);
+    if (interrupted()) {
+      std::fprintf(stderr, "simdml run: interrupted during '%s'; %s holds the %zu stages completed\n",
+                   stage.name.c_str(), settings.out.c_str(), outcome.status == 0 ? i + 1 : i);
+      return 130;
+    }
     if (outcome.status == 0) {
       std::printf("      %.1f s  %s\n", outcome.seconds, outcome.summary.c_str());
     } else {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -51,7 +52,41 @@ void read_lines(int fd, const std::function<void(std::string_view)>& on_line) {
   if (!pending.empty()) on_line(pending);
 }
 
+volatile std::sig_atomic_t g_child = 0;
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void forward_interrupt(int signal_number) {
+  g_interrupted = 1;
+  if (g_child > 0) kill(static_cast<pid_t>(g_child), signal_number);
+}
+
+// Forwarding handlers for the life of one child; the previous dispositions come back after.
+class ForwardInterrupts {
+ public:
+  explicit ForwardInterrupts(pid_t child) {
+    g_child = child;
+    struct sigaction action {};
+    action.sa_handler = forward_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~ForwardInterrupts() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+    g_child = 0;
+  }
+  ForwardInterrupts(const ForwardInterrupts&) = delete;
+  ForwardInterrupts& operator=(const ForwardInterrupts&) = delete;
+
+ private:
+  struct sigaction previous_int_ {}, previous_term_ {};
+};
+
 }  // namespace
+
+bool interrupted() { return g_interrupted != 0; }
 
 int run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
                 const std::function<void(std::string_view)>& on_line) {
@@ -71,6 +106,7 @@ int run_program(const std::vector<std::string>& argv, const std::map<std::string
     close(pipe_fds[0]);
     throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(error));
   }
+  const ForwardInterrupts forward(pid);
   read_lines(pipe_fds[0], on_line);
   close(pipe_fds[0]);
   int status = 0;

@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +19,58 @@ namespace {
   throw std::runtime_error("cannot write " + path.string() + ": " + what + ": " + std::strerror(error));
 }
 
+// Ctrl-C (or SIGTERM, SIGHUP) while the temporary file exists must not leave it behind. The signal
+// may land on any thread (OpenMP's workers do not block it), so instead of blocking it we catch it
+// process-wide for the life of the temporary: the handler removes the file with async-signal-safe
+// calls, puts the previous disposition back and raises the signal again, so the program ends (or
+// carries on) exactly as it would have. One write at a time owns the handler.
+constexpr std::array<int, 3> kInterrupts = {SIGINT, SIGTERM, SIGHUP};
+char g_temp_path[4096];
+volatile std::sig_atomic_t g_temp_exists = 0;
+struct sigaction g_previous[kInterrupts.size()];
+
+std::size_t interrupt_index(int signal_number) {
+  std::size_t i = 0;
+  while (i + 1 < kInterrupts.size() && kInterrupts[i] != signal_number) ++i;
+  return i;
+}
+
+extern "C" void remove_temp_and_reraise(int signal_number) {
+  if (g_temp_exists != 0) ::unlink(g_temp_path);
+  ::sigaction(signal_number, &g_previous[interrupt_index(signal_number)], nullptr);
+  ::raise(signal_number);
+}
+
+class InterruptCleanup {
+ public:
+  InterruptCleanup() : lock_(mutex()) {
+    struct sigaction action {};
+    action.sa_handler = remove_temp_and_reraise;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < kInterrupts.size(); ++i) ::sigaction(kInterrupts[i], &action, &g_previous[i]);
+  }
+  ~InterruptCleanup() {
+    g_temp_exists = 0;
+    for (std::size_t i = 0; i < kInterrupts.size(); ++i) ::sigaction(kInterrupts[i], &g_previous[i], nullptr);
+  }
+  InterruptCleanup(const InterruptCleanup&) = delete;
+  InterruptCleanup& operator=(const InterruptCleanup&) = delete;
+
+  // The temporary now exists at `path` (shorter than the buffer: checked by the caller).
+  void track(const std::string& path) {
+    std::memcpy(g_temp_path, path.c_str(), path.size() + 1);
+    g_temp_exists = 1;
+  }
+  void forget() { g_temp_exists = 0; }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  std::lock_guard<std::mutex> lock_;
+};
+
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
@@ -23,8 +78,11 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   if (std::filesystem::is_directory(path, ec)) fail(path, "it is a directory", EISDIR);
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
   std::string temp = (folder / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  if (temp.size() >= sizeof g_temp_path) fail(path, "the path is too long", ENAMETOOLONG);
+  InterruptCleanup interrupts;
   const int fd = mkstemp(temp.data());
   if (fd < 0) fail(path, "cannot create a temporary file in " + folder.string(), errno);
+  interrupts.track(temp);
   const auto give_up = [&](const std::string& what) {
     const int error = errno;
     ::close(fd);
@@ -52,6 +110,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
     ::unlink(temp.c_str());
     fail(path, "rename failed", error);
   }
+  interrupts.forget();  // renamed: the handler must not remove what is now the destination's name
 }
 
 }  // namespace simdml
