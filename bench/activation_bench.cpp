@@ -1,6 +1,8 @@
 // Activations: the scalar reference (std::exp based) beside each simd target, per function, at
 // n = 1e3 and 1e5 (in cache) and 1e7 (from memory), with a plain copy as the memory-bandwidth
 // yardstick for the 1e7 runs. Single-threaded: these kernels run inside a caller's parallel loop.
+// underflow/...: exp and sigmoid of inputs in [-100, -90), whose results are denormal, with IEEE
+// arithmetic and with flush-to-zero (set_flush_denormals), the cost that option removes.
 //
 //   ./build/bench/activation_bench --benchmark_filter='/100000$'
 #include <algorithm>
@@ -11,6 +13,7 @@
 
 #include "bench_main.hpp"
 #include "simdml/activations.hpp"
+#include "simdml/dispatch.hpp"
 
 namespace simdml::bench {
 namespace {
@@ -76,9 +79,31 @@ void register_set(const ActivationKernels& set, std::size_t n) {
   });
 }
 
+void register_underflow(const ActivationKernels& set) {
+  constexpr std::size_t n = 100000;
+  const std::pair<const char*, UnaryKernel> unary[] = {{"exp", set.exp}, {"sigmoid", set.sigmoid}};
+  for (auto [name, kernel] : unary)
+    for (const bool flush : {false, true}) {
+      const std::string label = "underflow/" + std::string(name) + "/" + std::string(set.name) + (flush ? "/ftz" : "/ieee");
+      benchmark::RegisterBenchmark(label.c_str(), [kernel, flush](benchmark::State& st) {
+        std::vector<float> x(n), y(n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = -100.0f + 10.0f * static_cast<float>(i % 1000) / 1000.0f;
+        set_flush_denormals(flush, 1);
+        for (auto _ : st) {
+          kernel(x.data(), y.data(), n);
+          benchmark::ClobberMemory();
+        }
+        set_flush_denormals(false, 1);
+        set_rates(st, n, 2);
+      });
+    }
+}
+
 }  // namespace
 
 void register_benchmarks() {
+  for (const ActivationKernels& set : activation_kernel_sets())
+    if (isa_supported(set.isa) && !set.is_reference) register_underflow(set);
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
     benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(), [n](benchmark::State& st) {
       const auto x = inputs(n);

@@ -67,7 +67,8 @@ def gemm_table(folder):
 
 
 def activation_table(folder):
-    _, runs = medians(folder / "activation_bench.json")
+    _, all_runs = medians(folder / "activation_bench.json")
+    runs = {n: b for n, b in all_runs.items() if not n.startswith("underflow/")}
     sizes = sorted({int(n.split("/")[-1]) for n in runs})
     targets = sorted({n.split("/")[1] for n in runs if n.split("/")[1].startswith("simd")},
                      key=TARGET_ORDER.index)
@@ -90,7 +91,17 @@ def activation_table(folder):
                 f" | {best['items_per_second'] / ref['items_per_second']:.1f}x"
                 f" | {best['bytes_per_second'] / 1e9:.1f} | {copy['bytes_per_second'] / 1e9:.1f}"
                 f" | {100 * best['bytes_per_second'] / copy['bytes_per_second']:.0f} % |")
-    return "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)
+    table = "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)
+    underflow = sorted({n.rsplit("/", 1)[0] for n in all_runs if n.startswith("underflow/")})
+    if underflow:
+        rows = ["| function (inputs in [-100, -90): denormal results) | IEEE | flush-to-zero | speed-up |", "|---|---|---|---|"]
+        for name in underflow:
+            ieee, ftz = all_runs.get(name + "/ieee"), all_runs.get(name + "/ftz")
+            if ieee and ftz:
+                rows.append(f"| {name[len('underflow/'):]} | {ieee['items_per_second'] / 1e9:.2f} | "
+                            f"{ftz['items_per_second'] / 1e9:.2f} | {ftz['items_per_second'] / ieee['items_per_second']:.1f}x |")
+        table += "\n\nDenormal results, G elements/s (n = 100,000, one thread):\n\n" + "\n".join(rows)
+    return table
 
 
 def train_table(folder):

@@ -237,5 +237,30 @@ TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
 }
 
+// Flush-to-zero is an explicit mode. Off (the default), sigmoid(-100) is the denormal 3.8e-44; on,
+// exactly 0, on the caller and on every OpenMP worker; off again restores IEEE results.
+TEST(FlushDenormals, IsExplicitAndReachesEveryThread) {
+  const float x = -100.0f;
+  float y = 1.0f;
+  ASSERT_FALSE(flush_denormals());
+  activations().sigmoid(&x, &y, 1);
+  EXPECT_GT(y, 0.0f);
+  EXPECT_LT(y, std::numeric_limits<float>::min());
+  set_flush_denormals(true, 3);
+  activations().sigmoid(&x, &y, 1);
+  EXPECT_EQ(y, 0.0f);
+  int flushed = 0;
+#pragma omp parallel num_threads(3) reduction(+ : flushed)
+  flushed += flush_denormals() ? 1 : 0;
+  EXPECT_EQ(flushed, 3);
+  set_flush_denormals(false, 3);
+  activations().sigmoid(&x, &y, 1);
+  EXPECT_GT(y, 0.0f);
+  flushed = 0;
+#pragma omp parallel num_threads(3) reduction(+ : flushed)
+  flushed += flush_denormals() ? 1 : 0;
+  EXPECT_EQ(flushed, 0);
+}
+
 }  // namespace
 }  // namespace simdml

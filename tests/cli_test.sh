@@ -38,6 +38,7 @@ expect 2 "--batch must be an integer from 1" -- train --batch 0
 expect 2 "--eta must be a number from" -- train --eta -1
 expect 2 "--eta must be a number from" -- train --eta nan
 expect 2 "--threads must be an integer from 1 to 1024" -- train --threads 0
+expect 2 "--threads must be an integer from 1 to 1024" -- knn --threads 100000
 expect 2 "--quick and --full exclude each other" -- run --quick --full
 expect 2 "--dataset must be mnist or fashion-mnist" -- run --dataset iris
 expect 2 "--only takes a list of accuracy, benchmarks" -- run --dataset mnist --only accuracy,bogus

@@ -54,10 +54,12 @@ struct Command {
 };
 
 // Options several commands share (src/cli/options.cpp).
-inline constexpr std::string_view kComputeOptions = "[--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]";
+inline constexpr std::string_view kComputeOptions =
+    "[--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]";
 void apply_isa_option(const Arguments& args);                // --isa caps the SIMD target
 int thread_option(const Arguments& args);                    // --threads, default OMP_NUM_THREADS or all cores
-Compute compute_options(const Arguments& args);              // --isa, --threads, --gemm
+// --isa, --threads, --gemm, and --flush-denormals (or SIMDML_FLUSH_DENORMALS=1): flush-to-zero.
+Compute compute_options(const Arguments& args);
 NamedDataset dataset_option(const Arguments& args);          // --dataset (default mnist), --data
 // Rows [0, --NAME) of a dataset when the option is given (a usage error if above its size).
 void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data);

@@ -49,7 +49,8 @@ void draw_image(const Dataset& data, std::int64_t index) {
 }  // namespace
 
 int run_evaluate(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"}, {});
+  const Arguments args(words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"},
+                       {"flush-denormals"});
   const Compute compute = compute_options(args);
   const Network net = load_model(required(args, "model"));
   NamedDataset data = dataset_option(args);

@@ -141,6 +141,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   print_confusion(scores[best].confusion, scores[best].classes);
   std::printf("time     load %.2f s, neighbours %.3f s (%.0f queries/s, %.1f GOPS), votes %.3f s\n", load_s, search_s,
               queries_per_s, gops, vote_s);
+  std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
   if (kernel.variant == KnnVariant::blocked)
     std::printf("exact    %lld of %lld queries needed the exact fallback search\n",
                 static_cast<long long>(neighbors.exact_fallbacks), static_cast<long long>(test.samples));
@@ -156,6 +157,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   write_confusion(j, scores[best].confusion, scores[best].classes);
   j.key("seconds").begin_object().field("load", load_s).field("neighbors", search_s).field("votes", vote_s).end_object();
   j.field("queries_per_second", queries_per_s).field("gops", gops).field("exact_fallbacks", neighbors.exact_fallbacks);
+  j.field("peak_resident_mib", peak_resident_mib());
   j.end_object();
   write_json_option(args, j.str());
   return 0;

@@ -19,11 +19,11 @@ constexpr Command kCommands[] = {
      "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init normal|xavier|he]\n"
      "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
      "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] [--json FILE]\n"
-     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]",
+     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]",
      simdml::cli::run_train},
     {"evaluate", "accuracy and confusion matrix of a saved model on a dataset",
      "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--limit N]\n"
-     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512]",
+     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]",
      simdml::cli::run_evaluate},
     {"predict", "classify one sample with a saved model and draw it",
      "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--index I]\n"
@@ -47,7 +47,7 @@ void print_help() {
     std::printf("  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                 static_cast<int>(c.summary.size()), c.summary.data());
   std::printf("\nenvironment: SIMDML_ISA caps the SIMD target; OMP_NUM_THREADS sets the default "
-              "thread count.\n");
+              "thread count;\nSIMDML_FLUSH_DENORMALS=1 flushes denormals to zero (as --flush-denormals).\n");
 }
 
 const Command* find_command(std::string_view name) {

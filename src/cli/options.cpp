@@ -1,4 +1,5 @@
 // The options that several commands share, parsed and checked in one place.
+#include <cstdlib>
 #include <stdexcept>
 
 #include "command.hpp"
@@ -22,6 +23,9 @@ Compute compute_options(const Arguments& args) {
   apply_isa_option(args);
   Compute compute;
   compute.threads = thread_option(args);
+  const char* env = std::getenv("SIMDML_FLUSH_DENORMALS");
+  if (args.has("flush-denormals") || (env != nullptr && std::string_view(env) == "1"))
+    set_flush_denormals(true, compute.threads);
   try {
     compute.gemm = &gemm_kernel(args.get_or("gemm", "simd"));
   } catch (const std::invalid_argument& e) {
@@ -35,7 +39,8 @@ std::string compute_summary(const Compute& compute) {
   return "simd target " + std::string(isa_name(active_isa())) + ", " + std::to_string(compute.threads) +
          (compute.threads == 1 ? " thread" : " threads") + ", gemm " +
          std::string(compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name) +
-         ", activations " + std::string(compute.activation != nullptr ? compute.activation->name : activations().name);
+         ", activations " + std::string(compute.activation != nullptr ? compute.activation->name : activations().name) +
+         (flush_denormals() ? ", denormals flushed to zero" : "");
 }
 
 NamedDataset dataset_option(const Arguments& args) {

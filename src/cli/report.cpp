@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <sys/resource.h>
 #include <xsimd/config/xsimd_config.hpp>
 #include <zlib.h>
 
@@ -10,6 +11,12 @@
 #include "git_commit.hpp"
 
 namespace simdml::cli {
+
+double peak_resident_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
 
 std::string weights_checksum(const Network& net) {
   char text[16];
@@ -25,6 +32,7 @@ void write_machine(Json& json, const Compute& compute) {
   json.array("isa_extensions", cpu.features);
   json.field("simd_target", isa_name(active_isa()));
   json.field("threads", compute.threads);
+  json.field("flush_denormals", flush_denormals());
   json.field("gemm", compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
   json.field("activations", compute.activation != nullptr ? compute.activation->name : activations().name);
   json.field("compiler", "GCC " __VERSION__);
@@ -109,6 +117,7 @@ void TrainReport::set_final(const Evaluation& evaluation, std::string set) {
   std::printf("final %s accuracy %.2f %% (%lld/%lld), weights crc32 %s\n", final_set_.c_str(),
               100.0 * evaluation.accuracy(), static_cast<long long>(evaluation.correct),
               static_cast<long long>(evaluation.total), weights_checksum(net_).c_str());
+  std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
 }
 
 std::string TrainReport::json() const {
@@ -145,6 +154,7 @@ std::string TrainReport::json() const {
     j.end_object();
   }
   j.field("weights_crc32", weights_checksum(net_));
+  j.field("peak_resident_mib", peak_resident_mib());
   j.end_object();
   return j.str();
 }

@@ -16,6 +16,8 @@ namespace simdml::cli {
 // threads, kernels, compiler, library versions, simdml version and git commit.
 void write_machine(Json& json, const Compute& compute);
 void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes);
+// The process's peak resident memory so far, in MiB (getrusage), for the memory figures reports state.
+double peak_resident_mib();
 // CRC-32 of the network's parameters as 8 hex digits (see parameters_crc32).
 std::string weights_checksum(const Network& net);
 // Rows are true labels, columns predictions.

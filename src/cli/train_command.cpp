@@ -90,7 +90,7 @@ int run_train(const std::vector<std::string_view>& words) {
                        {"dataset", "data", "layers", "activation", "loss", "init", "epochs", "batch", "eta",
                         "momentum", "l2", "seed", "threads", "gemm", "isa", "save", "json", "validation",
                         "train-limit", "test-limit"},
-                       {});
+                       {"flush-denormals"});
   const Compute compute = compute_options(args);
   const SgdOptions sgd = sgd_options(args);
   const int epochs = static_cast<int>(args.get_int("epochs", 30, 1, 100000));

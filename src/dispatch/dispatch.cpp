@@ -2,6 +2,7 @@
 
 #include <cpuid.h>
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <array>
 #include <atomic>
@@ -193,5 +194,19 @@ const CpuInfo& cpu_info() {
 }
 
 int default_thread_count() { return omp_get_max_threads(); }
+
+namespace {
+constexpr unsigned kFlushBits = 0x8040;  // MXCSR: FTZ (bit 15) and DAZ (bit 6)
+
+void set_this_thread(bool on) { _mm_setcsr(on ? (_mm_getcsr() | kFlushBits) : (_mm_getcsr() & ~kFlushBits)); }
+}  // namespace
+
+void set_flush_denormals(bool on, int threads) {
+  set_this_thread(on);
+#pragma omp parallel num_threads(threads)
+  set_this_thread(on);
+}
+
+bool flush_denormals() { return (_mm_getcsr() & kFlushBits) == kFlushBits; }
 
 }  // namespace simdml
