@@ -93,6 +93,28 @@ TEST(AtomicFile, InterruptLeavesNoPartialFile) {
   }
 }
 
+// An ignored SIGINT (a background job's) stays ignored: the write completes.
+TEST(AtomicFile, IgnoredInterruptDoesNotStopTheWrite) {
+  constexpr std::size_t kSize = std::size_t{256} << 20;
+  TempDir dir;
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGINT, SIG_IGN);
+    const std::string bytes(kSize, 'x');
+    write_file_atomically(dir / "big.bin", bytes);
+    _exit(0);
+  }
+  for (int i = 0; i < 8; ++i) {
+    usleep(50000);
+    kill(child, SIGINT);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(std::filesystem::file_size(dir / "big.bin"), kSize);
+}
+
 TEST(ModelFile, RejectsTruncatedAndForeignFiles) {
   TempDir dir;
   save_model(sample_network(), dir / "m.npz");

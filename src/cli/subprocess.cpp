@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -63,25 +64,28 @@ extern "C" void forward_interrupt(int signal_number) {
 // Forwarding handlers for the life of one child; the previous dispositions come back after.
 class ForwardInterrupts {
  public:
+  // A signal we ignore (a background job's SIGINT) stays ignored, for us and for the child.
   explicit ForwardInterrupts(pid_t child) {
     g_child = child;
     struct sigaction action {};
     action.sa_handler = forward_interrupt;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
+    for (std::size_t i = 0; i < kForwarded.size(); ++i) {
+      sigaction(kForwarded[i], nullptr, &previous_[i]);
+      if (previous_[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &action, nullptr);
+    }
   }
   ~ForwardInterrupts() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
+    for (std::size_t i = 0; i < kForwarded.size(); ++i) sigaction(kForwarded[i], &previous_[i], nullptr);
     g_child = 0;
   }
   ForwardInterrupts(const ForwardInterrupts&) = delete;
   ForwardInterrupts& operator=(const ForwardInterrupts&) = delete;
 
  private:
-  struct sigaction previous_int_ {}, previous_term_ {};
+  static constexpr std::array<int, 2> kForwarded = {SIGINT, SIGTERM};
+  std::array<struct sigaction, 2> previous_{};
 };
 
 }  // namespace

@@ -43,15 +43,22 @@ extern "C" void remove_temp_and_reraise(int signal_number) {
 
 class InterruptCleanup {
  public:
+  // A signal the process ignores (a background job's SIGINT) stays ignored: it would not end the
+  // program, so it must not remove the file being written either.
   InterruptCleanup() : lock_(mutex()) {
     struct sigaction action {};
     action.sa_handler = remove_temp_and_reraise;
     sigemptyset(&action.sa_mask);
-    for (std::size_t i = 0; i < kInterrupts.size(); ++i) ::sigaction(kInterrupts[i], &action, &g_previous[i]);
+    for (std::size_t i = 0; i < kInterrupts.size(); ++i) {
+      ::sigaction(kInterrupts[i], nullptr, &g_previous[i]);
+      installed_[i] = g_previous[i].sa_handler != SIG_IGN;
+      if (installed_[i]) ::sigaction(kInterrupts[i], &action, nullptr);
+    }
   }
   ~InterruptCleanup() {
     g_temp_exists = 0;
-    for (std::size_t i = 0; i < kInterrupts.size(); ++i) ::sigaction(kInterrupts[i], &g_previous[i], nullptr);
+    for (std::size_t i = 0; i < kInterrupts.size(); ++i)
+      if (installed_[i]) ::sigaction(kInterrupts[i], &g_previous[i], nullptr);
   }
   InterruptCleanup(const InterruptCleanup&) = delete;
   InterruptCleanup& operator=(const InterruptCleanup&) = delete;
@@ -69,6 +76,7 @@ class InterruptCleanup {
     return m;
   }
   std::lock_guard<std::mutex> lock_;
+  std::array<bool, kInterrupts.size()> installed_{};
 };
 
 }  // namespace
