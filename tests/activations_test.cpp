@@ -205,6 +205,31 @@ TEST_P(ActivationTest, SoftmaxRows) {
   }
 }
 
+// Short rows (up to 16 columns) run several rows at once, one per lane; that path must give the
+// bits the row-by-row path gives, for every column count, in place too, with a NaN row among them
+// (which alone turns to NaN) and rows of huge values.
+TEST_P(ActivationTest, SoftmaxRowBlocksEqualRowByRow) {
+  for (std::size_t cols = 1; cols <= 17; ++cols) {
+    const std::size_t rows = 37;
+    auto x = random_values(rows * cols, -40.0f, 40.0f, static_cast<std::uint32_t>(100 + cols));
+    x[3 * cols] = kNaN;
+    x[5 * cols] = 3.0e38f;
+    std::vector<float> together(rows * cols), one_by_one(rows * cols), in_place = x;
+    k().softmax_rows(x.data(), together.data(), rows, cols);
+    k().softmax_rows(in_place.data(), in_place.data(), rows, cols);
+    for (std::size_t r = 0; r < rows; ++r) k().softmax_rows(x.data() + r * cols, one_by_one.data() + r * cols, 1, cols);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const bool row_has_nan = i / cols == 3;
+      EXPECT_EQ(std::isnan(together[i]), row_has_nan) << "cols=" << cols << " i=" << i;
+      if (!row_has_nan) {
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(together[i]), std::bit_cast<std::uint32_t>(one_by_one[i]))
+            << "cols=" << cols << " i=" << i;
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(in_place[i]), std::bit_cast<std::uint32_t>(one_by_one[i]));
+      }
+    }
+  }
+}
+
 TEST_P(ActivationTest, SoftmaxPropagatesNaN) {
   float row[5] = {1, 2, kNaN, 4, 5}, out[5];
   k().softmax_rows(row, out, 1, 5);

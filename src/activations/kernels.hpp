@@ -109,8 +109,36 @@ struct ActivationKernelsFor {
     return lanes[0];
   }
 
+  // Rows of at most kLanes columns (a classifier's 10 outputs) are too short to fill a vector, so
+  // W of them go at once, one row per lane: the block is transposed to column vectors, and each
+  // lane repeats exactly the row-wise arithmetic (max as std::max in column order; the kLanes
+  // partial sums are the elements themselves, zero-padded, reduced by the same tree), so both
+  // paths give the same bits.
+  static void softmax_row_block(const float* x, float* y, std::size_t cols) {
+    alignas(64) float t[kLanes][W];
+    for (std::size_t r = 0; r < W; ++r)
+      for (std::size_t c = 0; c < cols; ++c) t[c][r] = x[r * cols + c];
+    V m(-std::numeric_limits<float>::infinity());
+    for (std::size_t c = 0; c < cols; ++c) {
+      const V v = V::load_aligned(t[c]);
+      m = xsimd::select(m < v, v, m);
+    }
+    V lanes[kLanes];
+    for (std::size_t c = 0; c < kLanes; ++c) lanes[c] = c < cols ? M::exp(V::load_aligned(t[c]) - m) : V(0.0f);
+    V e[kLanes];
+    std::copy(lanes, lanes + kLanes, e);
+    for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
+      for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+    for (std::size_t c = 0; c < cols; ++c) (e[c] / lanes[0]).store_aligned(t[c]);
+    for (std::size_t r = 0; r < W; ++r)
+      for (std::size_t c = 0; c < cols; ++c) y[r * cols + c] = t[c][r];
+  }
+
   static void softmax_rows(const float* x, float* y, std::size_t rows, std::size_t cols) {
-    for (std::size_t r = 0; r < rows; ++r, x += cols, y += cols) {
+    std::size_t r = 0;
+    if (cols >= 1 && cols <= kLanes)
+      for (; r + W <= rows; r += W, x += W * cols, y += W * cols) softmax_row_block(x, y, cols);
+    for (; r < rows; ++r, x += cols, y += cols) {
       if (cols == 0) continue;
       const float sum = exp_shifted_sum(x, y, cols, row_max(x, cols));
       const V vs(sum);
