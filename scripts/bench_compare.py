@@ -27,7 +27,9 @@ from pathlib import Path
 
 from scipy.stats import mannwhitneyu
 
-TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_table import TIME_UNITS  # noqa: E402
+
 # Per-benchmark fields that are not counters.
 NOT_COUNTERS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
                 "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",

@@ -18,6 +18,8 @@ from pathlib import Path
 # Columns in a fixed order (random interleaving shuffles the JSON), lowest target first.
 KERNEL_ORDER = ["naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512", "openblas"]
 TARGET_ORDER = ["simd-sse2", "simd-avx2", "simd-avx512"]
+# Seconds per Google Benchmark time unit.
+TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def medians(path):
@@ -125,7 +127,7 @@ def train_table(folder):
             speedup = f"{two['items_per_second'] / one['items_per_second']:.2f}x" if one and two and t == 2 else ""
             flops = f"{rate[best]['FLOP/s'] / 1e9:.1f}" if rate[best] else "-"
             lines.append(f"| {batch[1:]} | {hidden[1:]} | {t} | " + " | ".join(cells) + f" | {flops} | {speedup} |")
-    epochs = [f"| {t} | {runs[n]['real_time'] / 1e9 if runs[n]['time_unit'] == 'ns' else runs[n]['real_time'] / 1e3:.3f} s |"
+    epochs = [f"| {t} | {runs[n]['real_time'] * TIME_UNITS[runs[n]['time_unit']]:.3f} s |"
               for t in (1, 2) for n in runs if n.startswith("nielsen_epoch") and n.endswith(f"threads:{t}")]
     table = "Training, samples/s (784-h-10, sigmoid, quadratic; one epoch per iteration):\n\n" + "\n".join(lines)
     if epochs:

@@ -32,7 +32,6 @@ KERNEL_STYLE = {"naive": ":", "blocked": "-.", "openblas": "--"}
 # Units of Google Benchmark counters as results.json states them, with their scale.
 COUNTER_UNITS = {"FLOP/s": ("GFLOP/s", 1e-9), "OP/s": ("GOP/s", 1e-9), "bytes_per_second": ("GB/s", 1e-9)}
 ITEM_UNITS = {"activation_bench": "elements/s", "train_bench": "samples/s", "knn_bench": "queries/s"}
-TIME_SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def write_atomically(path, text):
@@ -56,7 +55,7 @@ def benchmark_figures(folder):
     for path in sorted(folder.glob("*_bench.json")):
         _, runs = bench_table.medians(path)
         for name, b in runs.items():
-            figures.append({"name": name, "value": b["real_time"] * TIME_SCALE[b["time_unit"]], "unit": "s",
+            figures.append({"name": name, "value": b["real_time"] * bench_table.TIME_UNITS[b["time_unit"]], "unit": "s",
                             "source": path.name, "statistic": "median" if b.get("run_type") == "aggregate" else "single run"})
             for counter, (unit, scale) in COUNTER_UNITS.items():
                 if counter in b:

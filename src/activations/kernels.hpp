@@ -123,10 +123,8 @@ struct ActivationKernelsFor {
       const V v = V::load_aligned(t[c]);
       m = xsimd::select(m < v, v, m);
     }
-    V lanes[kLanes];
-    for (std::size_t c = 0; c < kLanes; ++c) lanes[c] = c < cols ? M::exp(V::load_aligned(t[c]) - m) : V(0.0f);
-    V e[kLanes];
-    std::copy(lanes, lanes + kLanes, e);
+    V e[kLanes], lanes[kLanes];
+    for (std::size_t c = 0; c < kLanes; ++c) e[c] = lanes[c] = c < cols ? M::exp(V::load_aligned(t[c]) - m) : V(0.0f);
     for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
       for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
     for (std::size_t c = 0; c < cols; ++c) (e[c] / lanes[0]).store_aligned(t[c]);

@@ -54,8 +54,6 @@ struct Command {
 };
 
 // Options several commands share (src/cli/options.cpp).
-inline constexpr std::string_view kComputeOptions =
-    "[--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]";
 void apply_isa_option(const Arguments& args);                // --isa caps the SIMD target
 int thread_option(const Arguments& args);                    // --threads, default OMP_NUM_THREADS or all cores
 // --isa, --threads, --gemm, and --flush-denormals (or SIMDML_FLUSH_DENORMALS=1): flush-to-zero.
