@@ -87,7 +87,7 @@ struct ActivationKernelsFor {
     std::size_t i = 0;
     for (; i + kLanes <= n; i += kLanes) {
       for (std::size_t v = 0; v < kPerChunk; ++v) {
-        const V e = M::exp(V::load_unaligned(x + i + v * W) - vm);
+        const V e = M::exp_nonpositive(V::load_unaligned(x + i + v * W) - vm);
         e.store_unaligned(y + i + v * W);
         acc[v] += e;
       }
@@ -97,7 +97,7 @@ struct ActivationKernelsFor {
       std::copy(x + i, x + n, chunk);
       std::fill(chunk + (n - i), chunk + kLanes, m);
       for (std::size_t v = 0; v < kPerChunk; ++v)
-        M::exp(V::load_aligned(chunk + v * W) - vm).store_aligned(chunk + v * W);
+        M::exp_nonpositive(V::load_aligned(chunk + v * W) - vm).store_aligned(chunk + v * W);
       std::fill(chunk + (n - i), chunk + kLanes, 0.0f);
       for (std::size_t v = 0; v < kPerChunk; ++v) acc[v] += V::load_aligned(chunk + v * W);
       std::copy(chunk, chunk + (n - i), y + i);
@@ -124,7 +124,7 @@ struct ActivationKernelsFor {
       m = xsimd::select(m < v, v, m);
     }
     V e[kLanes], lanes[kLanes];
-    for (std::size_t c = 0; c < kLanes; ++c) e[c] = lanes[c] = c < cols ? M::exp(V::load_aligned(t[c]) - m) : V(0.0f);
+    for (std::size_t c = 0; c < kLanes; ++c) e[c] = lanes[c] = c < cols ? M::exp_nonpositive(V::load_aligned(t[c]) - m) : V(0.0f);
     for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
       for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
     for (std::size_t c = 0; c < cols; ++c) (e[c] / lanes[0]).store_aligned(t[c]);

@@ -20,12 +20,18 @@ struct VectorMath {
   // 2^n for integer-valued n in [-126, 127], built from the exponent bits.
   static V pow2(const I& n) { return xsimd::bitwise_cast<V>((n + I(127)) << 23); }
 
-  // e^x = 2^n e^r: returns e^r and sets n, for |x| <= 104 (so that n fits two power-of-two factors).
-  static V exp_reduced(const V& x, V& n) {
+  // e^x = 2^n e^r: returns e^r and sets n_bits, for |x| <= 104 (so that n fits two power-of-two
+  // factors). n is rounded by adding 1.5 * 2^23, which leaves n in the low mantissa bits, so
+  // n_bits (the sum's bits) gives n without a float-to-int conversion: n = n_bits - kRoundBits,
+  // and n << 23 = n_bits << 23 since the constant's bits shift out.
+  static constexpr std::int32_t kRoundBits = 0x4B400000;  // the bits of 1.5 * 2^23
+  static V exp_reduced(const V& x, I& n_bits) {
     const V log2e(1.44269504088896341f);
     const V round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to the nearest integer
     const V ln2_hi(0.693359375f), ln2_lo(-2.12194440e-4f);
-    n = xsimd::fma(x, log2e, round_magic) - round_magic;
+    const V biased = xsimd::fma(x, log2e, round_magic);
+    n_bits = xsimd::bitwise_cast<I>(biased);
+    const V n = biased - round_magic;
     V r = xsimd::fnma(n, ln2_hi, x);
     r = xsimd::fnma(n, ln2_lo, r);
     // e^r = 1 + r + r^2 P(r), P evaluated by Estrin's scheme: three dependent steps, not five.
@@ -37,29 +43,41 @@ struct VectorMath {
     return xsimd::fma(p, r2, r) + V(1.0f);
   }
 
-  static V exp(const V& x) {
-    V n;
-    // Common case, every |x| <= 86: the result is a normal float and 2^n is applied by adding n
-    // to the exponent bits, exactly what multiplying by 2^n would give.
-    if (xsimd::all(xsimd::abs(x) <= V(86.0f))) {
-      const V e_r = exp_reduced(x, n);
-      return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(e_r) + (xsimd::to_int(n) << 23));
-    }
-    // Otherwise clamp (beyond [-104, 89] the result is 0 or inf anyway) and apply 2^n as two
-    // factors, so that denormal results are rounded once and results near FLT_MAX do not
-    // overflow early. The bound goes first in min/max: x86 returns the second operand when one
-    // is NaN, so NaN passes through the clamp and on to the result.
+  // The common case, every |x| <= 86: the result is a normal float and 2^n is applied by adding n
+  // to the exponent bits, exactly what multiplying by 2^n would give.
+  static V exp_normal_range(const V& x) {
+    I n_bits;
+    const V e_r = exp_reduced(x, n_bits);
+    return xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(e_r) + (n_bits << 23));
+  }
+
+  // Any x: clamp (beyond [-104, 89] the result is 0 or inf anyway) and apply 2^n as two factors,
+  // so that denormal results are rounded once and results near FLT_MAX do not overflow early.
+  // The bound goes first in min/max: x86 returns the second operand when one is NaN, so NaN
+  // passes through the clamp and on to the result.
+  static V exp_any_range(const V& x) {
     const V xc = xsimd::min(V(89.0f), xsimd::max(V(-104.0f), x));
-    const V e_r = exp_reduced(xc, n);
-    const I ni = xsimd::to_int(n);
-    const I half = ni >> 1;
-    return (e_r * pow2(half)) * pow2(ni - half);
+    I n_bits;
+    const V e_r = exp_reduced(xc, n_bits);
+    const I n = n_bits - I(kRoundBits);
+    const I half = n >> 1;
+    return (e_r * pow2(half)) * pow2(n - half);
+  }
+
+  static V exp(const V& x) {
+    return xsimd::all(xsimd::abs(x) <= V(86.0f)) ? exp_normal_range(x) : exp_any_range(x);
+  }
+
+  // exp for x <= 0 or NaN (sigmoid's and tanh's exp(-|x|), softmax's exp(x - max)): the same
+  // result as exp, with a range test of one comparison (NaN fails it, as it fails exp's).
+  static V exp_nonpositive(const V& x) {
+    return xsimd::all(x >= V(-86.0f)) ? exp_normal_range(x) : exp_any_range(x);
   }
 
   // (x >= 0 ? 1 : e) / (1 + e) with e = exp(-|x|): never overflows, and exact in the far left tail
   // where sigmoid(x) ~ exp(x) is denormal.
   static V sigmoid(const V& x) {
-    const V e = exp(-xsimd::abs(x));
+    const V e = exp_nonpositive(xsimd::bitwise_or(x, V(-0.0f)));  // -|x|: set the sign bit
     return xsimd::select(x >= V(0.0f), V(1.0f), e) / (V(1.0f) + e);
   }
 
@@ -73,7 +91,7 @@ struct VectorMath {
     p = xsimd::fma(p, z, V(1.33314422036e-1f));
     p = xsimd::fma(p, z, V(-3.33332819422e-1f));
     const V small = xsimd::fma(p * z, ax, ax);
-    const V e = exp(V(-2.0f) * ax);
+    const V e = exp_nonpositive(V(-2.0f) * ax);
     const V large = (V(1.0f) - e) / (V(1.0f) + e);
     // tanh is odd: work on |x|, then give the result x's sign (so tanh(-0) = -0).
     return xsimd::copysign(xsimd::select(ax < V(0.625f), small, large), x);
