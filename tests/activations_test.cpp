@@ -152,6 +152,24 @@ TEST_P(ActivationTest, AnyLengthInPlaceOrNot) {
   }
 }
 
+// A kernel's fast path covers whole vectors whose lanes all lie in its range; a vector with one
+// lane beyond (here half the values are, and some are inf or NaN) takes the general path, which
+// must give every other lane the same bits, so that no result depends on its neighbours (nor on
+// the vector width, nor on where the array starts).
+TEST_P(ActivationTest, ResultsDoNotDependOnNeighbours) {
+  const UnaryKernel unary[] = {k().exp, k().sigmoid, k().tanh, k().relu};
+  auto x = random_values(4099, -180.0f, 180.0f, 11);
+  for (std::size_t i = 0; i < x.size(); i += 97) x[i] = (i / 97) % 2 ? kNaN : -kInf;
+  for (UnaryKernel kernel : unary) {
+    std::vector<float> out(x.size());
+    kernel(x.data(), out.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const float alone = apply(kernel, x[i]);
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(out[i]), std::bit_cast<std::uint32_t>(alone)) << "x=" << x[i];
+    }
+  }
+}
+
 // The backward kernels are plain products: every set must give the reference's bits.
 TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
   const ActivationKernels& ref = reference_activations();
