@@ -83,10 +83,12 @@ void register_benchmarks() {
   for (std::int64_t size : {64, 128, 256, 512, 1024, 2048})
     shapes.push_back({size, size, size, Trans::no, Trans::no});
   // The products a [784, 30|100, 10] network trains with, weights stored out x in: forward
-  // X W^T (NT), weight gradient dZ^T X (TN).
+  // X W^T (NT), weight gradient dZ^T X (TN), at batch 10, 100 and 256.
   shapes.push_back({10, 30, 784, Trans::no, Trans::yes});
   shapes.push_back({100, 30, 784, Trans::no, Trans::yes});
+  shapes.push_back({256, 30, 784, Trans::no, Trans::yes});
   shapes.push_back({30, 784, 10, Trans::yes, Trans::no});
+  shapes.push_back({30, 784, 256, Trans::yes, Trans::no});
   shapes.push_back({784, 100, 100, Trans::yes, Trans::no});
 
   for (const Shape& s : shapes) {

@@ -34,6 +34,23 @@ void check_features(const Network& net, const Dataset& data) {
 
 std::string number_name(double value) { return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf"); }
 
+// Copies the mini-batch's shuffled rows into one contiguous block for the GEMMs. A batch of 256
+// MNIST rows is 800 KB, whose copy is serial work worth 15 % of a single-threaded step, so large
+// batches are gathered by the whole team (a pure copy: the bits do not depend on who copies).
+// Smaller ones stay on one thread, where waking a second would cost more than it saves.
+constexpr std::int64_t kParallelGatherBytes = 256 * 1024;
+
+void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows, int threads, float* x,
+                  std::int32_t* labels) {
+  const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && bytes >= kParallelGatherBytes)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t i = order[r];
+    std::copy_n(data.row(i), data.features, x + r * data.features);
+    labels[r] = data.labels[static_cast<std::size_t>(i)];
+  }
+}
+
 }  // namespace
 
 void predict(const Network& net, const float* x, std::int64_t rows, float* outputs, const Compute& compute) {
@@ -82,11 +99,7 @@ double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rn
   double total = 0.0;
   for (std::int64_t start = 0; start < train.samples; start += batch) {
     const std::int64_t rows = std::min(batch, train.samples - start);
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const std::int64_t i = order[static_cast<std::size_t>(start + r)];
-      std::copy_n(train.row(i), train.features, x.data() + r * train.features);
-      labels[static_cast<std::size_t>(r)] = train.labels[static_cast<std::size_t>(i)];
-    }
+    gather_batch(train, order.data() + start, rows, compute.threads, x.data(), labels.data());
     const double loss = trainer.step(x.data(), labels.data(), rows, sgd);
     if (!std::isfinite(loss))
       throw TrainingDiverged("training diverged: the loss became " + number_name(loss) + " at mini-batch " +
