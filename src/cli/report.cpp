@@ -69,9 +69,9 @@ void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t cl
 
 std::string describe_network(const Network& net) {
   std::string text;
-  for (std::int64_t size : net.sizes) text += (text.empty() ? "" : "-") + std::to_string(size);
+  for (std::int64_t size : net.sizes) (text += text.empty() ? "" : "-") += std::to_string(size);
   std::string hidden;
-  for (Activation a : net.hidden) hidden += (hidden.empty() ? "" : ",") + std::string(activation_name(a));
+  for (Activation a : net.hidden) (hidden += hidden.empty() ? "" : ",") += activation_name(a);
   if (!hidden.empty()) text += ", hidden " + hidden;
   return text + (net.loss == Loss::quadratic ? ", sigmoid outputs + quadratic cost" : ", softmax outputs + cross-entropy");
 }

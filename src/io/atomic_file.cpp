@@ -85,7 +85,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, "it is a directory", EISDIR);
   const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
-  std::string temp = (folder / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  std::string temp_name = ".";  // built by appending: GCC 12 warns falsely on "literal" + string (PR 105651)
+  temp_name += path.filename().string();
+  temp_name += ".tmp-XXXXXX";
+  std::string temp = (folder / temp_name).string();
   if (temp.size() >= sizeof g_temp_path) fail(path, "the path is too long", ENAMETOOLONG);
   InterruptCleanup interrupts;
   const int fd = mkstemp(temp.data());
