@@ -6,12 +6,15 @@
 //   A(i, k): from an A panel (below); only rows i < ROWS are read.
 //   B(k, j) = b[k * rs_b + j]: NR floats readable at every k. Columns j >= n_valid hold copies of
 //            the last valid column (see pack.hpp); their results are computed and thrown away.
-// Ragged rows get a kernel with fewer rows (no wasted FMAs); ragged columns run the full-width
-// vector code into a local tile and copy the valid part out.
+// Ragged rows get a kernel with fewer rows (no wasted FMAs). Ragged columns run whole vectors into
+// a local tile and copy the valid part out; when they fit one vector, a kernel one vector wide
+// does it (a 100-column C's last panel holds 4 columns: 8 lanes of work, not 16). Every width
+// sums each element in the same order, so the results do not depend on which kernel ran.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "blocking.hpp"
@@ -42,11 +45,11 @@ struct StridedA {
   }
 };
 
-template <class Arch, int ROWS>
+template <class Arch, int ROWS, int NV>
 struct TileStore {
   using T = Tile<Arch>;
   using V = typename T::Vector;
-  static constexpr int NV = T::kVectorsPerRow, W = T::kWidth, NR = T::kNr;
+  static constexpr int W = T::kWidth, NR = NV * W;  // NR: the columns this kernel computes
 
   // C = alpha * acc + beta * C on whole vectors; the one formula both full and edge tiles use.
   static void combine(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc) {
@@ -79,18 +82,19 @@ struct TileStore {
   }
 };
 
-template <class Arch, int ROWS, class APanel>
+// NV vectors per row: T::kVectorsPerRow for a whole panel, fewer for a narrow last panel.
+template <class Arch, int ROWS, int NV, class APanel>
 void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, float alpha, float beta,
                  float* c, std::int64_t ldc, std::int64_t n_valid) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
-  constexpr int NV = T::kVectorsPerRow, W = T::kWidth;
+  constexpr int W = T::kWidth;
 
   // C is touched only after the k loop; start fetching its rows now so the store does not wait.
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i) {
     __builtin_prefetch(c + i * ldc, 1);
-    __builtin_prefetch(c + i * ldc + T::kNr - 1, 1);
+    __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
   }
   V acc[ROWS][NV];
 #pragma GCC unroll 16
@@ -112,28 +116,42 @@ void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, f
     a.next();
     b += rs_b;
   }
-  TileStore<Arch, ROWS>::store(acc, alpha, beta, c, ldc, n_valid);
+  TileStore<Arch, ROWS, NV>::store(acc, alpha, beta, c, ldc, n_valid);
 }
 
 // Runs the micro-kernel instantiated for exactly `rows` (1..MR) rows.
-template <class Arch, class APanel, int... Rows>
+template <class Arch, int NV, class APanel, int... Rows>
 void microkernel_rows(std::integer_sequence<int, Rows...>, std::int64_t rows, std::int64_t kc,
                       const APanel& a, const float* b, std::int64_t rs_b, float alpha, float beta,
                       float* c, std::int64_t ldc, std::int64_t n_valid) {
   (void)((rows == Rows + 1 &&
-          (microkernel<Arch, Rows + 1>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid), true)) ||
+          (microkernel<Arch, Rows + 1, NV>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid), true)) ||
          ...);
 }
 
-template <class Arch, class APanel>
+// Runs the kernel NV vectors wide on a tile of `rows` (1..MR) rows.
+template <class Arch, int NV, class APanel>
 void run_tile(std::int64_t rows, std::int64_t kc, const APanel& a, const float* b, std::int64_t rs_b,
               float alpha, float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
   constexpr int MR = Tile<Arch>::kMr;
   if (rows == MR)  // the hot case, without the search
-    microkernel<Arch, MR>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid);
+    microkernel<Arch, MR, NV>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid);
   else
-    microkernel_rows<Arch>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b, alpha,
-                           beta, c, ldc, n_valid);
+    microkernel_rows<Arch, NV>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b, alpha,
+                               beta, c, ldc, n_valid);
+}
+
+// Calls sweep(std::integral_constant<int, NV>) with the kernel width a panel of n_valid columns
+// needs: one vector when they fit in one, else the whole panel. Decided once per panel, outside
+// the loops over its tiles.
+template <class Arch, class Sweep>
+void with_tile_width(std::int64_t n_valid, Sweep sweep) {
+  using T = Tile<Arch>;
+  static_assert(T::kVectorsPerRow == 2, "the narrow edge kernel is half a panel");
+  if (n_valid <= T::kWidth)
+    sweep(std::integral_constant<int, 1>{});
+  else
+    sweep(std::integral_constant<int, T::kVectorsPerRow>{});
 }
 
 }  // namespace
