@@ -75,10 +75,11 @@ struct PackedGemm {
       const std::int64_t n_valid = std::min<std::int64_t>(NR, nc - jr * NR);
       const float* b = b_panel + jr * NR * kc;
       with_tile_width<Arch>(n_valid, [&](auto width) {
+        constexpr int NV = decltype(width)::value;
         for (std::int64_t ir = 0; ir < mc; ir += MR) {
           float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
-          run_tile<Arch, width.value>(std::min<std::int64_t>(MR, mc - ir), kc, PackedA<MR>{a_block + ir * kc},
-                                      b, NR, p.alpha, beta, c, p.ldc, n_valid);
+          run_tile<Arch, NV>(std::min<std::int64_t>(MR, mc - ir), kc, PackedA<MR>{a_block + ir * kc}, b,
+                             NR, p.alpha, beta, c, p.ldc, n_valid);
         }
       });
     }
@@ -161,6 +162,7 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
   const std::int64_t a_row_stride = a_rows ? p.lda : 1, a_col_stride = a_rows ? 1 : p.lda;
 
   with_tile_width<Arch>(n_valid, [&](auto width) {
+    constexpr int NV = decltype(width)::value;
     for (std::int64_t l0 = 0; l0 < p.k; l0 += T::kKc) {
       const std::int64_t kc = std::min(T::kKc, p.k - l0);
       const float beta = l0 == 0 ? p.beta : 1.0f;
@@ -168,8 +170,8 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
         const std::int64_t m_valid = std::min<std::int64_t>(MR, i_end - i0);
         const StridedA<MR> a(p.a + i0 * a_row_stride + l0 * a_col_stride, a_row_stride, a_col_stride,
                              m_valid);
-        run_tile<Arch, width.value>(m_valid, kc, a, b + l0 * rs_b, rs_b, p.alpha, beta,
-                                    p.c + i0 * p.ldc + j0, p.ldc, n_valid);
+        run_tile<Arch, NV>(m_valid, kc, a, b + l0 * rs_b, rs_b, p.alpha, beta, p.c + i0 * p.ldc + j0,
+                           p.ldc, n_valid);
       }
     }
   });
