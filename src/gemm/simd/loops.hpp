@@ -105,7 +105,8 @@ struct PackedGemm {
     for (std::int64_t task = 0; task < tasks; ++task) {
       const std::int64_t i0 = (task / slices) * mc_step, slice = task % slices;
       const std::int64_t mc = std::min(mc_step, p.m - i0);
-      float* a_block = thread_scratch().ensure(static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc));
+      const auto a_floats = static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc + kPackASlack<Arch>);
+      float* a_block = thread_scratch().ensure(a_floats);
       pack_a<Arch>(p, i0, mc, l0, kc, a_block);
       macro_kernel(a_block, i0, mc, l0, kc, j0, nc, panels * slice / slices,
                    panels * (slice + 1) / slices);

@@ -1,33 +1,40 @@
 // Packing: copy blocks of op(A) and op(B) into the panel layouts the micro-kernel reads, padded to
 // whole tiles with copies of the last valid row or column (their results are discarded, and copying
-// never reads outside the operand). Handles both transpositions, so the loops above never look at them again. Writes
-// are sequential; a transposing copy goes through 4x4 or 8x8 register transposes.
+// never reads outside the operand). Handles both transpositions, so the loops above never look at
+// them again. Writes are sequential; a transposing copy goes through 4x4 or 8x8 register transposes.
 #pragma once
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "blocking.hpp"
 
 namespace {
 
-// dst[k * ld_dst + j] = src[j][k] for j, k < 4 (SSE) or 8 (AVX): W rows become W columns.
+// The W x W block src[0..W)[k .. k+W) transposed in registers, W = 4 (SSE) or 8 (AVX): cols[c]
+// holds the W rows' elements at k + c.
 template <int W>
-void transpose_block(const float* const* src, std::int64_t k, float* dst, std::int64_t ld_dst) {
-  if constexpr (W == 4) {
-    __m128 r0 = _mm_loadu_ps(src[0] + k), r1 = _mm_loadu_ps(src[1] + k);
-    __m128 r2 = _mm_loadu_ps(src[2] + k), r3 = _mm_loadu_ps(src[3] + k);
-    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-    _mm_storeu_ps(dst + 0 * ld_dst, r0);
-    _mm_storeu_ps(dst + 1 * ld_dst, r1);
-    _mm_storeu_ps(dst + 2 * ld_dst, r2);
-    _mm_storeu_ps(dst + 3 * ld_dst, r3);
-  } else {
+struct Transpose;
+
+template <>
+struct Transpose<4> {
+  using Reg = __m128;
+  static void block(const float* const* src, std::int64_t k, Reg (&cols)[4]) {
+    for (int i = 0; i < 4; ++i) cols[i] = _mm_loadu_ps(src[i] + k);
+    _MM_TRANSPOSE4_PS(cols[0], cols[1], cols[2], cols[3]);
+  }
+  static void store(float* dst, Reg r) { _mm_storeu_ps(dst, r); }
+};
+
 #ifdef __AVX__
-    static_assert(W == 8);
-    __m256 r[8], t[8], u[8];
+template <>
+struct Transpose<8> {
+  using Reg = __m256;
+  static void block(const float* const* src, std::int64_t k, Reg (&cols)[8]) {
+    Reg r[8], t[8], u[8];
     for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src[i] + k);
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
@@ -40,20 +47,27 @@ void transpose_block(const float* const* src, std::int64_t k, float* dst, std::i
       u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));  // column 3 | 7
     }
     for (int c = 0; c < 4; ++c) {
-      _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x20));
-      _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x31));
+      cols[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
+      cols[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
     }
-#endif
   }
-}
+  static void store(float* dst, Reg r) { _mm256_storeu_ps(dst, r); }
+};
+#endif
 
-// Transposing pack of `count` source rows (count a multiple of W, each kc long) into columns.
+// Transposing pack of `count` source rows (count a multiple of W, each kc long) into columns:
+// out[k * ld_out + j] = rows[j][k].
 template <int W>
 void transpose_rows(const float* const* rows, std::int64_t count, std::int64_t kc, float* out,
                     std::int64_t ld_out) {
+  using X = Transpose<W>;
   std::int64_t k = 0;
   for (; k + W <= kc; k += W)
-    for (std::int64_t j = 0; j < count; j += W) transpose_block<W>(rows + j, k, out + k * ld_out + j, ld_out);
+    for (std::int64_t j = 0; j < count; j += W) {
+      typename X::Reg cols[W];
+      X::block(rows + j, k, cols);
+      for (int c = 0; c < W; ++c) X::store(out + (k + c) * ld_out + j, cols[c]);
+    }
   for (; k < kc; ++k)
     for (std::int64_t j = 0; j < count; ++j) out[k * ld_out + j] = rows[j][k];
 }
@@ -62,26 +76,55 @@ void transpose_rows(const float* const* rows, std::int64_t count, std::int64_t k
 template <class Arch>
 constexpr int kTransposeWidth = Tile<Arch>::kWidth == 4 ? 4 : 8;
 
-// op(A)[i0 : i0+mc, l0 : l0+kc] -> MR-row panels, each kc x MR: panel[k * MR + i].
+// A's MR rows are transposed in blocks of W (the transpose width), the rows past MR being copies
+// of the last one. Each block column is stored whole, in increasing address order, so its padding
+// lanes land on the next column's first rows and are overwritten by them. The last column's padding
+// runs this many floats past the panel, into the next panel (written later) or a buffer's spare end.
+template <class Arch>
+constexpr int kTransposeGroups = (Tile<Arch>::kMr + kTransposeWidth<Arch> - 1) / kTransposeWidth<Arch>;
+template <class Arch>
+constexpr std::int64_t kPackASlack = kTransposeGroups<Arch> * kTransposeWidth<Arch> - Tile<Arch>::kMr;
+
+// src[i][0 : kc] for the panel's rows (kTransposeGroups * W pointers) -> out[k * MR + i].
+template <class Arch>
+void pack_a_rows(const float* const* src, std::int64_t kc, float* out) {
+  constexpr int MR = Tile<Arch>::kMr, W = kTransposeWidth<Arch>, G = kTransposeGroups<Arch>;
+  using X = Transpose<W>;
+  std::int64_t k = 0;
+  for (; k + W <= kc; k += W) {
+    typename X::Reg cols[G][W];
+    for (int g = 0; g < G; ++g) X::block(src + g * W, k, cols[g]);
+    for (int c = 0; c < W; ++c)
+      for (int g = 0; g < G; ++g) X::store(out + (k + c) * MR + g * W, cols[g][c]);
+  }
+  for (; k < kc; ++k)
+    for (int i = 0; i < MR; ++i) out[k * MR + i] = src[i][k];
+}
+
+// op(A)[i0 : i0+mc, l0 : l0+kc] -> MR-row panels, each kc x MR: panel[k * MR + i]. `out` has
+// kPackASlack floats to spare after the last panel.
 template <class Arch>
 void pack_a(const simdml::GemmProblem& p, std::int64_t i0, std::int64_t mc, std::int64_t l0,
             std::int64_t kc, float* out) {
-  constexpr int MR = Tile<Arch>::kMr;
+  constexpr int MR = Tile<Arch>::kMr, W = kTransposeWidth<Arch>, G = kTransposeGroups<Arch>;
   for (std::int64_t ir = 0; ir < mc; ir += MR, out += kc * MR) {
     const std::int64_t rows = std::min<std::int64_t>(MR, mc - ir);
-    std::int64_t row[MR];
-    for (std::int64_t i = 0; i < MR; ++i) row[i] = i0 + ir + std::min(i, rows - 1);
+    std::int64_t row[G * W];
+    for (std::int64_t i = 0; i < G * W; ++i) row[i] = i0 + ir + std::min(i, rows - 1);
     if (p.trans_a == simdml::Trans::yes) {  // stored K x M: op(A)'s column k is stored row k
       const float* src = p.a + l0 * p.lda;
+      if (rows == MR) {  // the panel's MR elements of each stored row are contiguous
+        for (std::int64_t k = 0; k < kc; ++k, src += p.lda)
+          std::memcpy(out + k * MR, src + row[0], MR * sizeof(float));  // inlined: a fixed size
+        continue;
+      }
       for (std::int64_t k = 0; k < kc; ++k, src += p.lda)
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) out[k * MR + i] = src[row[i]];
     } else {
-      const float* src[MR];
-      for (int i = 0; i < MR; ++i) src[i] = p.a + row[i] * p.lda + l0;
-      for (std::int64_t k = 0; k < kc; ++k)
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i) out[k * MR + i] = src[i][k];
+      const float* src[G * W];
+      for (int i = 0; i < G * W; ++i) src[i] = p.a + row[i] * p.lda + l0;
+      pack_a_rows<Arch>(src, kc, out);
     }
   }
 }
