@@ -158,23 +158,28 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
     b = strip;
     rs_b = NR;
   }
-  // op(A)(i, k) lies at a[i * lda + k] untransposed, a[k * lda + i] transposed.
-  const bool a_rows = p.trans_a == Trans::no;
-  const std::int64_t a_row_stride = a_rows ? p.lda : 1, a_col_stride = a_rows ? 1 : p.lda;
-
-  with_tile_width<Arch>(n_valid, [&](auto width) {
+  // Every MR-row tile of the panel, each K block in turn; a_tile(i0, l0, rows) reads op(A) there.
+  const auto sweep = [&](auto width, auto a_tile) {
     constexpr int NV = decltype(width)::value;
     for (std::int64_t l0 = 0; l0 < p.k; l0 += T::kKc) {
       const std::int64_t kc = std::min(T::kKc, p.k - l0);
       const float beta = l0 == 0 ? p.beta : 1.0f;
       for (std::int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
         const std::int64_t m_valid = std::min<std::int64_t>(MR, i_end - i0);
-        const StridedA<MR> a(p.a + i0 * a_row_stride + l0 * a_col_stride, a_row_stride, a_col_stride,
-                             m_valid);
-        run_tile<Arch, NV>(m_valid, kc, a, b + l0 * rs_b, rs_b, p.alpha, beta, p.c + i0 * p.ldc + j0,
-                           p.ldc, n_valid);
+        run_tile<Arch, NV>(m_valid, kc, a_tile(i0, l0, m_valid), b + l0 * rs_b, rs_b, p.alpha, beta,
+                           p.c + i0 * p.ldc + j0, p.ldc, n_valid);
       }
     }
+  };
+  with_tile_width<Arch>(n_valid, [&](auto width) {
+    if (p.trans_a == Trans::no)  // op(A)(i, k) at a[i * lda + k]
+      sweep(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t rows) {
+        return RowsOfA<MR>(p.a + i0 * p.lda + l0, p.lda, rows);
+      });
+    else  // op(A)(i, k) at a[k * lda + i]
+      sweep(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t) {
+        return ColumnsOfA<MR>{p.a + l0 * p.lda + i0, p.lda};
+      });
   });
 }
 

@@ -29,20 +29,31 @@ struct PackedA {
   void next() { data += MR; }
 };
 
-// A read where it lies: element (i, k) at row[i][k * col_stride], for the rows of one tile.
-template <int MR>
-struct StridedA {
-  const float* row[MR];
-  std::int64_t col_stride;
+// A read where it lies (the unpacked path), in one of two layouts. Each keeps one moving index,
+// not MR: the k loop then spends one add per step on A instead of one per row.
 
-  StridedA(const float* first, std::int64_t row_stride, std::int64_t col_stride_, std::int64_t rows)
-      : col_stride(col_stride_) {
-    for (int i = 0; i < MR; ++i) row[i] = first + std::min<std::int64_t>(i, rows - 1) * row_stride;
+// op(A) untransposed: element (i, k) at row[i][k], the tile's rows each contiguous in k.
+template <int MR>
+struct RowsOfA {
+  const float* row[MR];
+  std::int64_t k = 0;
+
+  RowsOfA(const float* first, std::int64_t lda, std::int64_t rows) {
+    for (int i = 0; i < MR; ++i) row[i] = first + std::min<std::int64_t>(i, rows - 1) * lda;
   }
-  float at(int i) const { return *row[i]; }
-  void next() {
-    for (int i = 0; i < MR; ++i) row[i] += col_stride;
-  }
+  float at(int i) const { return row[i][k]; }
+  void next() { ++k; }
+};
+
+// op(A) transposed (A stored K x M): element (i, k) at column[k * lda + i], the tile's elements
+// at each k contiguous.
+template <int MR>
+struct ColumnsOfA {
+  const float* column;
+  std::int64_t lda;
+
+  float at(int i) const { return column[i]; }
+  void next() { column += lda; }
 };
 
 template <class Arch, int ROWS, int NV>
