@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""An independent NumPy implementation of the ReLU network simdml trains, to judge its accuracy.
+
+    scripts/numpy_reference.py [--dataset fashion-mnist|mnist] [--data DIR] [--seeds 1-16]
+                               [--simdml build/simdml]
+
+784-H-10, ReLU hidden layer, softmax + cross-entropy, He-normal weights and zero biases, plain SGD
+on the batch-averaged gradient (batch 64, rate 0.1), reshuffled every epoch, 10 epochs, in
+float32: the configuration of issue 3's ReLU accuracy targets. NumPy's own generator draws the
+weights and the order, so no run matches a simdml run bit for bit; what is comparable is the
+distribution over seeds. The last epoch's test accuracy moves by about a percentage point from
+one epoch (or seed) to the next, so a single run says little about an implementation.
+
+For each seed it prints the last epoch's mean training loss and test accuracy. With --simdml it
+also trains simdml with the same seeds and compares the two implementations' distributions of both
+(Mann-Whitney U test): the loss, far less noisy than the accuracy, shows whether they optimize
+alike.
+"""
+import argparse
+import gzip
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import mannwhitneyu
+
+FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def read_idx(path):
+    """An IDX file (gzip) as a uint8 array of the header's shape."""
+    data = gzip.open(path).read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def dataset_dir(name, data_root):
+    """Where simdml itself looks: DATA/NAME, SIMDML_DATA/NAME, ./data/NAME, then Debian's copy."""
+    root = data_root or os.environ.get("SIMDML_DATA") or "data"
+    candidates = [Path(root) / name] + ([FASHION_SYSTEM_DIR] if name == "fashion-mnist" else [])
+    for folder in candidates:
+        if (folder / "train-images-idx3-ubyte.gz").exists():
+            return folder
+    sys.exit(f"numpy_reference: no {name} under {' or '.join(map(str, candidates))}")
+
+
+def load(folder):
+    def images(stem):
+        return read_idx(folder / f"{stem}-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255
+
+    def labels(stem):
+        return read_idx(folder / f"{stem}-labels-idx1-ubyte.gz").astype(np.int64)
+
+    return images("train"), labels("train"), images("t10k"), labels("t10k")
+
+
+def train(data, seed, hidden, epochs, batch, rate):
+    """(last epoch's mean training loss, test accuracy in %)."""
+    x_train, y_train, x_test, y_test = data
+    rng = np.random.default_rng(seed)
+    w1 = (rng.standard_normal((784, hidden)) * np.sqrt(2 / 784)).astype(np.float32)
+    w2 = (rng.standard_normal((hidden, 10)) * np.sqrt(2 / hidden)).astype(np.float32)
+    b1, b2 = np.zeros(hidden, np.float32), np.zeros(10, np.float32)
+    rate = np.float32(rate)
+    for _ in range(epochs):
+        loss = 0.0
+        order = rng.permutation(len(x_train))
+        for start in range(0, len(order), batch):
+            rows = order[start:start + batch]
+            x, y, n = x_train[rows], y_train[rows], len(rows)
+            z1 = x @ w1 + b1
+            a1 = np.maximum(z1, 0)
+            z2 = a1 @ w2 + b2
+            e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            loss += -np.log(p[np.arange(n), y]).sum()
+            d2 = p
+            d2[np.arange(n), y] -= 1
+            d2 /= n
+            d1 = (d2 @ w2.T) * (z1 > 0)
+            w2 -= rate * (a1.T @ d2)
+            b2 -= rate * d2.sum(axis=0)
+            w1 -= rate * (x.T @ d1)
+            b1 -= rate * d1.sum(axis=0)
+    predicted = (np.maximum(x_test @ w1 + b1, 0) @ w2 + b2).argmax(axis=1)
+    return loss / len(x_train), 100.0 * (predicted == y_test).mean()
+
+
+def simdml_run(binary, args, seed):
+    """(last epoch's mean training loss, final test accuracy in %) of `simdml train`."""
+    command = [binary, "train", "--dataset", args.dataset, "--layers", f"784,{args.hidden},10",
+               "--activation", "relu", "--loss", "cross-entropy", "--init", "he", "--batch", str(args.batch),
+               "--eta", str(args.rate), "--epochs", str(args.epochs), "--seed", str(seed)]
+    if args.data:
+        command += ["--data", args.data]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    loss = re.findall(r"^epoch .*?loss ([\d.]+)", out, re.MULTILINE)[-1]
+    return float(loss), float(re.search(r"final test accuracy\s+([\d.]+) %", out).group(1))
+
+
+def seed_range(text):
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def summary(name, losses, accuracies):
+    spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+    return (f"{name}: loss mean {statistics.mean(losses):.4f}; test accuracy mean {statistics.mean(accuracies):.2f} %, "
+            f"median {statistics.median(accuracies):.2f} %, sd {spread:.2f}, "
+            f"{sum(a >= 87 for a in accuracies)} of {len(accuracies)} seeds >= 87 %")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="fashion-mnist", choices=["fashion-mnist", "mnist"])
+    parser.add_argument("--data", help="data root (default: SIMDML_DATA, then ./data)")
+    parser.add_argument("--seeds", default="1-16", type=seed_range, help="a seed or a range, e.g. 1-16")
+    parser.add_argument("--hidden", default=100, type=int)
+    parser.add_argument("--epochs", default=10, type=int)
+    parser.add_argument("--batch", default=64, type=int)
+    parser.add_argument("--rate", default=0.1, type=float)
+    parser.add_argument("--simdml", help="also train this simdml binary with the same seeds")
+    args = parser.parse_args()
+
+    data = load(dataset_dir(args.dataset, args.data))
+    numpy_acc, simdml_acc, numpy_loss, simdml_loss = [], [], [], []
+    for seed in args.seeds:
+        loss, accuracy = train(data, seed, args.hidden, args.epochs, args.batch, args.rate)
+        numpy_loss.append(loss)
+        numpy_acc.append(accuracy)
+        line = f"seed {seed:3d}  numpy: loss {loss:.4f}, test accuracy {accuracy:.2f} %"
+        if args.simdml:
+            loss, accuracy = simdml_run(args.simdml, args, seed)
+            simdml_loss.append(loss)
+            simdml_acc.append(accuracy)
+            line += f"   simdml: loss {loss:.4f}, test accuracy {accuracy:.2f} %"
+        print(line, flush=True)
+    print(summary("numpy ", numpy_loss, numpy_acc))
+    if simdml_acc:
+        print(summary("simdml", simdml_loss, simdml_acc))
+        if len(numpy_acc) > 1:
+            print(f"Mann-Whitney U test, numpy vs simdml: loss p = {mannwhitneyu(numpy_loss, simdml_loss).pvalue:.3f}, "
+                  f"accuracy p = {mannwhitneyu(numpy_acc, simdml_acc).pvalue:.3f}")
+
+
+if __name__ == "__main__":
+    main()
