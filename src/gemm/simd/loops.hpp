@@ -178,7 +178,7 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
       });
     else  // op(A)(i, k) at a[k * lda + i]
       sweep(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t) {
-        return ColumnsOfA<MR>{p.a + l0 * p.lda + i0, p.lda};
+        return ColumnsOfA{p.a + l0 * p.lda + i0, p.lda};
       });
   });
 }

@@ -47,7 +47,6 @@ struct RowsOfA {
 
 // op(A) transposed (A stored K x M): element (i, k) at column[k * lda + i], the tile's elements
 // at each k contiguous.
-template <int MR>
 struct ColumnsOfA {
   const float* column;
   std::int64_t lda;
