@@ -2,6 +2,7 @@
 // sizes 0, 1, primes and tile size -1 / = / +1, padded leading dimensions, all four transpose
 // combinations, and the alpha / beta cases BLAS defines (beta = 0 over a NaN-filled C).
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -158,6 +159,25 @@ TEST_P(SimdGemmTest, UnpackedPathOnEveryTransposeAndEdge) {
     for (Trans tb : {Trans::no, Trans::yes})
       for (std::int64_t m : {1, 5, 13, 40})
         for (std::int64_t n : {3, 16, 33, 100}) run_case(kernel(), {m, n, 270, ta, tb, 1, 0.5f}, {1, GemmPath::unpacked});
+}
+
+// Callers may run GEMMs from a parallel region of their own, one per thread (k-NN does). Each call
+// must keep its work to itself: the bits of a call from outside, and no wait on the caller's team.
+TEST_P(SimdGemmTest, CallsFromInsideAParallelRegionKeepTheirWorkToThemselves) {
+  const Case cs{97, 131, 300, Trans::no, Trans::no, 1, 0.5f};
+  for (GemmPath path : {GemmPath::packed, GemmPath::unpacked})
+    for (int threads : {1, 2}) {
+      const auto alone = run_case(kernel(), cs, {threads, path});
+      std::vector<float> from_region[2];
+#pragma omp parallel num_threads(2)
+      from_region[omp_get_thread_num()] = run_case(kernel(), cs, {threads, path});
+      for (const auto& c : from_region)
+        if (!c.empty()) {  // a thread the runtime did not grant computed nothing
+          ASSERT_EQ(alone.size(), c.size());
+          EXPECT_EQ(0, std::memcmp(alone.data(), c.data(), c.size() * sizeof(float)))
+              << "path " << static_cast<int>(path) << ", " << threads << " threads";
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(SimdKernels, SimdGemmTest, ::testing::ValuesIn(simd_kernels()),
