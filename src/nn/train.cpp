@@ -42,13 +42,18 @@ constexpr std::int64_t kParallelGatherBytes = 256 * 1024;
 
 void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows, int threads, float* x,
                   std::int32_t* labels) {
-  const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && bytes >= kParallelGatherBytes)
-  for (std::int64_t r = 0; r < rows; ++r) {
+  const auto copy_row = [&](std::int64_t r) {
     const std::int64_t i = order[r];
     std::copy_n(data.row(i), data.features, x + r * data.features);
     labels[r] = data.labels[static_cast<std::size_t>(i)];
+  };
+  const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
+  if (threads == 1 || bytes < kParallelGatherBytes) {  // no region at all: even if(false) builds a team
+    for (std::int64_t r = 0; r < rows; ++r) copy_row(r);
+    return;
   }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::int64_t r = 0; r < rows; ++r) copy_row(r);
 }
 
 }  // namespace

@@ -55,6 +55,19 @@ int useful_threads(const GemmProblem& p, int requested, std::int64_t max_tasks) 
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
+// task(t) for t in [0, tasks), statically scheduled over `team` threads. A team of one runs on the
+// calling thread with no parallel region: libgomp allocates and frees a team for every region,
+// even of one thread, about 0.5 us here, six times in each step of batch-10 training.
+template <class Task>
+void run_tasks(int team, std::int64_t tasks, Task task) {
+  if (team == 1) {
+    for (std::int64_t t = 0; t < tasks; ++t) task(t);
+    return;
+  }
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (std::int64_t t = 0; t < tasks; ++t) task(t);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Packed path.
 
@@ -135,6 +148,9 @@ void packed_gemm(const GemmProblem& p, int threads) {
   float* b_panel = shared_panel().ensure(static_cast<std::size_t>(T::kKc * panel_cols));
   const std::int64_t max_tasks = ceil_div(p.m, T::kMc) * ceil_div(panel_cols, T::kNr);
   const PackedGemm<Arch> gemm{p, b_panel};
+  // Always a region of its own, even of one thread: the loops' orphaned omp for would otherwise
+  // bind to a caller's parallel region (k-NN calls GEMMs from one) and split its work across
+  // threads that are running GEMMs of their own. Packed problems are large; the region is noise.
 #pragma omp parallel num_threads(useful_threads(p, threads, max_tasks))
   gemm.jc_loop();
 }
@@ -191,17 +207,16 @@ void unpacked_gemm(const GemmProblem& p, int threads) {
   const std::int64_t panels = ceil_div(p.n, T::kNr), row_tiles = ceil_div(p.m, T::kMr);
   const int team = useful_threads(p, threads, panels * row_tiles);
   const std::int64_t row_chunks = std::min(row_tiles, ceil_div(team, panels));
-#pragma omp parallel for num_threads(team) schedule(static)
-  for (std::int64_t task = 0; task < panels * row_chunks; ++task) {
+  run_tasks(team, panels * row_chunks, [&](std::int64_t task) {
     if (row_chunks == 1) {  // the common case, kept free of the divisions below
       unpacked_panel<Arch>(p, task * T::kNr, 0, p.m);
-      continue;
+      return;
     }
     const std::int64_t panel = task / row_chunks, chunk = task % row_chunks;
     const std::int64_t i_begin = row_tiles * chunk / row_chunks * T::kMr;
     const std::int64_t i_end = std::min(p.m, row_tiles * (chunk + 1) / row_chunks * T::kMr);
     unpacked_panel<Arch>(p, panel * T::kNr, i_begin, i_end);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
