@@ -48,7 +48,7 @@ void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t r
     labels[r] = data.labels[static_cast<std::size_t>(i)];
   };
   const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
-  if (threads == 1 || bytes < kParallelGatherBytes) {  // no region at all: even if(false) builds a team
+  if (threads <= 1 || bytes < kParallelGatherBytes) {  // no region at all: even if(false) builds a team
     for (std::int64_t r = 0; r < rows; ++r) copy_row(r);
     return;
   }
