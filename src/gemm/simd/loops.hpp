@@ -9,8 +9,9 @@
 // saves: A is read in place and B in place too unless it is transposed or ragged.
 //
 // Threading: one OpenMP team per call, over (MC block x slice of NR panels) tasks in the packed path
-// and over NR panels in the unpacked path. K is never split, so every element of C is produced by
-// one thread in the order fixed by KC, whatever the thread count.
+// and over (NR panel x row chunk) tasks in the unpacked path, which runs a one-thread team inline.
+// K is never split, so every element of C is produced by one thread in the order fixed by KC,
+// whatever the thread count.
 //
 // Everything here has internal linkage: each target's translation unit gets its own copy, so the
 // linker can never hand code compiled for one target to another (see DESIGN.md, "ODR").

@@ -1,4 +1,4 @@
-// The register-tile micro-kernel and its two ways of reading A.
+// The register-tile micro-kernel and its three ways of reading A: packed, or in place by rows or columns.
 //
 // Contract: for a ROWS x NR tile of C (ROWS <= MR), acc(i, j) = sum over k < kc of A(i, k) B(k, j),
 // one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j < n_valid
