@@ -3,6 +3,8 @@
 // combinations, and the alpha / beta cases BLAS defines (beta = 0 over a NaN-filled C).
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -95,6 +97,59 @@ TEST_P(GemmKernelTest, ZeroSizesAndAlphaZeroTouchNothingThatMustNotBeRead) {
   std::fill(c.begin(), c.end(), kNaN);
   sgemm(kernel(), {Trans::no, Trans::no, 6, 5, 4, 0, nullptr, 4, nullptr, 5, 0.0f, c.data(), 5});
   for (float v : c) EXPECT_EQ(v, 0.0f);
+}
+
+// Storage for a rows x cols matrix (no padding) whose last float sits just before a page that
+// cannot be read or written, so that touching anything past the matrix crashes the test.
+class GuardedMatrix {
+ public:
+  GuardedMatrix(std::int64_t rows, std::int64_t cols, std::mt19937& rng) : floats_(rows * cols) {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t data_pages = (static_cast<std::size_t>(floats_) * sizeof(float) + page - 1) / page;
+    bytes_ = (data_pages + 1) * page;
+    void* base = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::runtime_error("mmap failed");
+    base_ = static_cast<char*>(base);
+    if (mprotect(base_ + data_pages * page, page, PROT_NONE) != 0) throw std::runtime_error("mprotect failed");
+    data_ = reinterpret_cast<float*>(base_ + data_pages * page) - floats_;
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (std::int64_t i = 0; i < floats_; ++i) data_[i] = dist(rng);
+  }
+  ~GuardedMatrix() { munmap(base_, bytes_); }
+  GuardedMatrix(const GuardedMatrix&) = delete;
+  GuardedMatrix& operator=(const GuardedMatrix&) = delete;
+
+  float* data() const { return data_; }
+  std::vector<float> values() const { return {data_, data_ + floats_}; }
+
+ private:
+  std::int64_t floats_;
+  std::size_t bytes_ = 0;
+  char* base_ = nullptr;
+  float* data_ = nullptr;
+};
+
+// Ragged edges compute whole vectors; only the valid lanes may be read or written. A, B and C each
+// end at an inaccessible page, with no padding after their last row.
+TEST_P(GemmKernelTest, RaggedEdgesTouchNothingPastTheMatrices) {
+  std::mt19937 rng(5);
+  for (Trans ta : {Trans::no, Trans::yes})
+    for (Trans tb : {Trans::no, Trans::yes})
+      for (std::int64_t m : {1, 7, 13})
+        for (std::int64_t n : {1, 3, 9, 14, 17, 30, 33})
+          for (std::int64_t k : {5, 300})
+            for (float beta : {0.0f, 0.5f})
+              for (GemmPath path : {GemmPath::packed, GemmPath::unpacked}) {
+                const GuardedMatrix a(m, k, rng), b(k, n, rng), c(m, n, rng);
+                const GemmProblem p{ta, tb, m, n, k, 1.0f, a.data(), ta == Trans::yes ? m : k,
+                                    b.data(), tb == Trans::yes ? k : n, beta, c.data(), n};
+                const std::vector<float> c0 = c.values();
+                sgemm(kernel(), p, {1, path});
+                SCOPED_TRACE(::testing::Message() << "m=" << m << " n=" << n << " k=" << k << " ta="
+                                                  << (ta == Trans::yes) << " tb=" << (tb == Trans::yes)
+                                                  << " beta=" << beta << " path=" << static_cast<int>(path));
+                testing::expect_matches(p, c.values(), testing::reference_gemm(p, c0), c0);
+              }
 }
 
 TEST_P(GemmKernelTest, NetworkShapes) {

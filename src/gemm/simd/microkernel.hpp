@@ -6,11 +6,14 @@
 //   A(i, k): from an A panel (below); only rows i < ROWS are read.
 //   B(k, j) = b[k * rs_b + j]: NR floats readable at every k. Columns j >= n_valid hold copies of
 //            the last valid column (see pack.hpp); their results are computed and thrown away.
-// Ragged rows get a kernel with fewer rows (no wasted FMAs). Ragged columns run whole vectors into
-// a local tile and copy the valid part out; when they fit one vector, a kernel one vector wide
-// does it (a 100-column C's last panel holds 4 columns: 8 lanes of work, not 16). Every width
-// sums each element in the same order, so the results do not depend on which kernel ran.
+// Ragged rows get a kernel with fewer rows (no wasted FMAs). Ragged columns compute whole vectors
+// and move only the valid lanes of the last one in and out of C (masked moves from AVX on); when
+// they fit one vector, a kernel one vector wide does it (a 100-column C's last panel holds 4
+// columns: 8 lanes of work, not 16). Every width sums each element in the same order, so the
+// results do not depend on which kernel ran.
 #pragma once
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -55,14 +58,75 @@ struct ColumnsOfA {
   void next() { column += lda; }
 };
 
+// Moves of a whole vector of C.
+template <class V>
+struct WholeVector {
+  static V load(const float* p) { return V::load_unaligned(p); }
+  static void store(float* p, const V& v) { v.store_unaligned(p); }
+};
+
+// Moves of a vector's first `lanes` (1..W) lanes that never touch the memory past them: the lanes
+// beyond C's last column may belong to another matrix or lie past the end of the allocation.
+// AVX and AVX-512 mask the lanes off (masked loads do not fault there); SSE2 goes through a buffer.
+template <class V, int W = static_cast<int>(V::size)>
+class PartialVector {
+ public:
+  explicit PartialVector(std::int64_t lanes) : lanes_(lanes) {}
+  V load(const float* p) const {
+    alignas(64) float buffer[W] = {};
+    std::copy_n(p, lanes_, buffer);
+    return V::load_aligned(buffer);
+  }
+  void store(float* p, const V& v) const {
+    alignas(64) float buffer[W];
+    v.store_aligned(buffer);
+    std::copy_n(buffer, lanes_, p);
+  }
+
+ private:
+  std::int64_t lanes_;
+};
+
+#ifdef __AVX__
+template <class V>
+class PartialVector<V, 8> {
+ public:
+  explicit PartialVector(std::int64_t lanes) {
+    alignas(32) static constexpr std::int32_t kOnesThenZeros[16] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    mask_ = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kOnesThenZeros + 8 - lanes));
+  }
+  V load(const float* p) const { return V(_mm256_maskload_ps(p, mask_)); }
+  void store(float* p, const V& v) const { _mm256_maskstore_ps(p, mask_, v); }
+
+ private:
+  __m256i mask_;
+};
+#endif
+
+#ifdef __AVX512F__
+template <class V>
+class PartialVector<V, 16> {
+ public:
+  explicit PartialVector(std::int64_t lanes) : mask_(static_cast<__mmask16>((1u << lanes) - 1)) {}
+  V load(const float* p) const { return V(_mm512_maskz_loadu_ps(mask_, p)); }
+  void store(float* p, const V& v) const { _mm512_mask_storeu_ps(p, mask_, v); }
+
+ private:
+  __mmask16 mask_;
+};
+#endif
+
 template <class Arch, int ROWS, int NV>
 struct TileStore {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   static constexpr int W = T::kWidth, NR = NV * W;  // NR: the columns this kernel computes
 
-  // C = alpha * acc + beta * C on whole vectors; the one formula both full and edge tiles use.
-  static void combine(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc) {
+  // C = alpha * acc + beta * C on every row, the last vector of each moved by `last`; the one
+  // formula full and ragged tiles share.
+  template <class LastVector>
+  static void combine(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc,
+                      const LastVector& last) {
     const V va(alpha), vb(beta);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; ++i) {
@@ -70,25 +134,24 @@ struct TileStore {
       for (int v = 0; v < NV; ++v) {
         float* dst = c + i * ldc + v * W;
         V r = va * acc[i][v];
-        if (beta != 0.0f) r = xsimd::fma(vb, V::load_unaligned(dst), r);
-        r.store_unaligned(dst);
+        if (v + 1 < NV) {
+          if (beta != 0.0f) r = xsimd::fma(vb, V::load_unaligned(dst), r);
+          r.store_unaligned(dst);
+        } else {
+          if (beta != 0.0f) r = xsimd::fma(vb, last.load(dst), r);
+          last.store(dst, r);
+        }
       }
     }
   }
 
+  // Columns [0, n_valid) of the tile; n_valid > (NV - 1) * W (see with_tile_width).
   static void store(const V (&acc)[ROWS][NV], float alpha, float beta, float* c, std::int64_t ldc,
                     std::int64_t n_valid) {
-    if (n_valid == NR) {
-      combine(acc, alpha, beta, c, ldc);
-      return;
-    }
-    alignas(64) float tile[ROWS * NR];  // combine() reads it only when beta != 0
-    if (beta != 0.0f) {
-      std::fill(tile, tile + ROWS * NR, 0.0f);
-      for (int i = 0; i < ROWS; ++i) std::copy_n(c + i * ldc, n_valid, tile + i * NR);
-    }
-    combine(acc, alpha, beta, tile, NR);
-    for (int i = 0; i < ROWS; ++i) std::copy_n(tile + i * NR, n_valid, c + i * ldc);
+    if (n_valid == NR)
+      combine(acc, alpha, beta, c, ldc, WholeVector<V>{});
+    else
+      combine(acc, alpha, beta, c, ldc, PartialVector<V>(n_valid - (NV - 1) * W));
   }
 };
 
