@@ -1,6 +1,7 @@
 // Every GEMM kernel in the shared list against the double reference, over the edge families:
 // sizes 0, 1, primes and tile size -1 / = / +1, padded leading dimensions, all four transpose
-// combinations, and the alpha / beta cases BLAS defines (beta = 0 over a NaN-filled C).
+// combinations, the alpha / beta cases BLAS defines (beta = 0 over a NaN-filled C), and operands
+// that end at an unreadable page.
 #include <gtest/gtest.h>
 #include <omp.h>
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
