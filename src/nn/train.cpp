@@ -4,6 +4,7 @@
 
 #include "nn/divergence.hpp"
 #include "nn/forward.hpp"
+#include "parallel/run_tasks.hpp"
 
 namespace simdml {
 namespace {
@@ -48,12 +49,7 @@ void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t r
     labels[r] = data.labels[static_cast<std::size_t>(i)];
   };
   const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
-  if (threads <= 1 || bytes < kParallelGatherBytes) {  // no region at all: even if(false) builds a team
-    for (std::int64_t r = 0; r < rows; ++r) copy_row(r);
-    return;
-  }
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) copy_row(r);
+  run_tasks(bytes >= kParallelGatherBytes ? threads : 1, rows, copy_row);
 }
 
 }  // namespace

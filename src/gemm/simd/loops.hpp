@@ -27,6 +27,7 @@
 #include "buffer.hpp"
 #include "microkernel.hpp"
 #include "pack.hpp"
+#include "parallel/run_tasks.hpp"
 
 namespace {
 
@@ -55,19 +56,6 @@ int useful_threads(const GemmProblem& p, int requested, std::int64_t max_tasks) 
 }
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
-// task(t) for t in [0, tasks), statically scheduled over `team` threads. A team of one runs on the
-// calling thread with no parallel region: libgomp allocates and frees a team for every region,
-// even of one thread, about 0.5 us here, six times in each step of batch-10 training.
-template <class Task>
-void run_tasks(int team, std::int64_t tasks, Task task) {
-  if (team == 1) {
-    for (std::int64_t t = 0; t < tasks; ++t) task(t);
-    return;
-  }
-#pragma omp parallel for num_threads(team) schedule(static)
-  for (std::int64_t t = 0; t < tasks; ++t) task(t);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Packed path.
