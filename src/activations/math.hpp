@@ -13,6 +13,8 @@
 
 #include <cstdint>
 
+#include "simd/fused.hpp"
+
 namespace {
 
 template <class Arch>
@@ -35,18 +37,18 @@ struct VectorMath {
     const V log2e(kNegate ? -1.44269504088896341f : 1.44269504088896341f);
     const V round_magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to the nearest integer
     const V ln2_hi(0.693359375f), ln2_lo(-2.12194440e-4f);
-    const V biased = xsimd::fma(x, log2e, round_magic);
+    const V biased = fused::fma(x, log2e, round_magic);
     n_bits = xsimd::bitwise_cast<I>(biased);
     const V n = biased - round_magic;
     // r = (+-x) - n ln2_hi, one rounding of the exact value either way, then - n ln2_lo.
-    V r = kNegate ? xsimd::fnms(n, ln2_hi, x) : xsimd::fnma(n, ln2_hi, x);
-    r = xsimd::fnma(n, ln2_lo, r);
+    V r = kNegate ? fused::fnms(n, ln2_hi, x) : fused::fnma(n, ln2_hi, x);
+    r = fused::fnma(n, ln2_lo, r);
     // e^r = 1 + r + r^2 P(r), P of degree 4 by Estrin's scheme: three dependent steps, not four.
     const V r2 = r * r;
-    const V q0 = xsimd::fma(V(1.66665211e-1f), r, V(4.99999940e-1f));
-    const V q1 = xsimd::fma(V(8.36870819e-3f), r, V(4.16683890e-2f));
-    const V p = xsimd::fma(xsimd::fma(V(1.38145930e-3f), r2, q1), r2, q0);
-    return xsimd::fma(p, r2, r) + V(1.0f);
+    const V q0 = fused::fma(V(1.66665211e-1f), r, V(4.99999940e-1f));
+    const V q1 = fused::fma(V(8.36870819e-3f), r, V(4.16683890e-2f));
+    const V p = fused::fma(fused::fma(V(1.38145930e-3f), r2, q1), r2, q0);
+    return fused::fma(p, r2, r) + V(1.0f);
   }
 
   // The common case, every |x| <= 86: the result is a normal float and 2^n is applied by adding n
@@ -102,11 +104,11 @@ struct VectorMath {
     const V ax = xsimd::abs(x);
     const V z = x * x;
     V p(-5.70498872745e-3f);
-    p = xsimd::fma(p, z, V(2.06390887954e-2f));
-    p = xsimd::fma(p, z, V(-5.37397155531e-2f));
-    p = xsimd::fma(p, z, V(1.33314422036e-1f));
-    p = xsimd::fma(p, z, V(-3.33332819422e-1f));
-    const V small = xsimd::fma(p * z, ax, ax);
+    p = fused::fma(p, z, V(2.06390887954e-2f));
+    p = fused::fma(p, z, V(-5.37397155531e-2f));
+    p = fused::fma(p, z, V(1.33314422036e-1f));
+    p = fused::fma(p, z, V(-3.33332819422e-1f));
+    const V small = fused::fma(p * z, ax, ax);
     const V e = exp_nonpositive(V(-2.0f) * ax);
     const V large = (V(1.0f) - e) / (V(1.0f) + e);
     // tanh is odd: work on |x|, then give the result x's sign (so tanh(-0) = -0).

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "simd/fused.hpp"
+
 namespace {
 
 template <class Arch>
@@ -18,7 +20,7 @@ std::int64_t fma_peak_loop(std::int64_t iterations) {
   const V scale(0.9999999f), shift(1.0e-7f);
   for (std::int64_t it = 0; it < iterations; ++it) {
 #pragma GCC unroll 12
-    for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], scale, shift);
+    for (int i = 0; i < kChains; ++i) acc[i] = fused::fma(acc[i], scale, shift);
   }
   V sum(0.0f);
   for (int i = 0; i < kChains; ++i) sum += acc[i];

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "blocking.hpp"
+#include "simd/fused.hpp"
 
 namespace {
 
@@ -135,10 +136,10 @@ struct TileStore {
         float* dst = c + i * ldc + v * W;
         V r = va * acc[i][v];
         if (v + 1 < NV) {
-          if (beta != 0.0f) r = xsimd::fma(vb, V::load_unaligned(dst), r);
+          if (beta != 0.0f) r = fused::fma(vb, V::load_unaligned(dst), r);
           r.store_unaligned(dst);
         } else {
-          if (beta != 0.0f) r = xsimd::fma(vb, last.load(dst), r);
+          if (beta != 0.0f) r = fused::fma(vb, last.load(dst), r);
           last.store(dst, r);
         }
       }
@@ -184,7 +185,7 @@ void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, f
     for (int i = 0; i < ROWS; ++i) {
       const V ai(a.at(i));
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(ai, bk[v], acc[i][v]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = fused::fma(ai, bk[v], acc[i][v]);
     }
     a.next();
     b += rs_b;
