@@ -6,6 +6,8 @@ set(SIMDML_FLAGS_avx2 "-march=x86-64-v3")
 # GCC 12 warns about its own _mm512_undefined_* helpers; the warning is about the header, not us.
 set(SIMDML_FLAGS_avx512 "-march=x86-64-v4;$<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>")
 set(SIMDML_ISAS sse2 avx2 avx512)
+# Extensions on top of a target, for single kernels (Extension in include/simdml/dispatch.hpp).
+set(SIMDML_FLAGS_avx512vnni "${SIMDML_FLAGS_avx512};-mavx512vnni")
 
 # simdml_add_target_sources(<target> <dir>): adds <dir>/target_<isa>.cpp for every ISA, each
 # compiled with that ISA's flags.

@@ -10,13 +10,21 @@
 
 namespace simdml::testing {
 
+// True when this CPU can run the kernel: its target, and its extension for kernels that have one.
+template <class Kernel>
+bool runs_here(const Kernel& k) {
+  if constexpr (requires { k.extension; })
+    return isa_supported(k.isa) && extension_supported(k.extension);
+  else
+    return isa_supported(k.isa);
+}
+
 template <class Kernel>
 class KernelTest : public ::testing::TestWithParam<Kernel> {
  protected:
   void SetUp() override {
     const Kernel& k = this->GetParam();
-    if (!isa_supported(k.isa))
-      GTEST_SKIP() << k.name << " needs " << isa_name(k.isa) << ", which this CPU lacks";
+    if (!runs_here(k)) GTEST_SKIP() << k.name << " needs " << isa_name(k.isa) << " or an extension this CPU lacks";
   }
 };
 

@@ -137,7 +137,7 @@ TEST(KnnSearchArguments, BadInputGetsAClearError) {
   const Dataset train = synthetic_images(10, 4, 2, 1), queries = synthetic_images(3, 4, 2, 2);
   const Dataset wider = synthetic_images(3, 5, 2, 2);
   for (const KnnKernel& kernel : knn_kernels()) {
-    if (!isa_supported(kernel.isa)) continue;
+    if (!knn_kernel_supported(kernel)) continue;
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{0, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{11, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, wider, KnnSearch{1, 1}), std::invalid_argument);
@@ -277,7 +277,7 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
   }
   void SetUp() override {
     if (train_ == nullptr) GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
-    if (!isa_supported(GetParam().isa)) GTEST_SKIP() << GetParam().name << " needs " << isa_name(GetParam().isa);
+    if (!knn_kernel_supported(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
   }
   static Dataset* train_;
   static Dataset* queries_;

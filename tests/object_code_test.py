@@ -7,8 +7,9 @@ usage: object_code_test.py OBJECT...   (the simdml library's object files)
    multiply-adds of that target's width. xsimd 8.1 has no FMA for AVX-512 and silently computes
    x * y + z there; this is the check that would have caught it on a machine that cannot run the
    AVX-512 code.
-2. Nothing outside the avx2 and avx512 translation units uses a ymm or zmm register: code that runs
-   before dispatch (and the sse2 fallback) must run on any x86-64.
+2. Nothing outside the avx2 and avx512 translation units (and avx512vnni, an extension of avx512)
+   uses a ymm or zmm register: code that runs before dispatch, and the sse2 fallback, must run on
+   any x86-64.
 """
 import re
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 # Folders whose target_<isa> units hold float kernels (the int8 k-NN kernels multiply integers).
 FLOAT_KERNELS = ("gemm/simd", "activations", "peak")
 WIDE_TARGETS = {"avx2": "ymm", "avx512": "zmm"}
+# Targets whose code may use ymm/zmm registers: the wide targets and their extensions.
+WIDE_REGISTER_TARGETS = {*WIDE_TARGETS, "avx512vnni"}
 PACKED_FMA = re.compile(r"\bvfn?m(add|sub)\d{3}ps\b.*%(?P<reg>[xyz]mm)")
 WIDE_REGISTER = re.compile(r"%[yz]mm\d")
 
@@ -50,7 +53,7 @@ class ObjectCode(unittest.TestCase):
 
     def test_no_wide_registers_outside_the_wide_targets(self):
         for path in self.objects:
-            if target_of(path) in WIDE_TARGETS:
+            if target_of(path) in WIDE_REGISTER_TARGETS:
                 continue
             lines = [l for l in disassembly(path).splitlines() if WIDE_REGISTER.search(l)]
             self.assertEqual([], lines[:3], f"{path} uses ymm/zmm registers outside a wide target")

@@ -37,6 +37,17 @@ Isa best_supported_isa();
 Isa active_isa();
 void set_isa_cap(std::optional<Isa> cap);
 
+// Extensions beyond a target's psABI level that single kernels use (the int8 k-NN's VNNI kernel;
+// the GEMM and activations need none). A kernel that uses one also needs its target's level.
+enum class Extension : int {
+  none = 0,
+  avx512vnni = 1,  // vpdpbusd: u8 x s8 byte quads summed into int32 lanes
+};
+
+std::string_view extension_name(Extension extension);  // "" for none
+// True when the CPU implements it and the OS saves its register state; none: true.
+bool extension_supported(Extension extension);
+
 struct CpuInfo {
   std::string vendor;
   std::string model;                  // the brand string, e.g. "AMD EPYC 7B13"

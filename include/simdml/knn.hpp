@@ -62,15 +62,18 @@ using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries, 
 
 // One entry of the kernel list.
 struct KnnKernel {
-  std::string_view name;  // "naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512"
+  std::string_view name;  // "naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512", "int8-avx512vnni"
   KnnVariant variant;
   Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is dispatched)
+  Extension extension;  // what it needs beyond the target's level (int8-avx512vnni: avx512vnni)
   KnnFunction run;
 };
 
-// Every compiled kernel, including those this CPU cannot run (check isa_supported(kernel.isa)).
+// Every compiled kernel, including those this CPU cannot run (see knn_kernel_supported).
 std::span<const KnnKernel> knn_kernels();
-const KnnKernel& knn_kernel(KnnVariant variant);  // int8 takes active_isa()
+bool knn_kernel_supported(const KnnKernel& kernel);  // its target and extension
+// int8: the most capable int8 kernel of active_isa() whose extension the CPU has.
+const KnnKernel& knn_kernel(KnnVariant variant);
 // "naive", "blocked", "int8" (dispatched) or a full name such as "int8-avx2". Throws
 // std::invalid_argument listing the valid names, or when the CPU cannot run the kernel.
 const KnnKernel& knn_kernel(std::string_view name);

@@ -31,7 +31,7 @@ constexpr Command kCommands[] = {
      simdml::cli::run_predict},
     {"knn", "exact k-nearest-neighbour classification: accuracy per k, or k-fold cross-validation",
      "simdml knn [--dataset mnist|fashion-mnist|iris] [--data DIR] [--k 1,3,5,7|1-31] [--weights uniform|distance]\n"
-     "         [--ties nearest|lowest-class] [--variant auto|naive|blocked|int8|int8-avx2|...] [--cv FOLDS] [--seed 1]\n"
+     "         [--ties nearest|lowest-class] [--variant auto|naive|blocked|int8|int8-avx512vnni|...] [--cv FOLDS] [--seed 1]\n"
      "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa sse2|avx2|avx512]",
      simdml::cli::run_knn},
     {"run", "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a report",

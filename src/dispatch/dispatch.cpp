@@ -149,6 +149,26 @@ std::atomic<int> g_cap_override{-1};
 
 }  // namespace
 
+std::string_view extension_name(Extension extension) {
+  switch (extension) {
+    case Extension::none:
+      return "";
+    case Extension::avx512vnni:
+      return "avx512vnni";
+  }
+  return "?";
+}
+
+bool extension_supported(Extension extension) {
+  switch (extension) {
+    case Extension::none:
+      return true;
+    case Extension::avx512vnni:
+      return features().avx512vnni && features().os_zmm;
+  }
+  return false;
+}
+
 std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::sse2:

@@ -11,14 +11,20 @@ namespace simdml {
 using namespace knn_detail;
 
 std::span<const KnnKernel> knn_kernels() {
-  static constexpr std::array<KnnKernel, 5> kernels{{
-      {"naive", KnnVariant::naive, Isa::sse2, naive_knn},
-      {"blocked", KnnVariant::blocked, Isa::sse2, blocked_knn},
-      {"int8-sse2", KnnVariant::int8, Isa::sse2, int8_knn_sse2},
-      {"int8-avx2", KnnVariant::int8, Isa::avx2, int8_knn_avx2},
-      {"int8-avx512", KnnVariant::int8, Isa::avx512, int8_knn_avx512},
+  // int8 kernels from least to most capable: dispatch takes the last one the CPU can run.
+  static constexpr std::array<KnnKernel, 6> kernels{{
+      {"naive", KnnVariant::naive, Isa::sse2, Extension::none, naive_knn},
+      {"blocked", KnnVariant::blocked, Isa::sse2, Extension::none, blocked_knn},
+      {"int8-sse2", KnnVariant::int8, Isa::sse2, Extension::none, int8_knn_sse2},
+      {"int8-avx2", KnnVariant::int8, Isa::avx2, Extension::none, int8_knn_avx2},
+      {"int8-avx512", KnnVariant::int8, Isa::avx512, Extension::none, int8_knn_avx512},
+      {"int8-avx512vnni", KnnVariant::int8, Isa::avx512, Extension::avx512vnni, int8_knn_avx512vnni},
   }};
   return kernels;
+}
+
+bool knn_kernel_supported(const KnnKernel& kernel) {
+  return isa_supported(kernel.isa) && extension_supported(kernel.extension);
 }
 
 std::string_view knn_variant_name(KnnVariant variant) {
@@ -35,8 +41,11 @@ std::string_view knn_variant_name(KnnVariant variant) {
 
 const KnnKernel& knn_kernel(KnnVariant variant) {
   const Isa target = active_isa();
+  const KnnKernel* chosen = nullptr;
   for (const KnnKernel& k : knn_kernels())
-    if (k.variant == variant && (variant != KnnVariant::int8 || k.isa == target)) return k;
+    if (k.variant == variant && (variant != KnnVariant::int8 || (k.isa == target && extension_supported(k.extension))))
+      chosen = &k;
+  if (chosen != nullptr) return *chosen;
   throw std::logic_error("no k-NN kernel for variant " + std::string(knn_variant_name(variant)));
 }
 
@@ -45,9 +54,12 @@ const KnnKernel& knn_kernel(std::string_view name) {
     if (name == knn_variant_name(v)) return knn_kernel(v);
   for (const KnnKernel& k : knn_kernels()) {
     if (k.name != name) continue;
-    if (!isa_supported(k.isa))
-      throw std::invalid_argument("k-NN kernel " + std::string(name) + " needs " + std::string(isa_name(k.isa)) +
+    if (!knn_kernel_supported(k)) {
+      const std::string needs = k.extension == Extension::none ? std::string(isa_name(k.isa))
+                                                               : std::string(extension_name(k.extension));
+      throw std::invalid_argument("k-NN kernel " + std::string(name) + " needs " + needs +
                                   ", which this CPU does not support");
+    }
     return k;
   }
   std::string valid = "naive, blocked, int8";

@@ -34,5 +34,6 @@ Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSea
 Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
 }  // namespace simdml::knn_detail

@@ -27,26 +27,37 @@ constexpr std::int64_t kMaxFeatures = (std::int64_t{1} << 31) / (2 * 255 * 255);
 
 std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
 
-// Training rows in NR-row panels (layout in kernels.hpp), with their squared norms.
+std::int64_t words_per_row(const Dataset& data, const Int8Kernels& kernels) {
+  return (data.features + kernels.features_per_word - 1) / kernels.features_per_word;
+}
+
+// Training rows in NR-row panels (layout in kernels.hpp), with their squared norms, each less
+// 2 * offset * (the row's pixel sum): the query offset's share of the dot product, folded in.
 struct PackedTrain {
   std::vector<std::uint8_t> panels;
   std::vector<std::int32_t> norms;  // one per padded row; 0 for padding
 };
 
-PackedTrain pack_train(const Dataset& train, const Int8Kernels& kernels, std::int64_t pairs, int threads) {
+// F, the kernel's features per word, as a constant: the copy loop unrolls into whole words.
+template <std::int64_t F>
+PackedTrain pack_train(const Dataset& train, const Int8Kernels& kernels, int threads) {
   const std::int64_t nr = kernels.cols, rows = round_up(train.samples, nr), features = train.features;
-  PackedTrain packed{std::vector<std::uint8_t>(static_cast<std::size_t>(rows * pairs * 2), 0),
+  constexpr std::int64_t f_per_word = F;
+  const std::int64_t row_bytes = words_per_row(train, kernels) * f_per_word;
+  PackedTrain packed{std::vector<std::uint8_t>(static_cast<std::size_t>(rows * row_bytes), 0),
                      std::vector<std::int32_t>(static_cast<std::size_t>(rows), 0)};
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (std::int64_t row = 0; row < train.samples; ++row) {
     const std::uint8_t* src = train.pixels.data() + row * features;
-    std::uint8_t* dst = packed.panels.data() + (row / nr) * nr * pairs * 2 + (row % nr) * 2;
-    std::int32_t norm = 0;
-    for (std::int64_t f = 0; f < features; ++f) {
-      dst[(f / 2) * nr * 2 + (f % 2)] = src[f];
-      norm += std::int32_t{src[f]} * src[f];
-    }
-    packed.norms[static_cast<std::size_t>(row)] = norm;
+    std::uint8_t* word = packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * f_per_word;
+    std::int32_t norm = 0, sum = 0;
+    for (std::int64_t f = 0; f < features; f += f_per_word, word += nr * f_per_word)
+      for (std::int64_t h = 0; h < f_per_word && f + h < features; ++h) {
+        word[h] = src[f + h];
+        norm += std::int32_t{src[f + h]} * src[f + h];
+        sum += src[f + h];
+      }
+    packed.norms[static_cast<std::size_t>(row)] = norm - 2 * kernels.query_offset * sum;
   }
   return packed;
 }
@@ -55,10 +66,10 @@ class QueryTile {
  public:
   QueryTile(const Dataset& train, const Dataset& queries, const Int8Kernels& kernels, const PackedTrain& packed, int k)
       : train_(train), queries_(queries), kernels_(kernels), packed_(packed), k_(k),
-        pairs_((train.features + 1) / 2),
+        words_(words_per_row(train, kernels)),
         tile_rows_(kQueryPanelsPerTile * kernels.rows),
         chunk_cols_(kChunkPanels * kernels.cols),
-        query_words_(static_cast<std::size_t>(tile_rows_ * pairs_)),
+        query_words_(static_cast<std::size_t>(tile_rows_ * words_)),
         query_norms_(static_cast<std::size_t>(tile_rows_)),
         dist_(static_cast<std::size_t>(tile_rows_ * chunk_cols_)),
         top_dist_(static_cast<std::size_t>(tile_rows_ * k)),
@@ -85,18 +96,26 @@ class QueryTile {
   }
 
  private:
-  // Query rows in MR-row panels (layout in kernels.hpp), zero past the last query.
+  // Query rows in MR-row panels (layout in kernels.hpp), zero past the last query. Each feature
+  // is a field of 32 / F bits holding the two's-complement bits of q - offset.
   void pack_queries(std::int64_t first, std::int64_t rows) {
-    const int mr = kernels_.rows;
+    const std::int64_t mr = kernels_.rows, f_per_word = kernels_.features_per_word, features = queries_.features;
+    const int field_bits = static_cast<int>(32 / f_per_word);
+    const std::uint32_t field_mask = (std::uint32_t{1} << field_bits) - 1;  // F >= 2: fields below 32 bits
     std::fill(query_words_.begin(), query_words_.end(), 0);
     std::fill(query_norms_.begin(), query_norms_.end(), 0);
     for (std::int64_t i = 0; i < rows; ++i) {
-      const std::uint8_t* q = queries_.pixels.data() + (first + i) * queries_.features;
-      std::int32_t* panel = query_words_.data() + (i / mr) * pairs_ * mr + i % mr;
+      const std::uint8_t* q = queries_.pixels.data() + (first + i) * features;
+      std::int32_t* word = query_words_.data() + (i / mr) * words_ * mr + i % mr;
       std::int32_t norm = 0;
-      for (std::int64_t f = 0; f < queries_.features; ++f) {
-        panel[(f / 2) * mr] |= std::int32_t{q[f]} << (16 * (f % 2));
-        norm += std::int32_t{q[f]} * q[f];
+      for (std::int64_t f = 0; f < features; f += f_per_word, word += mr) {
+        std::uint32_t bits = 0;
+        for (std::int64_t h = 0; h < f_per_word && f + h < features; ++h) {
+          const std::int32_t pixel = q[f + h];
+          bits |= (static_cast<std::uint32_t>(pixel - kernels_.query_offset) & field_mask) << (field_bits * h);
+          norm += pixel * pixel;
+        }
+        *word = static_cast<std::int32_t>(bits);
       }
       query_norms_[static_cast<std::size_t>(i)] = norm;
     }
@@ -107,9 +126,9 @@ class QueryTile {
     const std::int64_t query_panels = (rows + mr - 1) / mr, train_panels = (cols + nr - 1) / nr;
     for (std::int64_t jr = 0; jr < train_panels; ++jr) {
       const std::int64_t row0 = c0 + jr * nr;
-      const std::uint8_t* b = packed_.panels.data() + row0 * pairs_ * 2;
+      const std::uint8_t* b = packed_.panels.data() + row0 * words_ * kernels_.features_per_word;
       for (std::int64_t ir = 0; ir < query_panels; ++ir)
-        kernels_.distance_tile(pairs_, query_words_.data() + ir * pairs_ * mr, b, query_norms_.data() + ir * mr,
+        kernels_.distance_tile(words_, query_words_.data() + ir * words_ * mr, b, query_norms_.data() + ir * mr,
                                packed_.norms.data() + row0, dist_.data() + ir * mr * chunk_cols_ + jr * nr, chunk_cols_);
     }
   }
@@ -119,7 +138,7 @@ class QueryTile {
   const Int8Kernels& kernels_;
   const PackedTrain& packed_;
   int k_;
-  std::int64_t pairs_, tile_rows_, chunk_cols_;
+  std::int64_t words_, tile_rows_, chunk_cols_;
   std::vector<std::int32_t> query_words_, query_norms_, dist_, top_dist_, top_index_;
 };
 
@@ -130,7 +149,8 @@ Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Datas
   if (train.features > kMaxFeatures)
     throw std::invalid_argument("the int8 k-NN handles at most " + std::to_string(kMaxFeatures) + " pixels per image, not " +
                                 std::to_string(train.features));
-  const PackedTrain packed = pack_train(train, kernels, (train.features + 1) / 2, search.threads);
+  const PackedTrain packed = kernels.features_per_word == 4 ? pack_train<4>(train, kernels, search.threads)
+                                                            : pack_train<2>(train, kernels, search.threads);
   Neighbors out = empty_neighbors(queries.samples, search.k);
 #pragma omp parallel num_threads(search.threads)
   {
@@ -152,6 +172,9 @@ Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnS
 }
 Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return int8_knn(int8_avx512, train, queries, search);
+}
+Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return int8_knn(int8_avx512vnni, train, queries, search);
 }
 
 }  // namespace simdml::knn_detail

@@ -13,16 +13,23 @@ struct Int8Kernels {
   Isa isa;
   int rows;  // MR: queries per tile
   int cols;  // NR: training rows per tile
+  // F: features per 32-bit word. 2: int16 pairs (pmaddwd); 4: byte quads (VNNI's vpdpbusd).
+  int features_per_word;
+  // 0, or 128 where the multiply needs one signed operand (vpdpbusd: u8 x s8): query bytes are
+  // stored as q - 128, and the caller folds the difference, -2 * 128 * sum of t, into the
+  // training rows' norms.
+  int query_offset;
 
   // Contract: for i < MR, j < NR,
-  //   dist[i * ldd + j] = query_norms[i] + train_norms[j] - 2 * sum over f of q_i[f] * t_j[f]
-  // exactly, in int32 (the caller keeps every distance below 2^31).
-  //   query_panel: word (p * MR + i) holds features 2p and 2p + 1 of query i as two int16
-  //                (low half first); pairs past the features and rows past the queries are 0.
-  //   train_panel: byte (p * NR + j) * 2 + h holds feature 2p + h of training row j, 0 past the
+  //   dist[i * ldd + j] = query_norms[i] + train_norms[j] - 2 * sum over f of (q_i[f] - offset) * t_j[f]
+  // exactly, in int32 (the caller keeps every term below 2^31).
+  //   query_panel: word (w * MR + i) holds features F w ... F w + F - 1 of query i, minus the
+  //                offset, as F signed fields of 32 / F bits (the first lowest); fields past the
+  //                features and rows past the queries hold 0.
+  //   train_panel: byte (w * NR + j) * F + h holds feature F w + h of training row j, 0 past the
   //                features or the rows.
   // Every element of the MR x NR tile is written, also those of padding rows.
-  void (*distance_tile)(std::int64_t pairs, const std::int32_t* query_panel, const std::uint8_t* train_panel,
+  void (*distance_tile)(std::int64_t words, const std::int32_t* query_panel, const std::uint8_t* train_panel,
                         const std::int32_t* query_norms, const std::int32_t* train_norms, std::int32_t* dist,
                         std::int64_t ldd);
 
@@ -33,5 +40,6 @@ struct Int8Kernels {
 extern const Int8Kernels int8_sse2;
 extern const Int8Kernels int8_avx2;
 extern const Int8Kernels int8_avx512;
+extern const Int8Kernels int8_avx512vnni;
 
 }  // namespace simdml::knn_detail

@@ -28,6 +28,6 @@ struct Avx2Ops {
 
 }  // namespace
 
-constinit const Int8Kernels int8_avx2 = Int8Tile<Avx2Ops>::table(Isa::avx2);
+constinit const Int8Kernels int8_avx2 = Int8Tile<PairWords<Avx2Ops>>::table(Isa::avx2);
 
 }  // namespace simdml::knn_detail

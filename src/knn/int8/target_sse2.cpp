@@ -28,6 +28,6 @@ struct Sse2Ops {
 
 }  // namespace
 
-constinit const Int8Kernels int8_sse2 = Int8Tile<Sse2Ops>::table(Isa::sse2);
+constinit const Int8Kernels int8_sse2 = Int8Tile<PairWords<Sse2Ops>>::table(Isa::sse2);
 
 }  // namespace simdml::knn_detail

@@ -2,10 +2,13 @@
 // target_<isa>.cpp supplies Ops and instantiates them. Internal linkage keeps every target's copy
 // apart.
 //
-// The arithmetic: pixels are widened to int16 and multiplied pairwise with multiply-add-pairs
-// (pmaddwd: two int16 x int16 products summed into one int32 lane), so a 32-bit lane holds the
-// dot product of one query with one training row, exact. The broadcast query word carries two
-// features; the training panel supplies the same two features of NR rows.
+// The arithmetic: a 32-bit lane holds the dot product of one query with one training row, exact.
+// Each step multiplies one broadcast query word by the same features of NR training rows and adds
+// the products into the lanes, in one of two ways:
+//   PairWords: two features per word. Pixels are widened to int16 and multiplied pairwise with
+//              multiply-add-pairs (pmaddwd: two int16 x int16 products summed into one int32).
+//   Ops itself (VNNI): four features per word, byte by byte, summed into the lane in one
+//              instruction (vpdpbusd), which wants one operand signed (see kernels.hpp).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,15 @@
 namespace simdml::knn_detail {
 namespace {
 
+// The pmaddwd targets' step, on top of their Ops (widen_pairs, madd, add).
+template <class Ops>
+struct PairWords : Ops {
+  using V = typename Ops::Vector;
+  static constexpr int kFeaturesPerWord = 2, kQueryOffset = 0;
+  static V load_train(const std::uint8_t* p) { return Ops::widen_pairs(p); }
+  static V dot_add(V acc, V query_word, V train) { return Ops::add(acc, Ops::madd(query_word, train)); }
+};
+
 template <class Ops>
 struct Int8Tile {
   using V = typename Ops::Vector;
@@ -23,23 +35,25 @@ struct Int8Tile {
   static constexpr int MR = Ops::kRows;
   static constexpr int NR = kLanes * kVectors;
 
-  static void distance_tile(std::int64_t pairs, const std::int32_t* a, const std::uint8_t* b, const std::int32_t* qn,
+  static constexpr int F = Ops::kFeaturesPerWord;
+
+  static void distance_tile(std::int64_t words, const std::int32_t* a, const std::uint8_t* b, const std::int32_t* qn,
                             const std::int32_t* tn, std::int32_t* dist, std::int64_t ldd) {
     V acc[MR][kVectors];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
       for (int v = 0; v < kVectors; ++v) acc[i][v] = Ops::zero();
 #pragma GCC unroll 2
-    for (std::int64_t p = 0; p < pairs; ++p) {
-      const V b0 = Ops::widen_pairs(b), b1 = Ops::widen_pairs(b + 2 * kLanes);
+    for (std::int64_t w = 0; w < words; ++w) {
+      const V b0 = Ops::load_train(b), b1 = Ops::load_train(b + F * kLanes);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
         const V ai = Ops::broadcast(a[i]);
-        acc[i][0] = Ops::add(acc[i][0], Ops::madd(ai, b0));
-        acc[i][1] = Ops::add(acc[i][1], Ops::madd(ai, b1));
+        acc[i][0] = Ops::dot_add(acc[i][0], ai, b0);
+        acc[i][1] = Ops::dot_add(acc[i][1], ai, b1);
       }
       a += MR;
-      b += 2 * NR;
+      b += F * NR;
     }
     const V tn0 = Ops::load(tn), tn1 = Ops::load(tn + kLanes);
 #pragma GCC unroll 16
@@ -59,7 +73,7 @@ struct Int8Tile {
     return n;
   }
 
-  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, distance_tile, find_at_most}; }
+  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, F, Ops::kQueryOffset, distance_tile, find_at_most}; }
 };
 
 }  // namespace

@@ -1,0 +1,32 @@
+// The AVX-512 integer operations both AVX-512 int8 targets share (avx512 and avx512vnni): 16
+// int32 lanes. Only those two translation units include this; internal linkage keeps them apart.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace simdml::knn_detail {
+namespace {
+
+struct Avx512Ops {
+  using Vector = __m512i;
+  static constexpr int kLanes = 16;
+
+  static Vector zero() { return _mm512_setzero_si512(); }
+  static Vector widen_pairs(const std::uint8_t* p) {
+    return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static Vector broadcast(std::int32_t w) { return _mm512_set1_epi32(w); }
+  static Vector madd(Vector a, Vector b) { return _mm512_madd_epi16(a, b); }
+  static Vector add(Vector a, Vector b) { return _mm512_add_epi32(a, b); }
+  static Vector sub(Vector a, Vector b) { return _mm512_sub_epi32(a, b); }
+  static Vector load(const std::int32_t* p) { return _mm512_loadu_si512(p); }
+  static void store(std::int32_t* p, Vector v) { _mm512_storeu_si512(p, v); }
+  static bool any_at_most(Vector d, std::int32_t bound) {
+    return _mm512_cmple_epi32_mask(d, _mm512_set1_epi32(bound)) != 0;
+  }
+};
+
+}  // namespace
+}  // namespace simdml::knn_detail
