@@ -6,8 +6,8 @@
 // its results differed from AVX2's, breaking the promise that the FMA targets agree bitwise. On a
 // target without FMA hardware (sse2) these stay xsimd's two-rounding forms, as before.
 //
-// Call them as fused::fma and so on. Only per-target translation units include this; everything has internal linkage (see
-// src/gemm/simd/loops.hpp for why).
+// Call them as fused::fma and so on. Only per-target translation units include this; everything
+// has internal linkage (see src/gemm/simd/loops.hpp for why).
 #pragma once
 
 #include <immintrin.h>
