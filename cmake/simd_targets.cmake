@@ -8,6 +8,7 @@ set(SIMDML_FLAGS_avx512 "-march=x86-64-v4;$<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-un
 set(SIMDML_ISAS sse2 avx2 avx512)
 # Extensions on top of a target, for single kernels (Extension in include/simdml/dispatch.hpp).
 set(SIMDML_FLAGS_avx512vnni "${SIMDML_FLAGS_avx512};-mavx512vnni")
+set(SIMDML_FLAGS_amx "${SIMDML_FLAGS_avx512};-mamx-tile;-mamx-int8")
 
 # simdml_add_target_sources(<target> <dir>): adds <dir>/target_<isa>.cpp for every ISA, each
 # compiled with that ISA's flags.

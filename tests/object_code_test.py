@@ -7,8 +7,8 @@ usage: object_code_test.py OBJECT...   (the simdml library's object files)
    multiply-adds of that target's width. xsimd 8.1 has no FMA for AVX-512 and silently computes
    x * y + z there; this is the check that would have caught it on a machine that cannot run the
    AVX-512 code.
-2. Nothing outside the avx2 and avx512 translation units (and avx512vnni, an extension of avx512)
-   uses a ymm or zmm register: code that runs before dispatch, and the sse2 fallback, must run on
+2. Nothing outside the avx2 and avx512 translation units (and avx512vnni and amx, extensions of
+   avx512) uses a ymm or zmm register: code that runs before dispatch, and the sse2 fallback, must run on
    any x86-64.
 """
 import re
@@ -21,7 +21,7 @@ from pathlib import Path
 FLOAT_KERNELS = ("gemm/simd", "activations", "peak")
 WIDE_TARGETS = {"avx2": "ymm", "avx512": "zmm"}
 # Targets whose code may use ymm/zmm registers: the wide targets and their extensions.
-WIDE_REGISTER_TARGETS = {*WIDE_TARGETS, "avx512vnni"}
+WIDE_REGISTER_TARGETS = {*WIDE_TARGETS, "avx512vnni", "amx"}
 PACKED_FMA = re.compile(r"\bvfn?m(add|sub)\d{3}ps\b.*%(?P<reg>[xyz]mm)")
 WIDE_REGISTER = re.compile(r"%[yz]mm\d")
 

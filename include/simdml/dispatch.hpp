@@ -42,6 +42,8 @@ void set_isa_cap(std::optional<Isa> cap);
 enum class Extension : int {
   none = 0,
   avx512vnni = 1,  // vpdpbusd: u8 x s8 byte quads summed into int32 lanes
+  amx_int8 = 2,    // AMX tiles with tdpbuud: u8 x u8 16 x 64 by 64 x 16 products into int32
+                   // (Linux grants the tile state per process; supported only once it has)
 };
 
 std::string_view extension_name(Extension extension);  // "" for none

@@ -1,6 +1,8 @@
 #include "simdml/dispatch.hpp"
 
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <omp.h>
 #include <xmmintrin.h>
 
@@ -38,8 +40,8 @@ struct Features {
   bool sse2 = false, sse41 = false, avx = false, fma = false, f16c = false, avx2 = false;
   bool bmi1 = false, bmi2 = false, lzcnt = false, movbe = false;
   bool avx512f = false, avx512cd = false, avx512dq = false, avx512bw = false, avx512vl = false;
-  bool avx512vnni = false, amx_int8 = false;
-  bool os_ymm = false, os_zmm = false;
+  bool avx512vnni = false, amx_tile = false, amx_int8 = false;
+  bool os_ymm = false, os_zmm = false, os_amx = false;
 };
 
 Features detect_features() {
@@ -57,6 +59,7 @@ Features detect_features() {
     const std::uint64_t xcr0 = os_enabled_states();
     f.os_ymm = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
     f.os_zmm = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256 and Hi16_ZMM
+    f.os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
   }
   if (max_leaf >= 7) {
     const CpuidRegs l7 = cpuid(7, 0);
@@ -69,6 +72,7 @@ Features detect_features() {
     f.avx512bw = bit(l7.ebx, 30);
     f.avx512vl = bit(l7.ebx, 31);
     f.avx512vnni = bit(l7.ecx, 11);
+    f.amx_tile = bit(l7.edx, 24);
     f.amx_int8 = bit(l7.edx, 25);
   }
   if (cpuid(0x80000000).eax >= 0x80000001) f.lzcnt = bit(cpuid(0x80000001).ecx, 5);
@@ -130,7 +134,7 @@ CpuInfo detect_cpu_info() {
       {f.avx512f && f.os_zmm, "avx512f"}, {f.avx512cd && f.os_zmm, "avx512cd"},
       {f.avx512dq && f.os_zmm, "avx512dq"}, {f.avx512bw && f.os_zmm, "avx512bw"},
       {f.avx512vl && f.os_zmm, "avx512vl"}, {f.avx512vnni && f.os_zmm, "avx512vnni"},
-      {f.amx_int8, "amx-int8"},
+      {f.amx_int8 && f.amx_tile && f.os_amx, "amx-int8"},
   };
   for (const auto& [present, name] : flags)
     if (present) info.features.emplace_back(name);
@@ -147,6 +151,16 @@ Isa cap_from_environment() {
 
 std::atomic<int> g_cap_override{-1};
 
+// Linux hands out the 8 KiB AMX tile state per process, on request; a tile instruction without
+// it raises SIGILL. Asked once; the answer is kept.
+bool amx_permitted() {
+  static const bool permitted = [] {
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return permitted;
+}
+
 }  // namespace
 
 std::string_view extension_name(Extension extension) {
@@ -155,6 +169,8 @@ std::string_view extension_name(Extension extension) {
       return "";
     case Extension::avx512vnni:
       return "avx512vnni";
+    case Extension::amx_int8:
+      return "amx-int8";
   }
   return "?";
 }
@@ -165,6 +181,8 @@ bool extension_supported(Extension extension) {
       return true;
     case Extension::avx512vnni:
       return features().avx512vnni && features().os_zmm;
+    case Extension::amx_int8:
+      return features().amx_tile && features().amx_int8 && features().os_amx && amx_permitted();
   }
   return false;
 }

@@ -12,13 +12,14 @@ using namespace knn_detail;
 
 std::span<const KnnKernel> knn_kernels() {
   // int8 kernels from least to most capable: dispatch takes the last one the CPU can run.
-  static constexpr std::array<KnnKernel, 6> kernels{{
+  static constexpr std::array<KnnKernel, 7> kernels{{
       {"naive", KnnVariant::naive, Isa::sse2, Extension::none, naive_knn},
       {"blocked", KnnVariant::blocked, Isa::sse2, Extension::none, blocked_knn},
       {"int8-sse2", KnnVariant::int8, Isa::sse2, Extension::none, int8_knn_sse2},
       {"int8-avx2", KnnVariant::int8, Isa::avx2, Extension::none, int8_knn_avx2},
       {"int8-avx512", KnnVariant::int8, Isa::avx512, Extension::none, int8_knn_avx512},
       {"int8-avx512vnni", KnnVariant::int8, Isa::avx512, Extension::avx512vnni, int8_knn_avx512vnni},
+      {"int8-amx", KnnVariant::int8, Isa::avx512, Extension::amx_int8, int8_knn_amx},
   }};
   return kernels;
 }

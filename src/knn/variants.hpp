@@ -35,5 +35,6 @@ Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnS
 Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
 }  // namespace simdml::knn_detail

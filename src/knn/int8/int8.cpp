@@ -2,7 +2,8 @@
 // training rows, and feeds each tile's exact distances straight into the queries' top-k lists.
 //
 // Loops, outermost first (BLIS-like, with the top-k selection where BLIS would update C):
-//   query tiles     (kQueryTiles x MR queries; OpenMP; packed once per tile, ~150 KB stays in L2)
+//   query tiles     (up to 16 panels of MR queries, at most 160 rows; OpenMP; packed once per tile,
+//                    ~150 KB stays in L2)
 //   training chunks (kChunkPanels x NR rows; a chunk of distances, <= 100 KB, stays in L2)
 //   training panels (NR rows x all features; stays in L1 while every query panel passes over it)
 //   query panels    (MR queries) -> distance_tile
@@ -20,6 +21,9 @@ namespace simdml::knn_detail {
 namespace {
 
 constexpr std::int64_t kQueryPanelsPerTile = 16;
+// The row cap matters for AMX's 32-row panels: 16 of them made a 1 MiB distance chunk, which with
+// the query tile filled a 2 MiB L2.
+constexpr std::int64_t kMaxQueryTileRows = 160;
 constexpr std::int64_t kChunkPanels = 16;
 
 // Images up to 128 x 128 (and a little more): every distance and 2 x dot product stays below 2^31.
@@ -27,8 +31,9 @@ constexpr std::int64_t kMaxFeatures = (std::int64_t{1} << 31) / (2 * 255 * 255);
 
 std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
 
+// Words per row, padded to whole query row blocks (see kernels.hpp).
 std::int64_t words_per_row(const Dataset& data, const Int8Kernels& kernels) {
-  return (data.features + kernels.features_per_word - 1) / kernels.features_per_word;
+  return round_up((data.features + kernels.features_per_word - 1) / kernels.features_per_word, kernels.query_row_words);
 }
 
 // Training rows in NR-row panels (layout in kernels.hpp), with their squared norms, each less
@@ -67,7 +72,7 @@ class QueryTile {
   QueryTile(const Dataset& train, const Dataset& queries, const Int8Kernels& kernels, const PackedTrain& packed, int k)
       : train_(train), queries_(queries), kernels_(kernels), packed_(packed), k_(k),
         words_(words_per_row(train, kernels)),
-        tile_rows_(kQueryPanelsPerTile * kernels.rows),
+        tile_rows_(std::clamp<std::int64_t>(kMaxQueryTileRows / kernels.rows, 1, kQueryPanelsPerTile) * kernels.rows),
         chunk_cols_(kChunkPanels * kernels.cols),
         query_words_(static_cast<std::size_t>(tile_rows_ * words_)),
         query_norms_(static_cast<std::size_t>(tile_rows_)),
@@ -100,22 +105,29 @@ class QueryTile {
   // is a field of 32 / F bits holding the two's-complement bits of q - offset.
   void pack_queries(std::int64_t first, std::int64_t rows) {
     const std::int64_t mr = kernels_.rows, f_per_word = kernels_.features_per_word, features = queries_.features;
+    const std::int64_t row_words = kernels_.query_row_words;
     const int field_bits = static_cast<int>(32 / f_per_word);
     const std::uint32_t field_mask = (std::uint32_t{1} << field_bits) - 1;  // F >= 2: fields below 32 bits
     std::fill(query_words_.begin(), query_words_.end(), 0);
     std::fill(query_norms_.begin(), query_norms_.end(), 0);
     for (std::int64_t i = 0; i < rows; ++i) {
       const std::uint8_t* q = queries_.pixels.data() + (first + i) * features;
-      std::int32_t* word = query_words_.data() + (i / mr) * words_ * mr + i % mr;
+      // Word by word along the row: B words together, then on to the row's next block.
+      std::int32_t* word = query_words_.data() + (i / mr) * words_ * mr + (i % mr) * row_words;
+      std::int64_t in_block = 0;
       std::int32_t norm = 0;
-      for (std::int64_t f = 0; f < features; f += f_per_word, word += mr) {
+      for (std::int64_t f = 0; f < features; f += f_per_word) {
         std::uint32_t bits = 0;
         for (std::int64_t h = 0; h < f_per_word && f + h < features; ++h) {
           const std::int32_t pixel = q[f + h];
           bits |= (static_cast<std::uint32_t>(pixel - kernels_.query_offset) & field_mask) << (field_bits * h);
           norm += pixel * pixel;
         }
-        *word = static_cast<std::int32_t>(bits);
+        *word++ = static_cast<std::int32_t>(bits);
+        if (++in_block == row_words) {
+          in_block = 0;
+          word += (mr - 1) * row_words;
+        }
       }
       query_norms_[static_cast<std::size_t>(i)] = norm;
     }
@@ -175,6 +187,9 @@ Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const Kn
 }
 Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return int8_knn(int8_avx512vnni, train, queries, search);
+}
+Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return int8_knn(int8_amx, train, queries, search);
 }
 
 }  // namespace simdml::knn_detail

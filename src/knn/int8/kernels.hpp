@@ -19,13 +19,17 @@ struct Int8Kernels {
   // stored as q - 128, and the caller folds the difference, -2 * 128 * sum of t, into the
   // training rows' norms.
   int query_offset;
+  // B: consecutive words of one query the kernel reads as a row (AMX tiles: 16 words, 64 bytes);
+  // 1 for the kernels that broadcast one word at a time. Rows are padded with zero words to a
+  // multiple of B, the training rows too.
+  int query_row_words;
 
   // Contract: for i < MR, j < NR,
   //   dist[i * ldd + j] = query_norms[i] + train_norms[j] - 2 * sum over f of (q_i[f] - offset) * t_j[f]
   // exactly, in int32 (the caller keeps every term below 2^31).
-  //   query_panel: word (w * MR + i) holds features F w ... F w + F - 1 of query i, minus the
-  //                offset, as F signed fields of 32 / F bits (the first lowest); fields past the
-  //                features and rows past the queries hold 0.
+  //   query_panel: word ((w / B) * MR + i) * B + w % B holds features F w ... F w + F - 1 of
+  //                query i, minus the offset, as F signed fields of 32 / F bits (the first
+  //                lowest); fields past the features and rows past the queries hold 0.
   //   train_panel: byte (w * NR + j) * F + h holds feature F w + h of training row j, 0 past the
   //                features or the rows.
   // Every element of the MR x NR tile is written, also those of padding rows.
@@ -41,5 +45,6 @@ extern const Int8Kernels int8_sse2;
 extern const Int8Kernels int8_avx2;
 extern const Int8Kernels int8_avx512;
 extern const Int8Kernels int8_avx512vnni;
+extern const Int8Kernels int8_amx;
 
 }  // namespace simdml::knn_detail

@@ -73,7 +73,7 @@ struct Int8Tile {
     return n;
   }
 
-  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, F, Ops::kQueryOffset, distance_tile, find_at_most}; }
+  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, F, Ops::kQueryOffset, 1, distance_tile, find_at_most}; }
 };
 
 }  // namespace
