@@ -10,11 +10,12 @@
 
 namespace simdml::testing {
 
-// True when this CPU can run the kernel: its target, and its extension for kernels that have one.
+// True when this CPU can run the kernel. A kernel list with extensions (k-NN's) has its own
+// predicate; the others need only their target.
 template <class Kernel>
 bool runs_here(const Kernel& k) {
-  if constexpr (requires { k.extension; })
-    return isa_supported(k.isa) && extension_supported(k.extension);
+  if constexpr (requires { knn_kernel_supported(k); })
+    return knn_kernel_supported(k);
   else
     return isa_supported(k.isa);
 }

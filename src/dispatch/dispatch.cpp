@@ -84,6 +84,11 @@ const Features& features() {
   return f;
 }
 
+// The extensions, usable when the CPU has them and the OS saves their state (AMX also needs the
+// per-process grant, asked for only when a kernel wants it: see amx_permitted).
+bool has_vnni(const Features& f) { return f.avx512vnni && f.os_zmm; }
+bool has_amx_int8(const Features& f) { return f.amx_tile && f.amx_int8 && f.os_amx; }
+
 bool supports(const Features& f, Isa isa) {
   switch (isa) {
     case Isa::sse2:
@@ -133,8 +138,8 @@ CpuInfo detect_cpu_info() {
       {f.avx2 && f.os_ymm, "avx2"}, {f.fma && f.os_ymm, "fma"}, {f.f16c, "f16c"},
       {f.avx512f && f.os_zmm, "avx512f"}, {f.avx512cd && f.os_zmm, "avx512cd"},
       {f.avx512dq && f.os_zmm, "avx512dq"}, {f.avx512bw && f.os_zmm, "avx512bw"},
-      {f.avx512vl && f.os_zmm, "avx512vl"}, {f.avx512vnni && f.os_zmm, "avx512vnni"},
-      {f.amx_int8 && f.amx_tile && f.os_amx, "amx-int8"},
+      {f.avx512vl && f.os_zmm, "avx512vl"}, {has_vnni(f), "avx512vnni"},
+      {has_amx_int8(f), "amx-int8"},
   };
   for (const auto& [present, name] : flags)
     if (present) info.features.emplace_back(name);
@@ -180,9 +185,9 @@ bool extension_supported(Extension extension) {
     case Extension::none:
       return true;
     case Extension::avx512vnni:
-      return features().avx512vnni && features().os_zmm;
+      return has_vnni(features());
     case Extension::amx_int8:
-      return features().amx_tile && features().amx_int8 && features().os_amx && amx_permitted();
+      return has_amx_int8(features()) && amx_permitted();
   }
   return false;
 }

@@ -4,7 +4,7 @@
 // Loops, outermost first (BLIS-like, with the top-k selection where BLIS would update C):
 //   query tiles     (up to 16 panels of MR queries, at most 160 rows; OpenMP; packed once per tile,
 //                    ~150 KB stays in L2)
-//   training chunks (kChunkPanels x NR rows; a chunk of distances, <= 100 KB, stays in L2)
+//   training chunks (kChunkPanels x NR rows; a chunk of distances, <= 330 KB, stays in L2)
 //   training panels (NR rows x all features; stays in L1 while every query panel passes over it)
 //   query panels    (MR queries) -> distance_tile
 // then each query scans its row of the chunk for candidates below its current k-th distance.
