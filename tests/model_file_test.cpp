@@ -132,6 +132,21 @@ TEST(ModelFile, RejectsTruncatedAndForeignFiles) {
   EXPECT_NE(model_error(dir.path()).find("is a directory"), std::string::npos);
 }
 
+// A deflated member whose header claims far more bytes than its compressed data can expand to is
+// refused before any buffer of that size is made (found by the model fuzzer: 1.5 GB claimed).
+TEST(ModelFile, RejectsImpossibleUncompressedSizes) {
+  TempDir dir;
+  save_model(sample_network(), dir / "m.npz");
+  std::string bytes = read_bytes(dir / "m.npz");
+  const std::size_t central = bytes.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  bytes[central + 10] = 8;  // method: deflate
+  const std::uint32_t claimed = 1'500'000'000;
+  for (int i = 0; i < 4; ++i) bytes[central + 24 + i] = static_cast<char>(claimed >> (8 * i));
+  const std::string message = model_error(dir.write("claims.npz", bytes));
+  EXPECT_NE(message.find("claims 1500000000 bytes uncompressed"), std::string::npos) << message;
+}
+
 // Archives with one array changed, to reach the format checks behind the container.
 io::NpzArchive sample_archive() {
   TempDir dir;

@@ -196,6 +196,10 @@ NpyArray decode_npy(const std::string& data, const Reader& archive, const std::s
 
 // --- zip -------------------------------------------------------------------------------------
 
+// Deflate expands at most 1032-fold (a 258-byte match per 2-bit code, roughly), so a member that
+// claims more is corrupt.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
 std::string inflate_raw(const std::string& compressed, std::size_t size, const Reader& archive, const std::string& name) {
   std::string out(size, '\0');
   z_stream stream{};
@@ -286,6 +290,11 @@ NpzArchive decode_npz(const std::string& bytes, const std::string& source) {
     if (method == 0 && stored_size != size) r.fail(file + " has inconsistent sizes");
     if (method == 8) {
       if (size > (1u << 31)) r.fail(file + " claims more than 2 GiB uncompressed");
+      // Checked before the output buffer is allocated: a few corrupt header bytes must not cost
+      // gigabytes of memory.
+      if (size > kMaxDeflateRatio * std::uint64_t{stored_size} + 64)
+        r.fail(file + " claims " + std::to_string(size) + " bytes uncompressed from " + std::to_string(stored_size) +
+               " compressed, more than deflate can expand (corrupt file)");
       data = inflate_raw(data, size, r, file);
     }
     if (crc_of(data) != crc) r.fail(file + " fails its CRC check (corrupt file)");
