@@ -80,14 +80,9 @@ void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uin
   }
 }
 
-// For the shared tile template's candidate scan (find_at_most) only.
-struct AmxScanOps : Avx512Ops {
-  static constexpr int kRows = MR, kFeaturesPerWord = 4, kQueryOffset = 0;
-};
-
 }  // namespace
 
 constinit const Int8Kernels int8_amx = {Isa::avx512, MR, NR, 4, 0, kWordsPerBlock, amx_distance_tile,
-                                         Int8Tile<AmxScanOps>::find_at_most};
+                                         CandidateScan<Avx512Ops>::find_at_most};
 
 }  // namespace simdml::knn_detail

@@ -27,6 +27,21 @@ struct PairWords : Ops {
   static V dot_add(V acc, V query_word, V train) { return Ops::add(acc, Ops::madd(query_word, train)); }
 };
 
+// The first distance in d[from, n) at most `bound`, or n: the candidate scan after each tile.
+// Needs only Ops' kLanes, load and any_at_most, so a kernel whose distances come from elsewhere
+// (AMX's tiles) can still use it.
+template <class Ops>
+struct CandidateScan {
+  static std::int64_t find_at_most(const std::int32_t* d, std::int64_t from, std::int64_t n, std::int32_t bound) {
+    std::int64_t j = from;
+    for (; j + Ops::kLanes <= n; j += Ops::kLanes)
+      if (Ops::any_at_most(Ops::load(d + j), bound)) break;
+    for (; j < n; ++j)
+      if (d[j] <= bound) return j;
+    return n;
+  }
+};
+
 template <class Ops>
 struct Int8Tile {
   using V = typename Ops::Vector;
@@ -64,16 +79,9 @@ struct Int8Tile {
     }
   }
 
-  static std::int64_t find_at_most(const std::int32_t* d, std::int64_t from, std::int64_t n, std::int32_t bound) {
-    std::int64_t j = from;
-    for (; j + kLanes <= n; j += kLanes)
-      if (Ops::any_at_most(Ops::load(d + j), bound)) break;
-    for (; j < n; ++j)
-      if (d[j] <= bound) return j;
-    return n;
+  static constexpr Int8Kernels table(Isa isa) {
+    return {isa, MR, NR, F, Ops::kQueryOffset, 1, distance_tile, CandidateScan<Ops>::find_at_most};
   }
-
-  static constexpr Int8Kernels table(Isa isa) { return {isa, MR, NR, F, Ops::kQueryOffset, 1, distance_tile, find_at_most}; }
 };
 
 }  // namespace
