@@ -62,8 +62,10 @@ void register_benchmarks() {
         // Enough samples for several batches; fewer for the naive loops, which take seconds.
         const std::int64_t samples = slow ? 512 : 2560;
         for (int threads : thread_counts()) {
-          const std::string name = "train/" + std::string(kernel.name) + "/b" + std::to_string(batch) + "/h" +
-                                   std::to_string(hidden);
+          // Appended, not concatenated: `"/b" + std::to_string(...)` trips GCC 12's false
+          // -Wrestrict (its bug 105651).
+          std::string name = "train/";
+          name.append(kernel.name).append("/b").append(std::to_string(batch)).append("/h").append(std::to_string(hidden));
           register_timed(name, threads, [&kernel, batch, hidden, samples, threads](benchmark::State& s) {
             train_benchmark(s, kernel, batch, hidden, samples, threads);
           });
