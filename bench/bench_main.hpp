@@ -17,6 +17,10 @@ std::vector<int> thread_counts();
 benchmark::internal::Benchmark* register_timed(const std::string& name, int threads,
                                                std::function<void(benchmark::State&)> body);
 
+// "fma_peak/<target>/threads:<t>": the FMA throughput peak of every target the CPU runs, for each
+// thread count, as the FLOP/s counter (fma_peak.cpp).
+void register_fma_peak_benchmarks();
+
 // Each benchmark program defines this; main() calls it after recording the context.
 void register_benchmarks();
 

@@ -1,7 +1,8 @@
 // GEMM: every kernel in the shared list beside OpenBLAS, shape by shape, so each ratio comes from
-// one run. FLOP/s is 2 M N K per call; UseRealTime because the kernels run OpenMP teams.
+// one run, and the FMA peak (fma_peak/...) beside them for "% of peak". FLOP/s is 2 M N K per
+// call; UseRealTime because the kernels run OpenMP teams.
 //
-//   ./build/bench/gemm_bench --benchmark_filter='/1024x' --benchmark_repetitions=5
+//   ./build/bench/gemm_bench --benchmark_filter='/1024x|fma_peak' --benchmark_repetitions=5
 //       --benchmark_enable_random_interleaving=true
 #include <cblas.h>
 
@@ -104,6 +105,7 @@ void register_benchmarks() {
           ->Unit(benchmark::kMicrosecond);
     }
   }
+  register_fma_peak_benchmarks();  // "% of peak" against a peak measured in the same run
 }
 
 }  // namespace simdml::bench

@@ -4,7 +4,7 @@
     scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
 
 GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS and to naive, and
-its share of the FMA peak measured in the same run. Activations: elements/s of the reference and of
+its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else peak_bench's. Activations: elements/s of the reference and of
 each SIMD target, their ratio, and bytes/s against a plain copy (the memory-bandwidth yardstick).
 Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
 20,000-image Nielsen epoch in seconds. k-NN: seconds and queries/s per variant and thread count
@@ -38,9 +38,20 @@ def medians(path):
     return data["context"], out
 
 
+def gemm_runs_and_peaks(folder):
+    """The GEMM runs of gemm_bench.json and the FMA peaks to set them against, both {name: entry}.
+    The peaks are those gemm_bench ran beside the GEMMs (same run, same clock drift); a folder
+    without them falls back to peak_bench.json, a separate program run minutes apart."""
+    _, everything = medians(folder / "gemm_bench.json")
+    runs = {n: b for n, b in everything.items() if n.startswith("gemm/")}
+    peaks = {n: b for n, b in everything.items() if n.startswith("fma_peak/")}
+    if not peaks and (folder / "peak_bench.json").exists():
+        _, peaks = medians(folder / "peak_bench.json")
+    return runs, peaks
+
+
 def gemm_table(folder):
-    _, peak = medians(folder / "peak_bench.json")
-    _, runs = medians(folder / "gemm_bench.json")
+    runs, peak = gemm_runs_and_peaks(folder)
     simd = "simd-avx512" if any("simd-avx512" in k for k in runs) else "simd-avx2"
     isa = simd.split("-")[1]
     shapes, kernels = [], []

@@ -108,11 +108,9 @@ def benchmark_context(folder):
 
 def gemm_plot(folder, plots):
     """GFLOP/s against square size, one panel per thread count, the FMA peak as a line."""
-    gemm, peak = folder / "gemm_bench.json", folder / "peak_bench.json"
-    if not gemm.exists():
+    if not (folder / "gemm_bench.json").exists():
         return None
-    _, runs = bench_table.medians(gemm)
-    _, peaks = bench_table.medians(peak) if peak.exists() else ({}, {})
+    runs, peaks = bench_table.gemm_runs_and_peaks(folder)
     squares = {}
     for name, b in runs.items():
         _, kernel, shape, threads = name.split("/")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
-icount_gate.py (threshold both ways, missing and new workloads) and accuracy_gate.py (exact match,
-mismatch, runs without a baseline). Synthetic inputs only; the real gates run as their own tests."""
+icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
+mismatch, runs without a baseline) and bench_table.py's GEMM table (which peak it divides by). Synthetic inputs only; the real gates run as their own tests."""
 import json
 import random
 import subprocess
@@ -14,6 +14,7 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 import accuracy_gate  # noqa: E402
 import bench_compare  # noqa: E402
+import bench_table  # noqa: E402
 import icount_gate  # noqa: E402
 
 
@@ -145,6 +146,34 @@ class AccuracyGate(unittest.TestCase):
         run["machine"]["simd_target"] = "avx512"
         self.run_file.write_text(json.dumps(run))
         self.assertTrue(self.status()[0].startswith("unchecked"))
+
+
+class GemmTablePeak(unittest.TestCase):
+    """% of peak divides by the FMA peak gemm_bench ran beside the GEMMs, not by peak_bench's."""
+
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp())
+
+    def write(self, file, rates):
+        entries = [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration", "real_time": 1.0,
+                    "time_unit": "ms", "FLOP/s": r * 1e9} for n, r in rates.items()]
+        (self.dir / file).write_text(json.dumps({"context": {}, "benchmarks": entries}))
+
+    def percent_of_peak(self):
+        row = [line for line in bench_table.gemm_table(self.dir).splitlines() if line.startswith("| 256x256x256NN")]
+        self.assertEqual(len(row), 1)
+        return row[0].rstrip(" |").rsplit("|", 1)[1].strip()
+
+    def test_the_peak_measured_in_the_same_run_wins(self):
+        gemm = {"gemm/simd-avx2/256x256x256NN/threads:1": 80.0, "gemm/openblas/256x256x256NN/threads:1": 80.0}
+        self.write("gemm_bench.json", {**gemm, "fma_peak/avx2/threads:1": 100.0})
+        self.write("peak_bench.json", {"fma_peak/avx2/threads:1": 50.0})
+        self.assertEqual(self.percent_of_peak(), "80 %")
+
+    def test_an_older_folder_falls_back_to_peak_bench(self):
+        self.write("gemm_bench.json", {"gemm/simd-avx2/256x256x256NN/threads:1": 80.0})
+        self.write("peak_bench.json", {"fma_peak/avx2/threads:1": 160.0})
+        self.assertEqual(self.percent_of_peak(), "50 %")
 
 
 if __name__ == "__main__":
