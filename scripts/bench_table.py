@@ -4,8 +4,9 @@
     scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
 
 GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS and to naive, and
-its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else peak_bench's. Activations: elements/s of the reference and of
-each SIMD target, their ratio, and bytes/s against a plain copy (the memory-bandwidth yardstick).
+its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else
+peak_bench's. Activations: elements/s of the reference and of each SIMD target, their ratio, and
+bytes/s against a plain copy (the memory-bandwidth yardstick).
 Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
 20,000-image Nielsen epoch in seconds. k-NN: seconds and queries/s per variant and thread count
 for each dataset, GOPS, and the ratio to faiss's IndexFlatL2. A table whose JSON is missing from the
