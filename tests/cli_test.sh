@@ -9,11 +9,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
 
-# expect <exit code> <text the output must contain> -- <simdml arguments...>
+# expect <exit code> <text the output must contain> -- <simdml arguments...>; leaves the output in $output
 expect() {
   local code=$1 text=$2
   shift 3
-  local output status
+  local status
   output=$("$simdml" "$@" 2>&1)
   status=$?
   if [ "$status" -ne "$code" ] || [[ "$output" != *"$text"* ]]; then
@@ -55,9 +55,20 @@ expect 0 "final validation accuracy" -- train --data "$work/data" --dataset iris
 expect 1 "training diverged in epoch 1" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation relu \
   --loss cross-entropy --init he --eta 1000 --epochs 3 --save "$work/diverged.npz"
 [ -e "$work/diverged.npz" ] && { echo "FAIL: a diverged run left a model file"; failures=$((failures + 1)); }
+# An output that cannot be written fails before the first epoch, not after the last.
+for option in --save --json; do
+  expect 1 "cannot write $work/absent/out: cannot create a temporary file in $work/absent" -- train --data "$work/data" \
+    --dataset iris --layers 4,8,3 --epochs 2 "$option" "$work/absent/out"
+  [[ "$output" == *"epoch 1/"* ]] && { echo "FAIL: train $option checked its output only after training"; failures=$((failures + 1)); }
+done
+expect 1 "cannot write $work: it is a directory" -- knn --data "$work/data" --dataset iris --cv 5 --json "$work"
+[[ "$output" == *"best k"* ]] && { echo "FAIL: knn --json checked its output only after the search"; failures=$((failures + 1)); }
 expect 1 "no such file" -- evaluate --model "$work/absent.npz" --data "$work/data" --dataset iris
 expect 2 "--model is required" -- evaluate --dataset iris
 expect 0 "accuracy" -- evaluate --model "$work/iris.npz" --data "$work/data" --dataset iris
+expect 1 "cannot write $work/absent/e.json" -- evaluate --model "$work/iris.npz" --data "$work/data" --dataset iris \
+  --json "$work/absent/e.json"
+[[ "$output" == *"confusion"* ]] && { echo "FAIL: evaluate --json checked its output only after evaluating"; failures=$((failures + 1)); }
 expect 2 "--index must be an integer from 0 to 59" -- predict --model "$work/iris.npz" --data "$work/data" --dataset iris --index 60
 grep -q '"final"' "$work/iris.json" || { echo "FAIL: the --json report lacks its final accuracy"; failures=$((failures + 1)); }
 

@@ -12,4 +12,9 @@ namespace simdml {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+// Throws the error write_file_atomically would give for `path` when its folder is missing or not
+// writable, or the path is a folder: a long run checks its outputs before it starts, so that a
+// typo in a folder name does not cost it its results at the end.
+void check_writable(const std::filesystem::path& path);
+
 }  // namespace simdml

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -63,6 +64,9 @@ NamedDataset dataset_option(const Arguments& args);          // --dataset (defau
 void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data);
 // One line naming what the kernels run on: "simd target avx2, 2 threads, gemm simd-avx2".
 std::string compute_summary(const Compute& compute);
+// Throws now, with the error writing would give at the end, when an output option names a file
+// whose folder is missing or read-only.
+void check_output_options(const Arguments& args, std::initializer_list<std::string_view> names);
 // Writes the report to --json FILE, atomically, when the option is given.
 void write_json_option(const Arguments& args, const std::string& json);
 

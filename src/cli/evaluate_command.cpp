@@ -52,6 +52,7 @@ int run_evaluate(const std::vector<std::string_view>& words) {
   const Arguments args(words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"},
                        {"flush-denormals"});
   const Compute compute = compute_options(args);
+  check_output_options(args, {"json"});
   const Network net = load_model(required(args, "model"));
   NamedDataset data = dataset_option(args);
   Dataset set = chosen_split(args, data);

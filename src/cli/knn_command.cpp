@@ -171,6 +171,7 @@ int run_knn(const std::vector<std::string_view>& words) {
                        {});
   apply_isa_option(args);
   const int threads = thread_option(args);
+  check_output_options(args, {"json"});
   const Clock::time_point start = Clock::now();
   NamedDataset data = dataset_option(args);
   const double load_s = seconds_since(start);

@@ -53,6 +53,11 @@ void apply_limit_option(const Arguments& args, std::string_view name, Dataset& d
   data = slice_rows(data, 0, limit);
 }
 
+void check_output_options(const Arguments& args, std::initializer_list<std::string_view> names) {
+  for (const std::string_view name : names)
+    if (const auto path = args.get(name)) check_writable(*path);
+}
+
 void write_json_option(const Arguments& args, const std::string& json) {
   if (const auto path = args.get("json")) write_file_atomically(*path, json);
 }

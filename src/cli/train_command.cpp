@@ -99,6 +99,7 @@ int run_train(const std::vector<std::string_view>& words) {
   if (!loss) throw UsageError("--loss must be quadratic or cross-entropy");
   const auto init = parse_init(args.get_or("init", "normal"));
   if (!init) throw UsageError("--init must be normal, xavier or he");
+  check_output_options(args, {"save", "json"});
 
   NamedDataset data = dataset_option(args);
   apply_limit_option(args, "train-limit", data.train);

@@ -79,12 +79,26 @@ class InterruptCleanup {
   std::array<bool, kInterrupts.size()> installed_{};
 };
 
-}  // namespace
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+// The folder the temporary file goes in, after refusing a destination that is itself a folder.
+std::filesystem::path destination_folder(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, "it is a directory", EISDIR);
-  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  return path.has_parent_path() ? path.parent_path() : ".";
+}
+
+std::string temp_file_error(const std::filesystem::path& folder) {
+  return "cannot create a temporary file in " + folder.string();
+}
+
+}  // namespace
+
+void check_writable(const std::filesystem::path& path) {
+  const std::filesystem::path folder = destination_folder(path);
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) fail(path, temp_file_error(folder), errno);
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path folder = destination_folder(path);
   std::string temp_name = ".";  // built by appending: GCC 12 warns falsely on "literal" + string (PR 105651)
   temp_name += path.filename().string();
   temp_name += ".tmp-XXXXXX";
@@ -92,7 +106,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   if (temp.size() >= sizeof g_temp_path) fail(path, "the path is too long", ENAMETOOLONG);
   InterruptCleanup interrupts;
   const int fd = mkstemp(temp.data());
-  if (fd < 0) fail(path, "cannot create a temporary file in " + folder.string(), errno);
+  if (fd < 0) fail(path, temp_file_error(folder), errno);
   interrupts.track(temp);
   const auto give_up = [&](const std::string& what) {
     const int error = errno;
