@@ -1,11 +1,13 @@
-// Activations: the scalar reference (std::exp based) beside each simd target, per function, at
-// n = 1e3 and 1e5 (in cache) and 1e7 (from memory), with a plain copy as the memory-bandwidth
-// yardstick for the 1e7 runs. Single-threaded: these kernels run inside a caller's parallel loop.
+// Activations (and the pixel scaling, unit_from_bytes): the scalar reference (std::exp based)
+// beside each simd target, per function, at n = 1e3 and 1e5 (in cache) and 1e7 (from memory),
+// with a plain copy as the memory-bandwidth yardstick for the 1e7 runs. Single-threaded: these
+// kernels run inside a caller's parallel loop.
 // underflow/...: exp and sigmoid of inputs in [-100, -90), whose results are denormal, with IEEE
 // arithmetic and with flush-to-zero (set_flush_denormals), the cost that option removes.
 //
 //   ./build/bench/activation_bench --benchmark_filter='/100000$'
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
@@ -79,6 +81,18 @@ void register_set(const ActivationKernels& set, std::size_t n) {
       benchmark::ClobberMemory();
     }
     set_rates(st, n, 2);
+  });
+  // Pixel bytes to floats: one byte read and four written per element.
+  benchmark::RegisterBenchmark(benchmark_name("unit_from_bytes", suffix).c_str(), [kernel = set.unit_from_bytes, n](benchmark::State& st) {
+    std::vector<std::uint8_t> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<std::uint8_t>(i * 37);
+    std::vector<float> y(n);
+    for (auto _ : st) {
+      kernel(x.data(), y.data(), n);
+      benchmark::ClobberMemory();
+    }
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
+    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * n * (1 + sizeof(float))));
   });
 }
 

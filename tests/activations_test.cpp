@@ -170,6 +170,23 @@ TEST_P(ActivationTest, ResultsDoNotDependOnNeighbours) {
   }
 }
 
+// Pixel scaling must give exactly what the loaders define, float(byte) / 255: training reads the
+// bytes where an evaluation reads the floats. Every byte value at every lane position (each shift
+// moves the values one lane), each tail length below 16, and nothing written past the end.
+TEST_P(ActivationTest, UnitFromBytesIsTheRoundedQuotientForEveryByte) {
+  for (std::size_t shift = 0; shift < 16; ++shift) {
+    const std::size_t n = 256 + shift;
+    std::vector<std::uint8_t> bytes(n);
+    for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<std::uint8_t>(i + shift);
+    std::vector<float> y(n + 1, -7.0f);
+    k().unit_from_bytes(bytes.data(), y.data(), n);
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(static_cast<float>(bytes[i]) / 255.0f))
+          << "byte " << int{bytes[i]} << " at " << i << ", n=" << n;
+    EXPECT_EQ(y[n], -7.0f) << "wrote past the end, n=" << n;
+  }
+}
+
 // The backward kernels are plain products: every set must give the reference's bits.
 TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
   const ActivationKernels& ref = reference_activations();

@@ -1,5 +1,5 @@
 // Activation kernels over contiguous float arrays: exp, sigmoid, tanh, ReLU, row-wise softmax, and
-// the derivatives a backward pass needs.
+// the derivatives a backward pass needs; and the pixel scaling that feeds them images.
 //
 // Each kernel exists as a scalar reference (built on std::exp / std::tanh) and as an xsimd kernel
 // per dispatch target. Output may alias input exactly (in place); partial overlap is not allowed.
@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -24,6 +25,7 @@ using UnaryKernel = void (*)(const float* x, float* y, std::size_t n);
 using BackwardKernel = void (*)(const float* y, const float* dy, float* dx, std::size_t n);
 // Each of `rows` rows of `cols` contiguous floats, independently.
 using RowKernel = void (*)(const float* x, float* y, std::size_t rows, std::size_t cols);
+using ByteKernel = void (*)(const std::uint8_t* x, float* y, std::size_t n);
 
 struct ActivationKernels {
   std::string_view name;  // "reference", "simd-sse2", "simd-avx2", "simd-avx512"
@@ -37,6 +39,7 @@ struct ActivationKernels {
   BackwardKernel tanh_backward;     // dx = dy * (1 - y * y)
   BackwardKernel relu_backward;     // dx = y > 0 ? dy : 0
   RowKernel softmax_rows;           // exp(x - max) / sum, the sum in a fixed 16-lane order
+  ByteKernel unit_from_bytes;       // y = x / 255 rounded once, in every set: pixels to [0, 1]
 };
 
 // Every compiled kernel set, the reference first (check isa_supported(set.isa) before calling).

@@ -2,9 +2,14 @@
 // every element goes through the same vector code whatever the length.
 #pragma once
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "math.hpp"
 #include "simdml/activations.hpp"
@@ -144,9 +149,48 @@ struct ActivationKernelsFor {
     }
   }
 
+  // W bytes widened to floats.
+  static V widen(const std::uint8_t* p) {
+    if constexpr (W == 16) {
+      return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+    } else if constexpr (W == 8) {
+      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    } else {
+      std::int32_t four;
+      std::memcpy(&four, p, sizeof four);
+      const __m128i zero = _mm_setzero_si128();
+      return _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero), zero));
+    }
+  }
+
+  // x / 255 rounded once. FMA targets multiply by the reciprocal and correct the product with its
+  // residual, which FMA computes exactly: q + (x - 255 q) / 255 rounds to the true quotient for
+  // every byte (tests check all 256), at a third of a division's cost. Without FMA the residual
+  // would be rounded, so sse2 divides.
+  static V unit_from_byte_values(const V& x) {
+    if constexpr (std::is_same_v<Arch, xsimd::sse2>) {
+      return x / V(255.0f);
+    } else {
+      const V reciprocal(1.0f / 255.0f);
+      const V q = x * reciprocal;
+      return fused::fma(fused::fnma(q, V(255.0f), x), reciprocal, q);
+    }
+  }
+
+  static void unit_from_bytes(const std::uint8_t* x, float* y, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) unit_from_byte_values(widen(x + i)).store_unaligned(y + i);
+    if (i == n) return;
+    alignas(64) std::uint8_t tail_in[W] = {};
+    alignas(64) float tail_out[W];
+    std::copy(x + i, x + n, tail_in);
+    unit_from_byte_values(widen(tail_in)).store_aligned(tail_out);
+    std::copy(tail_out, tail_out + (n - i), y + i);
+  }
+
   static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
     return {name,         isa,           false,          exp,           sigmoid,     tanh, relu,
-            sigmoid_backward, tanh_backward, relu_backward, softmax_rows};
+            sigmoid_backward, tanh_backward, relu_backward, softmax_rows, unit_from_bytes};
   }
 };
 

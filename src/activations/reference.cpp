@@ -51,11 +51,15 @@ void softmax_rows_ref(const float* x, float* y, std::size_t rows, std::size_t co
   }
 }
 
+void unit_from_bytes_ref(const std::uint8_t* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) / 255.0f;
+}
+
 }  // namespace
 
 constinit const ActivationKernels reference = {
     "reference",      Isa::sse2,         true,          exp_ref,         sigmoid_ref,
     tanh_ref,         relu_ref,          sigmoid_backward_ref, tanh_backward_ref,
-    relu_backward_ref, softmax_rows_ref};
+    relu_backward_ref, softmax_rows_ref, unit_from_bytes_ref};
 
 }  // namespace simdml::activation_detail

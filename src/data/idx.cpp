@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "simdml/activations.hpp"
 #include "simdml/data.hpp"
 
 namespace simdml {
@@ -129,7 +130,7 @@ Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesys
   }
   data.pixels = std::move(image_array.values);
   data.x.resize(data.pixels.size());
-  for (std::size_t i = 0; i < data.pixels.size(); ++i) data.x[i] = static_cast<float>(data.pixels[i]) / 255.0f;
+  activations().unit_from_bytes(data.pixels.data(), data.x.data(), data.pixels.size());
   return data;
 }
 
