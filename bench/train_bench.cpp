@@ -1,5 +1,6 @@
 // Training throughput: one epoch of mini-batch SGD per iteration on synthetic MNIST-shaped data
-// (784 features, 10 classes; speed does not depend on the pixel values), network.py's layer types
+// (784 random pixel bytes and their floats, as the IDX loader makes them, so that training gathers
+// bytes as it does from MNIST; speed does not depend on the values), network.py's layer types
 // (sigmoid hidden layer, sigmoid outputs + quadratic cost), for every GEMM variant, batch size and
 // hidden size, on each thread count. Counters: samples/s (items) and the GEMM work as FLOP/s.
 //
@@ -18,8 +19,10 @@ Dataset synthetic_mnist(std::int64_t samples) {
   d.name = "synthetic";
   d.samples = samples, d.features = 784, d.classes = 10;
   Rng rng(1);
-  d.x.resize(static_cast<std::size_t>(samples * 784));
-  for (float& v : d.x) v = static_cast<float>(rng.uniform());
+  d.pixels.resize(static_cast<std::size_t>(samples * 784));
+  for (std::uint8_t& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
+  d.x.resize(d.pixels.size());
+  for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<float>(d.pixels[i]) / 255.0f;
   d.labels.resize(static_cast<std::size_t>(samples));
   for (auto& l : d.labels) l = static_cast<std::int32_t>(rng.below(10));
   return d;

@@ -177,8 +177,8 @@ struct Run {
   std::vector<double> losses;
 };
 
-Run train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss, Activation act) {
-  const Dataset data = random_dataset(700, 784, 10, 4);
+Run train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss, Activation act,
+              const Dataset& data = random_dataset(700, 784, 10, 4)) {
   Run run{make_network({784, hidden, 10}, {act}, loss, Init::he, 8), {}};
   SgdOptions sgd;
   sgd.learning_rate = 0.05f;
@@ -213,6 +213,21 @@ TEST(Determinism, OneAndTwoThreadsGiveTheSameBits) {
                        train_run(2, 256, 100, Loss::cross_entropy, Activation::relu));
   expect_bitwise_equal(train_run(1, 10, 30, Loss::quadratic, Activation::sigmoid),
                        train_run(2, 10, 30, Loss::quadratic, Activation::sigmoid));
+}
+
+// Training gathers an image's rows from its pixel bytes, scaling them on the way; it must learn
+// exactly what it learns from the loader's floats (a dataset without pixels).
+TEST(Determinism, ImagesTrainTheSameFromPixelsOrFromFloats) {
+  Dataset images = random_dataset(700, 784, 10, 4);
+  Rng rng(5);
+  images.pixels.resize(images.x.size());
+  for (std::uint8_t& p : images.pixels) p = static_cast<std::uint8_t>(rng.below(256));
+  for (std::size_t i = 0; i < images.x.size(); ++i) images.x[i] = static_cast<float>(images.pixels[i]) / 255.0f;
+  Dataset floats = images;
+  floats.pixels.clear();
+  for (int threads : {1, 2})
+    expect_bitwise_equal(train_run(threads, 10, 30, Loss::quadratic, Activation::sigmoid, images),
+                         train_run(threads, 10, 30, Loss::quadratic, Activation::sigmoid, floats));
 }
 
 TEST(Determinism, InitializationIsPinned) {

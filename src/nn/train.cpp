@@ -39,17 +39,46 @@ std::string number_name(double value) { return std::isnan(value) ? "nan" : (valu
 // MNIST rows is 800 KB, whose copy is serial work worth 15 % of a single-threaded step, so large
 // batches are gathered by the whole team (a pure copy: the bits do not depend on who copies).
 // Smaller ones stay on one thread, where waking a second would cost more than it saves.
+//
+// Images are gathered from their pixel bytes, scaled as the loader scaled x (the same bits): a
+// quarter of the bytes to fetch from memory (with prefetch_batch, Nielsen's epoch ~6 % faster).
 constexpr std::int64_t kParallelGatherBytes = 256 * 1024;
 
-void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows, int threads, float* x,
-                  std::int32_t* labels) {
+void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows, const nn::Kernels& kernels,
+                  float* x, std::int32_t* labels) {
+  const auto features = static_cast<std::size_t>(data.features);
   const auto copy_row = [&](std::int64_t r) {
     const std::int64_t i = order[r];
-    std::copy_n(data.row(i), data.features, x + r * data.features);
+    if (data.pixels.empty())
+      std::copy_n(data.row(i), features, x + r * data.features);
+    else
+      kernels.act.unit_from_bytes(data.pixels.data() + i * data.features, x + r * data.features, features);
     labels[r] = data.labels[static_cast<std::size_t>(i)];
   };
   const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
-  run_tasks(bytes >= kParallelGatherBytes ? threads : 1, rows, copy_row);
+  run_tasks(bytes >= kParallelGatherBytes ? kernels.threads : 1, rows, copy_row);
+}
+
+// Starts fetching the next mini-batch's rows into L2 while this one trains. They lie scattered over
+// the dataset, where no hardware prefetcher finds them, so each would cost the gather a trip to
+// memory. Capped so that a large batch does not push its own working set out of L2.
+constexpr std::int64_t kPrefetchBytes = 64 * 1024;
+
+// A volatile asm statement, not __builtin_prefetch: GCC 12 counts a prefetch as free of side
+// effects, and its dead-code elimination deleted the whole loop below (no prefetch was left in
+// the object file).
+void prefetch_line_to_l2(const char* p) { asm volatile("prefetcht1 %0" : : "m"(*p)); }
+
+void prefetch_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows) {
+  const bool images = !data.pixels.empty();  // the gather's source: pixel bytes, else the floats
+  const char* base = images ? reinterpret_cast<const char*>(data.pixels.data()) : reinterpret_cast<const char*>(data.x.data());
+  const std::int64_t row_bytes = data.features * (images ? 1 : std::int64_t{sizeof(float)});
+  if (row_bytes == 0) return;
+  for (std::int64_t r = 0; r < rows && (r + 1) * row_bytes <= kPrefetchBytes; ++r) {
+    const char* row = base + order[r] * row_bytes;
+    for (std::int64_t offset = 0; offset < row_bytes; offset += 64) prefetch_line_to_l2(row + offset);
+    prefetch_line_to_l2(row + row_bytes - 1);  // the last line, when the row starts mid-line
+  }
 }
 
 }  // namespace
@@ -95,12 +124,15 @@ double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rn
   const std::vector<std::int64_t> order = random_permutation(train.samples, shuffle);
   const std::int64_t batch = std::min(sgd.batch_size, train.samples);
   Trainer trainer(net, batch, compute);
+  const nn::Kernels kernels = nn::resolve(compute);
   std::vector<float> x(static_cast<std::size_t>(batch * train.features));
   std::vector<std::int32_t> labels(static_cast<std::size_t>(batch));
   double total = 0.0;
   for (std::int64_t start = 0; start < train.samples; start += batch) {
     const std::int64_t rows = std::min(batch, train.samples - start);
-    gather_batch(train, order.data() + start, rows, compute.threads, x.data(), labels.data());
+    gather_batch(train, order.data() + start, rows, kernels, x.data(), labels.data());
+    if (start + rows < train.samples)
+      prefetch_batch(train, order.data() + start + rows, std::min(batch, train.samples - start - rows));
     const double loss = trainer.step(x.data(), labels.data(), rows, sgd);
     if (!std::isfinite(loss))
       throw TrainingDiverged("training diverged: the loss became " + number_name(loss) + " at mini-batch " +
