@@ -143,6 +143,7 @@ using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
 
 // One epoch of mini-batch SGD over `train` in an order drawn from `shuffle` (network.py shuffles
 // every epoch; the last batch may be smaller). Returns the mean training loss over the epoch.
+// An image dataset's rows are read from its pixel bytes (the same values as x; see Dataset).
 // Throws TrainingDiverged when a batch's loss is not finite (see also DivergenceGuard).
 double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle, const Compute& compute,
                    const ProgressCallback& progress = {});
