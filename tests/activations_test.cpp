@@ -1,6 +1,7 @@
 // Every activation kernel set against double precision: max ULP error over the whole float range
 // (a strided sweep of all 2^32 bit patterns; SIMDML_ULP_STRIDE=1 makes it exhaustive), special
-// values, lengths that are not a multiple of the vector width, in-place use, and softmax rows.
+// values, lengths that are not a multiple of the vector width, in-place use, and softmax rows; and
+// the pixel scaling unit_from_bytes, which must be exact for every byte.
 #include <gtest/gtest.h>
 
 #include <algorithm>
