@@ -44,7 +44,7 @@ const KnnKernel& knn_kernel(KnnVariant variant) {
   const Isa target = active_isa();
   const KnnKernel* chosen = nullptr;
   for (const KnnKernel& k : knn_kernels())
-    if (k.variant == variant && (variant != KnnVariant::int8 || (k.isa == target && extension_supported(k.extension))))
+    if (k.variant == variant && (variant != KnnVariant::int8 || (k.isa == target && knn_kernel_supported(k))))
       chosen = &k;
   if (chosen != nullptr) return *chosen;
   throw std::logic_error("no k-NN kernel for variant " + std::string(knn_variant_name(variant)));
