@@ -62,25 +62,40 @@ void forward(const Network& net, const float* x, std::int64_t rows, const Kernel
   }
 }
 
+namespace {
+
+// Sums in the same order as one loop over all the outputs would. Kept apart from the cross-entropy
+// loop, whose libm calls made GCC keep the running total in memory: a store-to-load round trip on
+// every output, 10 us per batch of 256 rows, serial work that idled the second thread.
+double quadratic_loss_sum(const float* a, const std::int32_t* labels, std::int64_t rows, std::int64_t classes) {
+  double total = 0.0;
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < classes; ++j) {
+      const double diff = static_cast<double>(a[r * classes + j]) - (j == labels[r] ? 1.0 : 0.0);
+      total += 0.5 * diff * diff;
+    }
+  return total;
+}
+
+// -log softmax(z)[label] = log sum exp(z - max) + max - z[label], stable for any logits.
+double cross_entropy_loss_sum(const float* z, const std::int32_t* labels, std::int64_t rows, std::int64_t classes) {
+  double total = 0.0;
+  for (std::int64_t r = 0; r < rows; ++r, z += classes) {
+    const double max = *std::max_element(z, z + classes);
+    double sum = 0.0;
+    for (std::int64_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - max);
+    total += std::log(sum) + max - static_cast<double>(z[labels[r]]);
+  }
+  return total;
+}
+
+}  // namespace
+
 double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels, std::int64_t rows) {
   const std::int64_t classes = net.outputs();
-  double total = 0.0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    if (net.loss == Loss::quadratic) {
-      const float* a = buffers.out.back().data() + r * classes;
-      for (std::int64_t j = 0; j < classes; ++j) {
-        const double diff = static_cast<double>(a[j]) - (j == labels[r] ? 1.0 : 0.0);
-        total += 0.5 * diff * diff;
-      }
-    } else {
-      // -log softmax(z)[label] = log sum exp(z - max) + max - z[label], stable for any logits.
-      const float* z = buffers.logits.data() + r * classes;
-      const double max = *std::max_element(z, z + classes);
-      double sum = 0.0;
-      for (std::int64_t j = 0; j < classes; ++j) sum += std::exp(static_cast<double>(z[j]) - max);
-      total += std::log(sum) + max - static_cast<double>(z[labels[r]]);
-    }
-  }
+  const double total = net.loss == Loss::quadratic
+                           ? quadratic_loss_sum(buffers.out.back().data(), labels, rows, classes)
+                           : cross_entropy_loss_sum(buffers.logits.data(), labels, rows, classes);
   return total / static_cast<double>(rows);
 }
 
