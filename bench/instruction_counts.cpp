@@ -23,10 +23,12 @@
 #include "simdml/knn.hpp"
 #include "simdml/network.hpp"
 #include "simdml/random.hpp"
+#include "synthetic_images.hpp"
 
 namespace {
 
 using namespace simdml;
+using simdml::bench::synthetic_images;
 
 struct Workload {
   std::string name;
@@ -75,20 +77,6 @@ std::vector<Workload> activation_workloads() {
       {"activation/relu/100000", [=, &k] { k.relu(x->data(), y->data(), n); }},
       {"activation/softmax/10000x10", [=, &k] { k.softmax_rows(x->data(), y->data(), n / 10, 10); }},
   };
-}
-
-Dataset synthetic_images(std::int64_t samples, std::uint64_t seed) {
-  Dataset d;
-  d.name = "synthetic";
-  d.samples = samples, d.features = 784, d.classes = 10, d.image_height = 28, d.image_width = 28;
-  Rng rng(seed);
-  d.pixels.resize(static_cast<std::size_t>(samples * 784));
-  for (auto& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-  d.x.resize(d.pixels.size());
-  for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<float>(d.pixels[i]) / 255.0f;
-  d.labels.resize(static_cast<std::size_t>(samples));
-  for (auto& l : d.labels) l = static_cast<std::int32_t>(rng.below(10));
-  return d;
 }
 
 // One epoch of Nielsen's network on 500 samples: forward, backward and update through the

@@ -1,32 +1,17 @@
-// Training throughput: one epoch of mini-batch SGD per iteration on synthetic MNIST-shaped data
-// (784 random pixel bytes and their floats, as the IDX loader makes them, so that training gathers
-// bytes as it does from MNIST; speed does not depend on the values), network.py's layer types
-// (sigmoid hidden layer, sigmoid outputs + quadratic cost), for every GEMM variant, batch size and
-// hidden size, on each thread count. Counters: samples/s (items) and the GEMM work as FLOP/s.
+// Training throughput: one epoch of mini-batch SGD per iteration on synthetic MNIST-shaped images
+// (synthetic_images.hpp), network.py's layer types (sigmoid hidden layer, sigmoid outputs +
+// quadratic cost), for every GEMM variant, batch size and hidden size, on each thread count. Counters: samples/s (items) and the GEMM work as FLOP/s.
 //
 //   ./build/bench/train_bench --benchmark_filter='simd/b256'
 //   ./build/bench/train_bench --benchmark_filter='nielsen_epoch'   # the 20,000-image epoch
 #include <string>
 
 #include "bench_main.hpp"
+#include "synthetic_images.hpp"
 #include "simdml/network.hpp"
 
 namespace simdml::bench {
 namespace {
-
-Dataset synthetic_mnist(std::int64_t samples) {
-  Dataset d;
-  d.name = "synthetic";
-  d.samples = samples, d.features = 784, d.classes = 10;
-  Rng rng(1);
-  d.pixels.resize(static_cast<std::size_t>(samples * 784));
-  for (std::uint8_t& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-  d.x.resize(d.pixels.size());
-  for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<float>(d.pixels[i]) / 255.0f;
-  d.labels.resize(static_cast<std::size_t>(samples));
-  for (auto& l : d.labels) l = static_cast<std::int32_t>(rng.below(10));
-  return d;
-}
 
 // Multiply-adds x 2 per sample: forward and weight gradient for every layer, and the delta handed
 // down for every layer but the first.
@@ -39,7 +24,7 @@ double flops_per_sample(const Network& net) {
 
 void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64_t batch, std::int64_t hidden,
                      std::int64_t samples, int threads) {
-  const Dataset data = synthetic_mnist(samples);
+  const Dataset data = synthetic_images(samples, 1);
   Network net = make_network({784, hidden, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
   SgdOptions sgd;
   sgd.learning_rate = 3.0f;
