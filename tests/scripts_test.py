@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
 icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
-mismatch, runs without a baseline) and bench_table.py's GEMM table (which peak it divides by). Synthetic inputs only; the real gates run as their own tests."""
+mismatch, runs without a baseline) and bench_table.py's GEMM table (which peak it divides by).
+Synthetic inputs only; the real gates run as their own tests."""
 import json
 import random
 import subprocess
