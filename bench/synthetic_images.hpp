@@ -14,9 +14,10 @@ namespace simdml::bench {
 inline Dataset synthetic_images(std::int64_t samples, std::uint64_t seed) {
   Dataset d;
   d.name = "synthetic";
-  d.samples = samples, d.features = 784, d.classes = 10, d.image_height = 28, d.image_width = 28;
+  d.samples = samples, d.classes = 10, d.image_height = 28, d.image_width = 28;
+  d.features = d.image_height * d.image_width;
   Rng rng(seed);
-  d.pixels.resize(static_cast<std::size_t>(samples * 784));
+  d.pixels.resize(static_cast<std::size_t>(samples * d.features));
   for (std::uint8_t& p : d.pixels) p = static_cast<std::uint8_t>(rng.below(256));
   d.x.resize(d.pixels.size());
   activations().unit_from_bytes(d.pixels.data(), d.x.data(), d.pixels.size());

@@ -1,6 +1,7 @@
 // Training throughput: one epoch of mini-batch SGD per iteration on synthetic MNIST-shaped images
 // (synthetic_images.hpp), network.py's layer types (sigmoid hidden layer, sigmoid outputs +
-// quadratic cost), for every GEMM variant, batch size and hidden size, on each thread count. Counters: samples/s (items) and the GEMM work as FLOP/s.
+// quadratic cost), for every GEMM variant, batch size and hidden size, on each thread count.
+// Counters: samples/s (items) and the GEMM work as FLOP/s.
 //
 //   ./build/bench/train_bench --benchmark_filter='simd/b256'
 //   ./build/bench/train_bench --benchmark_filter='nielsen_epoch'   # the 20,000-image epoch
