@@ -206,7 +206,7 @@ TEST_P(SimdGemmTest, PackedAndUnpackedPathsAgreeBitwise) {
 }
 
 TEST_P(SimdGemmTest, LargeProblemCrossesEveryCacheBlock) {
-  // Two MC blocks, two NC panels and three KC blocks, with ragged edges in each.
+  // Two MC blocks, two or more NC panels and three KC blocks, with ragged edges in each.
   run_case(kernel(), {173, 4099, 515, Trans::no, Trans::no, 1, 0.25f, 1}, {2, GemmPath::packed});
   run_case(kernel(), {173, 4099, 515, Trans::yes, Trans::yes, 1, 0, 0}, {2, GemmPath::packed});
 }
