@@ -38,20 +38,24 @@ using simdml::Trans;
 
 // Below this much work per thread, a second thread costs more to wake than it saves. Waking costs
 // ~1 us while libgomp's idle threads spin (its default between nearby parallel regions), ~10 us
-// under OMP_WAIT_POLICY=passive, where every region is a futex wake-up. Measured on the 2-core
-// Zen 3 guest, 1 -> 2 threads: 10x30x784 1.64x faster with spinning, 2x slower when passive.
+// under OMP_WAIT_POLICY=passive, where every region is a futex wake-up; and when the caller goes
+// on with C on its own thread (training updates the weights in place), the other thread's share
+// of C has to come back from its cache. The grain is each target's (blocking.hpp): the faster the
+// kernel, the more flops those microseconds are worth.
+template <class Arch>
 double flops_per_extra_thread() {
   static const double threshold = [] {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     const bool passive = policy != nullptr && (std::string_view(policy) == "passive" || std::string_view(policy) == "PASSIVE");
-    return passive ? 4.0e6 : 2.0e5;
+    return Tile<Arch>::kFlopsPerExtraThread * (passive ? 20.0 : 1.0);
   }();
   return threshold;
 }
 
+template <class Arch>
 int useful_threads(const GemmProblem& p, int requested, std::int64_t max_tasks) {
   const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
-  const auto by_work = static_cast<std::int64_t>(flops / flops_per_extra_thread()) + 1;
+  const auto by_work = static_cast<std::int64_t>(flops / flops_per_extra_thread<Arch>()) + 1;
   return static_cast<int>(std::max<std::int64_t>(1, std::min({std::int64_t{requested}, by_work, max_tasks})));
 }
 
@@ -140,7 +144,7 @@ void packed_gemm(const GemmProblem& p, int threads) {
   // Always a region of its own, even of one thread: the loops' orphaned omp for would otherwise
   // bind to a caller's parallel region (k-NN calls GEMMs from one) and split its work across
   // threads that are running GEMMs of their own. Packed problems are large; the region is noise.
-#pragma omp parallel num_threads(useful_threads(p, threads, max_tasks))
+#pragma omp parallel num_threads(useful_threads<Arch>(p, threads, max_tasks))
   gemm.jc_loop();
 }
 
@@ -194,7 +198,7 @@ template <class Arch>
 void unpacked_gemm(const GemmProblem& p, int threads) {
   using T = Tile<Arch>;
   const std::int64_t panels = ceil_div(p.n, T::kNr), row_tiles = ceil_div(p.m, T::kMr);
-  const int team = useful_threads(p, threads, panels * row_tiles);
+  const int team = useful_threads<Arch>(p, threads, panels * row_tiles);
   const std::int64_t row_chunks = std::min(row_tiles, ceil_div(team, panels));
   run_tasks(team, panels * row_chunks, [&](std::int64_t task) {
     if (row_chunks == 1) {  // the common case, kept free of the divisions below
