@@ -6,6 +6,7 @@
 //       --benchmark_enable_random_interleaving=true
 #include <cblas.h>
 
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -80,6 +81,12 @@ bool worth_running(const GemmKernel& kernel, const Shape& s) {
 
 void register_benchmarks() {
   benchmark::AddCustomContext("openblas", openblas_get_config());  // version, target core, threading
+  // OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names others (some images set
+  // Haswell: AVX2 kernels on an AVX-512 machine, half its speed there). Say which it was.
+  const char* forced_core = std::getenv("OPENBLAS_CORETYPE");
+  benchmark::AddCustomContext("openblas_coretype",
+                              forced_core != nullptr ? std::string(forced_core) + " (forced by OPENBLAS_CORETYPE)"
+                                                     : "detected by OpenBLAS");
   std::vector<Shape> shapes;
   for (std::int64_t size : {64, 128, 256, 512, 1024, 2048})
     shapes.push_back({size, size, size, Trans::no, Trans::no});
