@@ -181,14 +181,15 @@ class KnnTableOrder(unittest.TestCase):
     """Every k-NN kernel gets a row, in ISA order with faiss last, including names the list lacks."""
 
     def test_every_variant_has_a_row_in_order(self):
-        folder = Path(tempfile.mkdtemp())
         variants = ["faiss-IndexFlatL2", "int8-avx512vnni", "int8-future", "naive", "int8-amx", "int8-avx2"]
         entries = [{"name": f"knn/mnist-20000x10000/{v}/threads:1", "run_name": f"knn/mnist-20000x10000/{v}/threads:1",
                     "run_type": "iteration", "real_time": 1.0, "time_unit": "s", "items_per_second": 1000.0,
                     "OP/s": 1e11} for v in variants]
-        (folder / "knn_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
-        rows = [line.split("|")[2].strip() for line in bench_table.knn_table(folder).splitlines()
-                if line.startswith("| mnist")]
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "knn_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
+            rows = [line.split("|")[2].strip() for line in bench_table.knn_table(folder).splitlines()
+                    if line.startswith("| mnist")]
         self.assertEqual(rows, ["naive", "int8-avx2", "int8-avx512vnni", "int8-amx", "int8-future", "faiss-IndexFlatL2"])
 
 
