@@ -293,9 +293,12 @@ TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
     (avx512->*member)(x.data(), b.data(), x.size());
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
   }
-  avx2->softmax_rows(x.data(), a.data(), 103, 971);
-  avx512->softmax_rows(x.data(), b.data(), 103, 971);
-  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
+  // 103 rows of 970: within x's 100,003 values (103 x 971 read past them), no width divides 970.
+  constexpr std::size_t kRows = 103, kCols = 970;
+  static_assert(kRows * kCols <= 100003);
+  avx2->softmax_rows(x.data(), a.data(), kRows, kCols);
+  avx512->softmax_rows(x.data(), b.data(), kRows, kCols);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), kRows * kCols * sizeof(float)));
 }
 
 // Flush-to-zero is an explicit mode. Off (the default), sigmoid(-100) is the denormal 3.8e-44; on,
