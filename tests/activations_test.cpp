@@ -286,16 +286,17 @@ TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
     if (s.name == "simd-avx512") avx512 = &s;
   }
   ASSERT_TRUE(avx2 && avx512);
-  const auto x = random_values(100003, -120.0f, 120.0f, 9);
+  constexpr std::size_t kValues = 100003;
+  const auto x = random_values(kValues, -120.0f, 120.0f, 9);
   std::vector<float> a(x.size()), b(x.size());
   for (auto member : {&ActivationKernels::exp, &ActivationKernels::sigmoid, &ActivationKernels::tanh}) {
     (avx2->*member)(x.data(), a.data(), x.size());
     (avx512->*member)(x.data(), b.data(), x.size());
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
   }
-  // 103 rows of 970: within x's 100,003 values (103 x 971 read past them), no width divides 970.
+  // 103 rows of 970: within x (103 x 971 read past it), and no vector width divides 970.
   constexpr std::size_t kRows = 103, kCols = 970;
-  static_assert(kRows * kCols <= 100003);
+  static_assert(kRows * kCols <= kValues);
   avx2->softmax_rows(x.data(), a.data(), kRows, kCols);
   avx512->softmax_rows(x.data(), b.data(), kRows, kCols);
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), kRows * kCols * sizeof(float)));
