@@ -72,22 +72,30 @@ struct PackedGemm {
   const GemmProblem& p;
   float* b_panel;  // KC x NC, packed by the whole team in pc_loop
 
-  // C[i0 : i0+mc, j0 + jr_begin*NR : ...] over NR panels [jr_begin, jr_end) of the packed panel.
+  // C[i0 : i0+mc, j0 + jr_begin*NR : ...] over NR panels [jr_begin, jr_end) of the packed panel,
+  // in the order that keeps the target's kInL1 micro-panel in L1 (see blocking.hpp).
   void macro_kernel(const float* a_block, std::int64_t i0, std::int64_t mc, std::int64_t l0,
                     std::int64_t kc, std::int64_t j0, std::int64_t nc, std::int64_t jr_begin,
                     std::int64_t jr_end) const {
     const float beta = l0 == 0 ? p.beta : 1.0f;
-    for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
+    // The tiles of NR panel jr in rows [ir_begin, ir_end) of the A block, MR rows at a time.
+    const auto tiles = [&](std::int64_t jr, std::int64_t ir_begin, std::int64_t ir_end) {
       const std::int64_t n_valid = std::min<std::int64_t>(NR, nc - jr * NR);
       const float* b = b_panel + jr * NR * kc;
       with_tile_width<Arch>(n_valid, [&](auto width) {
         constexpr int NV = decltype(width)::value;
-        for (std::int64_t ir = 0; ir < mc; ir += MR) {
+        for (std::int64_t ir = ir_begin; ir < ir_end; ir += MR) {
           float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
           run_tile<Arch, NV>(std::min<std::int64_t>(MR, mc - ir), kc, PackedA<MR>{a_block + ir * kc}, b,
                              NR, p.alpha, beta, c, p.ldc, n_valid);
         }
       });
+    };
+    if constexpr (T::kInL1 == InL1::b_micro_panel) {
+      for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) tiles(jr, 0, mc);
+    } else {
+      for (std::int64_t ir = 0; ir < mc; ir += MR)
+        for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) tiles(jr, ir, std::min(ir + MR, mc));
     }
   }
 
@@ -130,14 +138,15 @@ struct PackedGemm {
   }
 
   void jc_loop() const {
-    for (std::int64_t j0 = 0; j0 < p.n; j0 += T::kNc) pc_loop(j0, std::min(T::kNc, p.n - j0));
+    const std::int64_t nc_max = T::panel_columns();
+    for (std::int64_t j0 = 0; j0 < p.n; j0 += nc_max) pc_loop(j0, std::min(nc_max, p.n - j0));
   }
 };
 
 template <class Arch>
 void packed_gemm(const GemmProblem& p, int threads) {
   using T = Tile<Arch>;
-  const std::int64_t panel_cols = std::min(T::kNc, ceil_div(p.n, T::kNr) * T::kNr);
+  const std::int64_t panel_cols = std::min(T::panel_columns(), ceil_div(p.n, T::kNr) * T::kNr);
   float* b_panel = shared_panel().ensure(static_cast<std::size_t>(T::kKc * panel_cols));
   const std::int64_t max_tasks = ceil_div(p.m, T::kMc) * ceil_div(panel_cols, T::kNr);
   const PackedGemm<Arch> gemm{p, b_panel};
