@@ -205,6 +205,23 @@ TEST_P(SimdGemmTest, PackedAndUnpackedPathsAgreeBitwise) {
   }
 }
 
+// A split hint only moves work between threads. The cases are large enough (9 to 10 MFLOP) for
+// every target to use several threads, with C's split dimension ragged against the vector width.
+TEST_P(SimdGemmTest, SplitHintsChangeNoBit) {
+  const Case cases[] = {{64, 100, 784, Trans::no, Trans::yes, 1, 1},
+                        {100, 784, 64, Trans::yes, Trans::no, -0.03f, 1},
+                        {203, 37, 600, Trans::no, Trans::no, 1, 0}};
+  for (const Case& cs : cases) {
+    const auto one = run_case(kernel(), cs, {1, GemmPath::unpacked});
+    for (GemmSplit split : {GemmSplit::rows, GemmSplit::columns})
+      for (int threads : {1, 2, 3, 5}) {
+        const auto many = run_case(kernel(), cs, {threads, GemmPath::unpacked, split});
+        EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
+            << "split " << static_cast<int>(split) << ", " << threads << " threads, m=" << cs.m;
+      }
+  }
+}
+
 TEST_P(SimdGemmTest, LargeProblemCrossesEveryCacheBlock) {
   // Two MC blocks, two or more NC panels and three KC blocks, with ragged edges in each.
   run_case(kernel(), {173, 4099, 515, Trans::no, Trans::no, 1, 0.25f, 1}, {2, GemmPath::packed});

@@ -27,7 +27,7 @@ void affine(const Layer& layer, const float* in, std::int64_t rows, float* z, co
   p.b = layer.weights.data(), p.ldb = layer.inputs;
   p.beta = 1.0f;
   p.c = z, p.ldc = layer.outputs;
-  sgemm(kernels.gemm, p, {kernels.threads});
+  sgemm(kernels.gemm, p, layer_execution(layer, rows, kernels, GemmSplit::columns));
 }
 
 void activate(Activation a, const ActivationKernels& act, float* z, std::size_t n) {

@@ -16,6 +16,17 @@ struct Kernels {
 };
 Kernels resolve(const Compute& compute);
 
+// How a layer's GEMMs share its units between threads. The forward product splits the units as C's
+// columns and the weight update as C's rows (see GemmSplit) when the weights outweigh the batch
+// (at least as many units as rows): each thread then updates the weight rows it reads next, and
+// they stay in its cache. On a 2-core Emerald Rapids guest, batch 10 with 100 hidden units went from
+// 0.65x to 1.07 to 1.16x on 2 threads against 1. A larger batch is the operand to keep in place,
+// so the GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
+inline GemmExecution layer_execution(const Layer& layer, std::int64_t rows, const Kernels& kernels,
+                                     GemmSplit units_are) {
+  return {kernels.threads, GemmPath::automatic, layer.outputs >= rows ? units_are : GemmSplit::automatic};
+}
+
 // Per-layer output buffers for batches of up to max_rows rows.
 struct ForwardBuffers {
   std::vector<std::vector<float>> out;  // out[l]: rows x sizes[l + 1]

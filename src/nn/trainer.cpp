@@ -106,7 +106,7 @@ void Trainer::backward(const float* x, std::int64_t rows, const Update& update) 
       grad.c = momentum ? work_->velocity_w[l].data() : layer.weights.data();
       grad.beta = momentum ? sgd->momentum : 1.0f - sgd->learning_rate * sgd->weight_decay;
     }
-    sgemm(k.gemm, grad, {k.threads});
+    sgemm(k.gemm, grad, nn::layer_execution(layer, rows, k, GemmSplit::rows));
 
     work_->bias_sums.resize(static_cast<std::size_t>(layer.outputs));
     column_sums(delta, rows, layer.outputs, work_->bias_sums.data());

@@ -34,6 +34,7 @@ namespace {
 using simdml::GemmExecution;
 using simdml::GemmPath;
 using simdml::GemmProblem;
+using simdml::GemmSplit;
 using simdml::Trans;
 
 // Below this much work per thread, a second thread costs more to wake than it saves. Waking costs
@@ -201,23 +202,44 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
   });
 }
 
-// Tasks are NR panels; when there are fewer panels than threads (a skinny C such as a 30-unit
-// layer's), each panel's rows are also split, in whole MR tiles, so that every thread has work.
+// One task's share of C: rows [i_begin, i_end) of the NR panels from column j_begin up to C's last
+// column, part.n (p itself, or p cut short so that no panel reads B's columns past the share).
+struct UnpackedShare {
+  GemmProblem part;
+  std::int64_t j_begin, i_begin, i_end;
+};
+
+// Without a split hint, tasks are NR panels; when there are fewer panels than threads (a skinny C
+// such as a 30-unit layer's), each panel's rows are also split, in whole MR tiles, so that every
+// thread has work. With one (see GemmSplit), thread t takes one contiguous range of C's rows or
+// columns, cut at multiples of the vector width, so rows and columns of the same size are cut alike.
 template <class Arch>
-void unpacked_gemm(const GemmProblem& p, int threads) {
+void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit split) {
   using T = Tile<Arch>;
   const std::int64_t panels = ceil_div(p.n, T::kNr), row_tiles = ceil_div(p.m, T::kMr);
-  const int team = useful_threads<Arch>(p, threads, panels * row_tiles);
+  const std::int64_t hinted_size = split == GemmSplit::rows ? p.m : p.n;
+  const std::int64_t pieces = split == GemmSplit::automatic ? panels * row_tiles : ceil_div(hinted_size, T::kWidth);
+  const int team = useful_threads<Arch>(p, threads, pieces);
   const std::int64_t row_chunks = std::min(row_tiles, ceil_div(team, panels));
-  run_tasks(team, panels * row_chunks, [&](std::int64_t task) {
-    if (row_chunks == 1) {  // the common case, kept free of the divisions below
-      unpacked_panel<Arch>(p, task * T::kNr, 0, p.m);
-      return;
+  const auto share = [&](std::int64_t task) -> UnpackedShare {
+    if (split != GemmSplit::automatic) {
+      const std::int64_t begin = std::min(hinted_size, pieces * task / team * T::kWidth);
+      const std::int64_t end = std::min(hinted_size, pieces * (task + 1) / team * T::kWidth);
+      if (split == GemmSplit::rows) return {p, 0, begin, end};
+      GemmProblem left_part = p;
+      left_part.n = end;
+      return {left_part, begin, 0, p.m};
     }
+    GemmProblem one_panel = p;
     const std::int64_t panel = task / row_chunks, chunk = task % row_chunks;
-    const std::int64_t i_begin = row_tiles * chunk / row_chunks * T::kMr;
-    const std::int64_t i_end = std::min(p.m, row_tiles * (chunk + 1) / row_chunks * T::kMr);
-    unpacked_panel<Arch>(p, panel * T::kNr, i_begin, i_end);
+    one_panel.n = std::min(p.n, (panel + 1) * T::kNr);
+    return {one_panel, panel * T::kNr, row_tiles * chunk / row_chunks * T::kMr,
+            std::min(p.m, row_tiles * (chunk + 1) / row_chunks * T::kMr)};
+  };
+  const std::int64_t tasks = split == GemmSplit::automatic ? panels * row_chunks : team;
+  run_tasks(team, tasks, [&](std::int64_t task) {
+    const UnpackedShare s = share(task);
+    for (std::int64_t j0 = s.j_begin; j0 < s.part.n; j0 += T::kNr) unpacked_panel<Arch>(s.part, j0, s.i_begin, s.i_end);
   });
 }
 
@@ -239,7 +261,7 @@ void simd_gemm(const GemmProblem& p, const GemmExecution& exec) {
   const bool unpacked = exec.path == GemmPath::unpacked ||
                         (exec.path == GemmPath::automatic && prefer_unpacked(p));
   if (unpacked)
-    unpacked_gemm<Arch>(p, exec.threads);
+    unpacked_gemm<Arch>(p, exec.threads, exec.split);
   else
     packed_gemm<Arch>(p, exec.threads);
 }
