@@ -11,13 +11,11 @@
 //   MC       rows of A packed at once: an MC x KC block (168 KiB for AVX2) stays in L2.
 //   NC       columns of B packed at once. With the B micro-panel in L1, a KC x NC panel (4 MiB
 //            for AVX2) stays in the shared L3. With the A micro-panel in L1, B streams from L2, so
-//            the panel is sized at run time to half the L2 the CPU reports (see panel_columns).
+//            the panel is sized at run time to half the L2 that dispatch reports (see panel_columns).
 //   grain    kFlopsPerExtraThread: the work that pays for waking one more thread (see loops.hpp).
 #pragma once
 
 #include <xsimd/xsimd.hpp>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -83,7 +81,7 @@ struct Tile : Blocking<Arch> {
       return Blocking<Arch>::kNc;
     } else {
       static const std::int64_t columns = [] {
-        const long reported = sysconf(_SC_LEVEL2_CACHE_SIZE);
+        const std::int64_t reported = simdml::cpu_info().l2_bytes;
         const std::int64_t l2_bytes = reported > 0 ? reported : std::int64_t{1} << 20;
         const std::int64_t panels = l2_bytes / 2 / (kKc * kNr * std::int64_t{sizeof(float)});
         return std::clamp<std::int64_t>(panels, 4, Blocking<Arch>::kNc / kNr) * kNr;
