@@ -132,13 +132,14 @@ class GuardedMatrix {
 };
 
 // Ragged edges compute whole vectors; only the valid lanes may be read or written. A, B and C each
-// end at an inaccessible page, with no padding after their last row.
+// end at an inaccessible page, with no padding after their last row. The widths cut a panel below,
+// at and above a vector of every target (4, 8, 16 lanes) and one vector short of a whole panel.
 TEST_P(GemmKernelTest, RaggedEdgesTouchNothingPastTheMatrices) {
   std::mt19937 rng(5);
   for (Trans ta : {Trans::no, Trans::yes})
     for (Trans tb : {Trans::no, Trans::yes})
       for (std::int64_t m : {1, 7, 13})
-        for (std::int64_t n : {1, 3, 9, 14, 17, 30, 33})
+        for (std::int64_t n : {1, 3, 4, 9, 14, 16, 17, 24, 30, 33})
           for (std::int64_t k : {5, 300})
             for (float beta : {0.0f, 0.5f})
               for (GemmPath path : {GemmPath::packed, GemmPath::unpacked}) {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "blocking.hpp"
+#include "lanes.hpp"
 
 namespace {
 
@@ -129,6 +130,24 @@ void pack_a(const simdml::GemmProblem& p, std::int64_t i0, std::int64_t mc, std:
   }
 }
 
+// The first `cols` (1..NR-1) floats of each of kc rows, ld apart -> kc rows of NR, the columns past
+// cols holding copies of the last valid one: whole vectors, the one cut by the edge masked.
+template <class Arch>
+void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t cols, float* out) {
+  using T = Tile<Arch>;
+  using V = typename T::Vector;
+  constexpr int W = T::kWidth;
+  const std::int64_t whole = cols / W;  // vectors of valid columns; then one partial, then copies
+  const PartialVector<V> edge(cols - whole * W);
+  for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr) {
+    const V last(src[cols - 1]);
+    for (int v = 0; v < T::kVectorsPerRow; ++v) {
+      const V x = v < whole ? V::load_unaligned(src + v * W) : v > whole || whole * W == cols ? last : edge.load_or(src + v * W, last);
+      x.store_unaligned(out + v * W);
+    }
+  }
+}
+
 // op(B)[l0 : l0+kc, j0 : j0+NR] -> one kc x NR panel: panel[k * NR + j].
 template <class Arch>
 void pack_b_panel(const simdml::GemmProblem& p, std::int64_t l0, std::int64_t kc, std::int64_t j0,
@@ -137,14 +156,10 @@ void pack_b_panel(const simdml::GemmProblem& p, std::int64_t l0, std::int64_t kc
   const std::int64_t cols = std::min<std::int64_t>(NR, p.n - j0);
   if (p.trans_b == simdml::Trans::no) {  // rows of op(B) are contiguous
     const float* src = p.b + l0 * p.ldb + j0;
+    if (cols < NR) return pack_ragged_rows<Arch>(src, p.ldb, kc, cols, out);
     for (std::int64_t k = 0; k < kc; ++k, src += p.ldb) {
-      float* dst = out + k * NR;
-      if (cols == NR) {
 #pragma GCC unroll 4
-        for (int j = 0; j < NR; ++j) dst[j] = src[j];
-      } else {
-        for (std::int64_t j = 0; j < NR; ++j) dst[j] = src[std::min(j, cols - 1)];
-      }
+      for (int j = 0; j < NR; ++j) out[k * NR + j] = src[j];
     }
     return;
   }
