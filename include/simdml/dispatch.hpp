@@ -6,7 +6,6 @@
 // environment variable (read once, at first use) or set_isa_cap().
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -55,7 +54,6 @@ struct CpuInfo {
   std::string vendor;
   std::string model;                  // the brand string, e.g. "AMD EPYC 7B13"
   std::vector<std::string> features;  // the SIMD-relevant CPUID flags the OS lets us use
-  std::int64_t l2_bytes = 0;          // one core's L2, as the C library reports it; 0 if unknown
 };
 const CpuInfo& cpu_info();
 

@@ -6,7 +6,6 @@
 #include <omp.h>
 #include <xmmintrin.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -133,7 +132,7 @@ std::string vendor_string() {
 
 CpuInfo detect_cpu_info() {
   const Features& f = features();
-  CpuInfo info{vendor_string(), brand_string(), {}, std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE))};
+  CpuInfo info{vendor_string(), brand_string(), {}};
   const std::pair<bool, const char*> flags[] = {
       {f.sse2, "sse2"},         {f.sse41, "sse4.1"},       {f.avx && f.os_ymm, "avx"},
       {f.avx2 && f.os_ymm, "avx2"}, {f.fma && f.os_ymm, "fma"}, {f.f16c, "f16c"},

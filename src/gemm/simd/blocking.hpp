@@ -10,14 +10,14 @@
 //            round (kInL1): an MR x KC panel of A (12 KiB) stays in L1 and B streams from L2.
 //   MC       rows of A packed at once: an MC x KC block (168 KiB for AVX2) stays in L2.
 //   NC       columns of B packed at once. With the B micro-panel in L1, a KC x NC panel (4 MiB
-//            for AVX2) stays in the shared L3. With the A micro-panel in L1, B streams from L2, so
-//            the panel is sized at run time to half the L2 that dispatch reports (see panel_columns).
+//            for AVX2) stays in the shared L3. With the A micro-panel in L1, B streams from L2 or
+//            L3 once per MR rows of A, and a narrower panel means packing A again more often; 1024
+//            columns (1 MiB) was the best measured on both CPUs that ran this order (below).
 //   grain    kFlopsPerExtraThread: the work that pays for waking one more thread (see loops.hpp).
 #pragma once
 
 #include <xsimd/xsimd.hpp>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "simdml/gemm.hpp"
@@ -54,9 +54,11 @@ template <>
 struct Blocking<xsimd::avx512bw> {
   static constexpr int kMr = 12, kVectorsPerRow = 2;  // 12 x 32 tile: 24 accumulators
   // Emerald Rapids, 1 thread, A micro-panel in L1 against B's: 2048^3 133 -> 147 GFLOP/s, 1024^3
-  // 142 -> 148. NC (half of its 2 MiB L2: 1024) beat 512 and 2048 by 3 % and 7 % at 2048^3.
-  // Zen 5 (1 MiB L2, so NC 512) has not run this order.
-  static constexpr std::int64_t kMc = 144, kNc = 4096;  // kNc: the cap on the L2-sized panel
+  // 142 -> 148. There NC 1024 (half its 2 MiB L2) beat 512 and 2048 by 3 % and 7 % at 2048^3.
+  // Zen 4 (1 MiB L2; 512-bit FMAs at half Emerald Rapids' rate, so B may come from L3): NC 1024
+  // beat 512 by 2 % on 1 and 2 threads at 2048^3; 2048 was another 2 % faster there. Zen 5 has
+  // not run this order.
+  static constexpr std::int64_t kMc = 144, kNc = 1024;
   static constexpr InL1 kInL1 = InL1::a_micro_panel;
   // Zen 5: at 2e5, batch-10 training ran 0.84x as fast on 2 threads as on 1 (the 30x784x10 weight
   // update split, its halves crossing cores every step); 6e5 and 1.2e6 gave 0.95 to 1.0x.
@@ -73,22 +75,6 @@ struct Tile : Blocking<Arch> {
   static constexpr std::int64_t kKc = simdml::kGemmKc;
   static_assert(Blocking<Arch>::kMc % Blocking<Arch>::kMr == 0, "MC must hold whole MR panels");
   static_assert(Blocking<Arch>::kNc % kNr == 0, "NC must hold whole NR panels");
-
-  // NC for this CPU: the fixed kNc, or with B streaming from L2, as many whole NR panels as fill
-  // half the L2 (the other half holds A's block and C's lines), between 4 panels and kNc.
-  static std::int64_t panel_columns() {
-    if constexpr (Blocking<Arch>::kInL1 == InL1::b_micro_panel) {
-      return Blocking<Arch>::kNc;
-    } else {
-      static const std::int64_t columns = [] {
-        const std::int64_t reported = simdml::cpu_info().l2_bytes;
-        const std::int64_t l2_bytes = reported > 0 ? reported : std::int64_t{1} << 20;
-        const std::int64_t panels = l2_bytes / 2 / (kKc * kNr * std::int64_t{sizeof(float)});
-        return std::clamp<std::int64_t>(panels, 4, Blocking<Arch>::kNc / kNr) * kNr;
-      }();
-      return columns;
-    }
-  }
 };
 
 }  // namespace

@@ -139,7 +139,7 @@ struct PackedGemm {
   }
 
   void jc_loop() const {
-    const std::int64_t nc_max = T::panel_columns();
+    const std::int64_t nc_max = T::kNc;
     for (std::int64_t j0 = 0; j0 < p.n; j0 += nc_max) pc_loop(j0, std::min(nc_max, p.n - j0));
   }
 };
@@ -147,7 +147,7 @@ struct PackedGemm {
 template <class Arch>
 void packed_gemm(const GemmProblem& p, int threads) {
   using T = Tile<Arch>;
-  const std::int64_t panel_cols = std::min(T::panel_columns(), ceil_div(p.n, T::kNr) * T::kNr);
+  const std::int64_t panel_cols = std::min(T::kNc, ceil_div(p.n, T::kNr) * T::kNr);
   float* b_panel = shared_panel().ensure(static_cast<std::size_t>(T::kKc * panel_cols));
   const std::int64_t max_tasks = ceil_div(p.m, T::kMc) * ceil_div(panel_cols, T::kNr);
   const PackedGemm<Arch> gemm{p, b_panel};
