@@ -7,7 +7,7 @@
 //            stays in L1 while the micro-kernel sweeps the MR-row panels of A.
 //            That holds while the panel takes at most half of L1. AVX-512's 12 x 32 tile makes it
 //            32 KiB, two thirds of a 48 KiB L1, so that target turns the macro-kernel's loops
-//            round (kInL1): an MR x KC panel of A (12 KiB) stays in L1 and B streams from L2.
+//            round (kInL1): an MR x KC panel of A (12 KiB) stays in L1 and B streams past it.
 //   MC       rows of A packed at once: an MC x KC block (168 KiB for AVX2) stays in L2.
 //   NC       columns of B packed at once. With the B micro-panel in L1, a KC x NC panel (4 MiB
 //            for AVX2) stays in the shared L3. With the A micro-panel in L1, B streams from L2 or

@@ -15,18 +15,16 @@ struct WholeVector {
   static void store(float* p, const V& v) { v.store_unaligned(p); }
 };
 
-// Moves of a vector's first `lanes` (1..W) lanes that never touch the memory past them: the lanes
+// Moves of a vector's first `lanes` (0..W) lanes that never touch the memory past them: the lanes
 // beyond a matrix's last column may belong to another matrix or lie past the end of the allocation.
 // AVX and AVX-512 mask the lanes off (masked loads do not fault there); SSE2 goes through a buffer.
-// load() fills the other lanes with zeros, load_or() with `rest`.
+// load() fills the other lanes with zeros; load_or() (AVX and AVX-512 only) with `rest`.
 template <class V, int W = static_cast<int>(V::size)>
 class PartialVector {
  public:
   explicit PartialVector(std::int64_t lanes) : lanes_(lanes) {}
-  V load(const float* p) const { return load_or(p, V(0.0f)); }
-  V load_or(const float* p, const V& rest) const {
-    alignas(64) float buffer[W];
-    rest.store_aligned(buffer);
+  V load(const float* p) const {
+    alignas(64) float buffer[W] = {};
     std::copy_n(p, lanes_, buffer);
     return V::load_aligned(buffer);
   }

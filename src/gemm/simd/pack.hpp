@@ -131,19 +131,29 @@ void pack_a(const simdml::GemmProblem& p, std::int64_t i0, std::int64_t mc, std:
 }
 
 // The first `cols` (1..NR-1) floats of each of kc rows, ld apart -> kc rows of NR, the columns past
-// cols holding copies of the last valid one: whole vectors, the one cut by the edge masked.
+// cols holding copies of the last valid one: whole vectors, the one cut by the edge masked. SSE2
+// has no masked loads, and its 8-float rows copy faster element by element than through a buffer.
 template <class Arch>
 void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t cols, float* out) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   constexpr int W = T::kWidth;
-  const std::int64_t whole = cols / W;  // vectors of valid columns; then one partial, then copies
-  const PartialVector<V> edge(cols - whole * W);
-  for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr) {
-    const V last(src[cols - 1]);
-    for (int v = 0; v < T::kVectorsPerRow; ++v) {
-      const V x = v < whole ? V::load_unaligned(src + v * W) : v > whole || whole * W == cols ? last : edge.load_or(src + v * W, last);
-      x.store_unaligned(out + v * W);
+  if constexpr (W == 4) {
+    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr)
+      for (std::int64_t j = 0; j < T::kNr; ++j) out[j] = src[std::min(j, cols - 1)];
+  } else {
+    const std::int64_t whole = cols / W;    // vectors of valid columns only
+    const PartialVector<V> edge(cols % W);  // the vector the edge cuts, if any
+    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr) {
+      const V last(src[cols - 1]);
+      for (int v = 0; v < T::kVectorsPerRow; ++v) {
+        V x = last;  // past the edge
+        if (v < whole)
+          x = V::load_unaligned(src + v * W);
+        else if (v == whole && cols % W != 0)
+          x = edge.load_or(src + v * W, last);
+        x.store_unaligned(out + v * W);
+      }
     }
   }
 }
