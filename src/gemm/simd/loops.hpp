@@ -139,8 +139,7 @@ struct PackedGemm {
   }
 
   void jc_loop() const {
-    const std::int64_t nc_max = T::kNc;
-    for (std::int64_t j0 = 0; j0 < p.n; j0 += nc_max) pc_loop(j0, std::min(nc_max, p.n - j0));
+    for (std::int64_t j0 = 0; j0 < p.n; j0 += T::kNc) pc_loop(j0, std::min(T::kNc, p.n - j0));
   }
 };
 
