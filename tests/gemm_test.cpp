@@ -165,9 +165,12 @@ TEST_P(GemmKernelTest, NetworkShapes) {
   for (const Case& cs : shapes) run_case(kernel(), cs, {});
 }
 
-// The second case is skinny (two NR panels or fewer), so 3 and 5 threads also split its rows.
+// The second case is skinny (two NR panels or fewer), so 3 and 5 threads also split its rows. The
+// third is packed (12.6 MFLOP), in more A blocks than MC needs, cut to share 301 rows evenly.
 TEST_P(GemmKernelTest, ThreadCountDoesNotChangeAnyBit) {
-  const Case cases[] = {{97, 131, 300, Trans::no, Trans::no, 1, 0.5f}, {203, 30, 300, Trans::no, Trans::yes, 1, 1}};
+  const Case cases[] = {{97, 131, 300, Trans::no, Trans::no, 1, 0.5f},
+                        {203, 30, 300, Trans::no, Trans::yes, 1, 1},
+                        {301, 70, 300, Trans::yes, Trans::no, 1, 0}};
   for (const Case& cs : cases) {
     const auto one = run_case(kernel(), cs, {1});
     for (int threads : {2, 3, 5}) {

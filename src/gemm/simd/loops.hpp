@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <utility>
 
 #include "buffer.hpp"
 #include "microkernel.hpp"
@@ -100,26 +101,35 @@ struct PackedGemm {
     }
   }
 
-  // Rows per A block: at most MC, and as even as MR allows across the team's blocks, so that no
-  // thread is left with one block more than the others (1024 rows on 2 threads: 8 x 132, not 7 x 168).
-  static std::int64_t balanced_mc(std::int64_t m, int threads) {
-    std::int64_t blocks = ceil_div(m, T::kMc);
-    if (blocks > 1 || threads == 1) blocks = ceil_div(blocks, threads) * threads;
-    return std::min(T::kMc, ceil_div(ceil_div(m, blocks), MR) * MR);
+  // How many A blocks the MC x KC packing cuts op(A) into: enough for blocks of at most MC rows,
+  // and a multiple of the team so that every thread gets as many (when there is more than one and
+  // there are tiles enough).
+  static std::int64_t a_block_count(std::int64_t m, int threads) {
+    const std::int64_t blocks = ceil_div(m, T::kMc);
+    return blocks > 1 ? std::min(ceil_div(blocks, threads) * threads, ceil_div(m, MR)) : blocks;
+  }
+
+  // Rows [begin, end) of A block `block` of `blocks`: whole MR tiles, shared out in proportion, so
+  // that blocks (and the threads that take them) differ by at most one tile. A fixed MC step
+  // rounded up to MR would not: 2048 rows on 2 threads as 16 x 132 leave one thread 1056 rows and
+  // the other 992, and the first made the second wait 6 % of each 2048^3 call.
+  static std::pair<std::int64_t, std::int64_t> a_block_rows(std::int64_t m, std::int64_t blocks,
+                                                            std::int64_t block) {
+    const std::int64_t tiles = ceil_div(m, MR);
+    return {tiles * block / blocks * MR, std::min(m, tiles * (block + 1) / blocks * MR)};
   }
 
   void ic_loop(std::int64_t l0, std::int64_t kc, std::int64_t j0, std::int64_t nc) const {
     const int threads = omp_get_num_threads();
-    const std::int64_t mc_step = balanced_mc(p.m, threads);
-    const std::int64_t ic_blocks = ceil_div(p.m, mc_step);
+    const std::int64_t ic_blocks = a_block_count(p.m, threads);
     const std::int64_t panels = ceil_div(nc, NR);
     // Fewer row blocks than threads (small M): also split the NR panels so every thread has work.
     const std::int64_t slices = std::min(panels, ceil_div(threads, ic_blocks));
     const std::int64_t tasks = ic_blocks * slices;
 #pragma omp for schedule(static)
     for (std::int64_t task = 0; task < tasks; ++task) {
-      const std::int64_t i0 = (task / slices) * mc_step, slice = task % slices;
-      const std::int64_t mc = std::min(mc_step, p.m - i0);
+      const auto [i0, i_end] = a_block_rows(p.m, ic_blocks, task / slices);
+      const std::int64_t slice = task % slices, mc = i_end - i0;
       const auto a_floats = static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc + kPackASlack<Arch>);
       float* a_block = thread_scratch().ensure(a_floats);
       pack_a<Arch>(p, i0, mc, l0, kc, a_block);
