@@ -1,5 +1,6 @@
 // simdml info: what the kernels will run with on this machine, and what built them.
 #include <xsimd/config/xsimd_config.hpp>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +65,7 @@ int run_info(const std::vector<std::string_view>& words) {
   std::printf("compiler:         GCC %s\n", __VERSION__);
   std::printf("xsimd:            %d.%d.%d\n", XSIMD_VERSION_MAJOR, XSIMD_VERSION_MINOR,
               XSIMD_VERSION_PATCH);
+  std::printf("zlib:             %s\n", zlibVersion());
   std::printf("git commit:       %s\n", SIMDML_GIT_COMMIT);
   write_json_option(args, info_json(threads));
   return 0;
