@@ -34,6 +34,12 @@ mkdir -p "$work/data/iris"
   done
 } > "$work/data/iris/iris.csv"
 
+# info names what the kernels run with, and obeys a cap on the target.
+expect 0 "simd target used: sse2" -- info --isa sse2 --threads 3
+[[ "$output" == *"gemm kernel:      simd-sse2"* && "$output" == *"openmp threads:   3"* && "$output" == *"zlib:"* ]] ||
+  { echo "FAIL: simdml info --isa sse2 --threads 3 printed:"; echo "$output"; failures=$((failures + 1)); }
+expect 2 "--isa must be sse2, avx2 or avx512" -- info --isa bogus
+
 expect 2 "--batch must be an integer from 1" -- train --batch 0
 expect 2 "--eta must be a number from" -- train --eta -1
 expect 2 "--eta must be a number from" -- train --eta nan
