@@ -77,6 +77,15 @@ expect 1 "cannot write $work/absent/e.json" -- evaluate --model "$work/iris.npz"
 [[ "$output" == *"confusion"* ]] && { echo "FAIL: evaluate --json checked its output only after evaluating"; failures=$((failures + 1)); }
 expect 2 "--index must be an integer from 0 to 59" -- predict --model "$work/iris.npz" --data "$work/data" --dataset iris --index 60
 grep -q '"final"' "$work/iris.json" || { echo "FAIL: the --json report lacks its final accuracy"; failures=$((failures + 1)); }
+# best_epoch: the first epoch with the highest accuracy on the checked set.
+python3 - "$work/iris.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+report = json.load(open(sys.argv[1]))
+accuracies = [e["accuracy"] for e in report["epochs"]]
+best = report["best_epoch"]
+if best["epoch"] != accuracies.index(max(accuracies)) + 1 or best["accuracy"] != max(accuracies):
+    sys.exit(f"FAIL: best_epoch {best} does not match the epochs' accuracies {accuracies}")
+PY
 
 # k-NN: bad arguments, cross-validation on the CSV table, a JSON report.
 expect 2 "--k must list values from 1" -- knn --data "$work/data" --dataset iris --cv 5 --k 0

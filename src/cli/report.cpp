@@ -111,12 +111,25 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
   std::fflush(stdout);
 }
 
+// The first epoch with the highest accuracy on the checked set, if any epoch was checked.
+const TrainReport::Epoch* TrainReport::best_epoch() const {
+  const Epoch* best = nullptr;
+  for (const Epoch& e : history_)
+    if (e.checked && (best == nullptr || e.checked->accuracy() > best->checked->accuracy())) best = &e;
+  return best;
+}
+
 void TrainReport::set_final(const Evaluation& evaluation, std::string set) {
   final_ = evaluation;
   final_set_ = std::move(set);
   std::printf("final %s accuracy %.2f %% (%lld/%lld), weights crc32 %s\n", final_set_.c_str(),
               100.0 * evaluation.accuracy(), static_cast<long long>(evaluation.correct),
               static_cast<long long>(evaluation.total), weights_checksum(net_).c_str());
+  // The accuracy moves by a point from epoch to epoch under plain SGD; say where it peaked. The
+  // model is still the last epoch's: choosing an epoch by its test accuracy would fit the test set.
+  if (const Epoch* best = best_epoch(); best != nullptr && best->epoch != history_.back().epoch)
+    std::printf("best     %s accuracy %.2f %% at epoch %d (the model is the last epoch's)\n", checked_set_.c_str(),
+                100.0 * best->checked->accuracy(), best->epoch);
   std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
 }
 
@@ -151,6 +164,11 @@ std::string TrainReport::json() const {
     j.field("set", final_set_).field("accuracy", final_->accuracy());
     j.field("correct", final_->correct).field("total", final_->total);
     write_confusion(j, final_->confusion, net_.outputs());
+    j.end_object();
+  }
+  if (const Epoch* best = best_epoch()) {
+    j.key("best_epoch").begin_object();
+    j.field("epoch", best->epoch).field("accuracy", best->checked->accuracy()).field("correct", best->checked->correct);
     j.end_object();
   }
   j.field("weights_crc32", weights_checksum(net_));

@@ -39,6 +39,7 @@ class TrainReport {
     double loss, seconds;
     std::optional<Evaluation> checked;
   };
+  const Epoch* best_epoch() const;
   const NamedDataset& data_;
   const Network& net_;
   SgdOptions sgd_;
