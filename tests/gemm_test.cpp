@@ -226,6 +226,16 @@ TEST_P(SimdGemmTest, SplitHintsChangeNoBit) {
   }
 }
 
+// More threads than the packed path has MR tiles to share out (on AVX-512, 145 rows are 13 tiles
+// of 12): the A blocks stop at one tile each and the NR panels are split too. 58 MFLOP gives every
+// target a team of 16; the bits stay those of one thread.
+TEST_P(SimdGemmTest, MoreThreadsThanRowTilesChangeNoBit) {
+  const Case cs{145, 400, 500, Trans::no, Trans::no, 1, 0.5f};
+  const auto one = run_case(kernel(), cs, {1, GemmPath::packed});
+  const auto many = run_case(kernel(), cs, {16, GemmPath::packed});
+  EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)));
+}
+
 TEST_P(SimdGemmTest, LargeProblemCrossesEveryCacheBlock) {
   // Two MC blocks, two or more NC panels and three KC blocks, with ragged edges in each.
   run_case(kernel(), {173, 4099, 515, Trans::no, Trans::no, 1, 0.25f, 1}, {2, GemmPath::packed});
