@@ -56,6 +56,8 @@ expect 1 "dataset mnist not found" -- train --data "$work/empty"
 expect 2 "--layers starts with 784 but iris has 4 features" -- train --data "$work/data" --dataset iris --layers 784,30,10
 expect 2 "--layers ends with 10 but iris has 3 classes" -- train --data "$work/data" --dataset iris --layers 4,30,10
 expect 2 "--validation leaves 60 of 60 rows" -- train --data "$work/data" --dataset iris --validation 60
+expect 2 "--validation takes a row count (a whole number) or a fraction below 1, not 1.5" -- train --data "$work/data" \
+  --dataset iris --validation 1.5
 expect 0 "final validation accuracy" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation tanh \
   --loss cross-entropy --init xavier --eta 0.1 --epochs 5 --validation 0.2 --save "$work/iris.npz" --json "$work/iris.json"
 expect 1 "training diverged in epoch 1" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation relu \

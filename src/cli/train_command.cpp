@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "command.hpp"
@@ -63,6 +64,9 @@ SgdOptions sgd_options(const Arguments& args) {
 std::optional<Dataset> validation_split(const Arguments& args, Dataset& train) {
   if (!args.has("validation")) return std::nullopt;
   const double spec = args.get_double("validation", 0.0, 1e-9, 1e12);
+  if (spec >= 1.0 && spec != std::floor(spec))
+    throw UsageError("--validation takes a row count (a whole number) or a fraction below 1, not " +
+                     *args.get("validation"));
   const auto rows = static_cast<std::int64_t>(spec < 1.0 ? spec * static_cast<double>(train.samples) + 0.5 : spec);
   if (rows < 1 || rows >= train.samples)
     throw UsageError("--validation leaves " + std::to_string(rows) + " of " + std::to_string(train.samples) +
