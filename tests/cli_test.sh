@@ -53,6 +53,7 @@ expect 2 "--loss must be quadratic or cross-entropy" -- train --loss hinge
 expect 2 "unknown option --bogus" -- train --bogus 1
 expect 2 "--gemm: " -- train --gemm fastest
 expect 1 "dataset mnist not found" -- train --data "$work/empty"
+expect 2 "--dataset must be mnist, fashion-mnist or iris, got 'MNIST'" -- train --dataset MNIST
 expect 2 "--layers starts with 784 but iris has 4 features" -- train --data "$work/data" --dataset iris --layers 784,30,10
 expect 2 "--layers ends with 10 but iris has 3 classes" -- train --data "$work/data" --dataset iris --layers 4,30,10
 expect 2 "--validation leaves 60 of 60 rows" -- train --data "$work/data" --dataset iris --validation 60

@@ -1,4 +1,5 @@
 // The options that several commands share, parsed and checked in one place.
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -44,7 +45,15 @@ std::string compute_summary(const Compute& compute) {
 }
 
 NamedDataset dataset_option(const Arguments& args) {
-  return load_named_dataset(args.get_or("dataset", "mnist"), resolve_data_root(args.get("data")));
+  const std::string name = args.get_or("dataset", "mnist");
+  const auto names = dataset_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string known;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      known += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+    throw UsageError("--dataset must be " + known + ", got '" + name + "'");
+  }
+  return load_named_dataset(name, resolve_data_root(args.get("data")));
 }
 
 void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data) {
