@@ -226,6 +226,25 @@ TEST_P(SimdGemmTest, SplitHintsChangeNoBit) {
   }
 }
 
+// The unpacked path's own choice of split, each way it can go (the figures are avx512's): columns
+// when every thread gets an NR panel (30 x 784: 25 panels), rows when C is one panel wide (203 x 30),
+// and columns again when neither gives each thread a panel but the columns have more vector-wide
+// pieces (10 x 40: 1 row piece, 3 column pieces). 12 to 16 MFLOP gives every target several
+// threads; the bits stay those of one thread.
+TEST_P(SimdGemmTest, AutomaticSplitChangesNoBit) {
+  const Case cases[] = {{30, 784, 300, Trans::yes, Trans::no, 1, 1},
+                        {203, 30, 1000, Trans::no, Trans::yes, 1, 0},
+                        {10, 40, 20000, Trans::no, Trans::no, 0.5f, 0}};
+  for (const Case& cs : cases) {
+    const auto one = run_case(kernel(), cs, {1, GemmPath::unpacked});
+    for (int threads : {2, 3, 5, 16}) {
+      const auto many = run_case(kernel(), cs, {threads, GemmPath::unpacked});
+      EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
+          << threads << " threads differ from 1, m=" << cs.m;
+    }
+  }
+}
+
 // More threads than the packed path has MR tiles to share out (on AVX-512, 145 rows are 13 tiles
 // of 12): the A blocks stop at one tile each and the NR panels are split too. 58 MFLOP gives every
 // target a team of 16; the bits stay those of one thread.

@@ -9,7 +9,8 @@
 // saves: A is read in place and B in place too unless it is transposed or ragged.
 //
 // Threading: one OpenMP team per call, over (MC block x slice of NR panels) tasks in the packed path
-// and over (NR panel x row chunk) tasks in the unpacked path, which runs a one-thread team inline.
+// and over contiguous ranges of C's columns or rows in the unpacked path, which runs a one-thread
+// team inline.
 // K is never split, so every element of C is produced by one thread in the order fixed by KC,
 // whatever the thread count.
 //
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -211,43 +213,47 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
   });
 }
 
-// One task's share of C: rows [i_begin, i_end) of the NR panels from column j_begin up to C's last
+// The dimension of C the unpacked path divides between `threads` threads (as many as the work
+// pays for): the hint's, else columns when every thread can have a whole NR panel of them (each
+// then packs only its own B strips), else the dimension with more vector-wide pieces (a skinny C,
+// such as a 30-unit layer's, by rows).
+template <class Arch>
+GemmSplit unpacked_split(const GemmProblem& p, int threads, GemmSplit hint) {
+  using T = Tile<Arch>;
+  if (hint != GemmSplit::automatic) return hint;
+  if (ceil_div(p.n, T::kNr) >= threads) return GemmSplit::columns;
+  return ceil_div(p.m, T::kWidth) >= ceil_div(p.n, T::kWidth) ? GemmSplit::rows : GemmSplit::columns;
+}
+
+// One thread's share of C: rows [i_begin, i_end) of the NR panels from column j_begin up to C's last
 // column, part.n (p itself, or p cut short so that no panel reads B's columns past the share).
 struct UnpackedShare {
   GemmProblem part;
   std::int64_t j_begin, i_begin, i_end;
 };
 
-// Without a split hint, tasks are NR panels; when there are fewer panels than threads (a skinny C
-// such as a 30-unit layer's), each panel's rows are also split, in whole MR tiles, so that every
-// thread has work. With one (see GemmSplit), thread t takes one contiguous range of C's rows or
-// columns, cut at multiples of the vector width, so rows and columns of the same size are cut alike.
+// Thread t takes one contiguous range of C's rows or columns, cut at multiples of the vector width:
+// the threads' shares differ by at most one vector, and rows and columns of the same size are cut
+// alike (see GemmSplit). Whole MR tiles and NR panels would leave uneven shares: 256 rows in tiles
+// of 12 went to 2 threads as 132 and 124, and 784 columns in panels of 32 as 416 and 368.
 template <class Arch>
-void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit split) {
+void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit hint) {
   using T = Tile<Arch>;
-  const std::int64_t panels = ceil_div(p.n, T::kNr), row_tiles = ceil_div(p.m, T::kMr);
-  const std::int64_t hinted_size = split == GemmSplit::rows ? p.m : p.n;
-  const std::int64_t pieces = split == GemmSplit::automatic ? panels * row_tiles : ceil_div(hinted_size, T::kWidth);
-  const int team = useful_threads<Arch>(p, threads, pieces);
-  const std::int64_t row_chunks = std::min(row_tiles, ceil_div(team, panels));
-  const auto share = [&](std::int64_t task) -> UnpackedShare {
-    if (split != GemmSplit::automatic) {
-      const std::int64_t begin = std::min(hinted_size, pieces * task / team * T::kWidth);
-      const std::int64_t end = std::min(hinted_size, pieces * (task + 1) / team * T::kWidth);
-      if (split == GemmSplit::rows) return {p, 0, begin, end};
-      GemmProblem left_part = p;
-      left_part.n = end;
-      return {left_part, begin, 0, p.m};
-    }
-    GemmProblem one_panel = p;
-    const std::int64_t panel = task / row_chunks, chunk = task % row_chunks;
-    one_panel.n = std::min(p.n, (panel + 1) * T::kNr);
-    return {one_panel, panel * T::kNr, row_tiles * chunk / row_chunks * T::kMr,
-            std::min(p.m, row_tiles * (chunk + 1) / row_chunks * T::kMr)};
+  const int wanted = useful_threads<Arch>(p, threads, std::numeric_limits<std::int64_t>::max());
+  const GemmSplit split = unpacked_split<Arch>(p, wanted, hint);
+  const std::int64_t size = split == GemmSplit::rows ? p.m : p.n;
+  const std::int64_t pieces = ceil_div(size, T::kWidth);
+  const int team = static_cast<int>(std::min<std::int64_t>(wanted, pieces));
+  const auto share = [&](std::int64_t t) -> UnpackedShare {
+    const std::int64_t begin = std::min(size, pieces * t / team * T::kWidth);
+    const std::int64_t end = std::min(size, pieces * (t + 1) / team * T::kWidth);
+    if (split == GemmSplit::rows) return {p, 0, begin, end};
+    GemmProblem left_part = p;
+    left_part.n = end;
+    return {left_part, begin, 0, p.m};
   };
-  const std::int64_t tasks = split == GemmSplit::automatic ? panels * row_chunks : team;
-  run_tasks(team, tasks, [&](std::int64_t task) {
-    const UnpackedShare s = share(task);
+  run_tasks(team, team, [&](std::int64_t t) {
+    const UnpackedShare s = share(t);
     for (std::int64_t j0 = s.j_begin; j0 < s.part.n; j0 += T::kNr) unpacked_panel<Arch>(s.part, j0, s.i_begin, s.i_end);
   });
 }
