@@ -1,8 +1,11 @@
 // The BLAS entry points of libsimdml_blas.so: column-major and row-major semantics against the
-// double reference, and argument errors reported through xerbla_ with nothing computed.
+// double reference, and argument errors reported with nothing computed: sgemm_'s through xerbla_
+// with Fortran positions, cblas_sgemm's through cblas_xerbla with CBLAS positions.
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdarg>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +27,22 @@ int xerbla_(const char* name, const int* info, int length) {
   g_xerbla_info = *info;
   g_xerbla_name.assign(name, static_cast<std::size_t>(length));
   return 0;
+}
+
+// Replaces the library's weak cblas_xerbla, as the reference CBLAS test programs do.
+int g_cblas_xerbla_calls = 0;
+int g_cblas_xerbla_position = 0;
+std::string g_cblas_xerbla_routine, g_cblas_xerbla_message;
+void cblas_xerbla(int position, const char* routine, const char* format, ...) {
+  ++g_cblas_xerbla_calls;
+  g_cblas_xerbla_position = position;
+  g_cblas_xerbla_routine = routine;
+  char message[256];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  g_cblas_xerbla_message = message;
 }
 }
 
@@ -105,28 +124,75 @@ TEST(BlasAbi, FortranArgumentErrors) {
   }
 }
 
-TEST(BlasAbi, CblasArgumentErrors) {
-  std::vector<float> a(64, 1), b(64, 1), c(64, 7);
-  const auto call = [&](int order, int ta, int tb, int m, int n, int k, int lda, int ldb, int ldc) {
-    g_xerbla_info = 0;
-    cblas_sgemm(static_cast<CBLAS_ORDER>(order), static_cast<CBLAS_TRANSPOSE>(ta),
-                static_cast<CBLAS_TRANSPOSE>(tb), m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
-                c.data(), ldc);
-    return g_xerbla_info;
+struct BadCblasCall {
+  int expected_position;
+  int order, ta, tb, m, n, k, lda, ldb, ldc;
+};
+
+// Every position the reference CBLAS checks, in both layouts and for each operand's transposition;
+// and where two arguments are bad, the one the reference reports (row-major: N before M, ldb
+// before lda).
+TEST(BlasAbi, CblasArgumentErrorsGoToCblasXerbla) {
+  constexpr int R = CblasRowMajor, C = CblasColMajor, N = CblasNoTrans, T = CblasTrans;
+  const BadCblasCall calls[] = {
+      {1, 100, N, N, 2, 2, 2, 2, 2, 2},    {1, 103, N, N, 2, 2, 2, 2, 2, 2},
+      {2, R, 110, N, 2, 2, 2, 2, 2, 2},    {2, C, 114, N, 2, 2, 2, 2, 2, 2},
+      {3, R, N, 114, 2, 2, 2, 2, 2, 2},    {3, C, T, 0, 2, 2, 2, 2, 2, 2},
+      {4, R, N, N, -1, 2, 2, 2, 2, 2},     {4, C, N, N, -1, 2, 2, 2, 2, 2},
+      {5, R, N, N, 2, -2, 2, 2, 2, 2},     {5, C, N, N, 2, -2, 2, 2, 2, 2},
+      {6, R, N, N, 2, 2, -3, 2, 2, 2},     {6, C, N, N, 2, 2, -3, 2, 2, 2},
+      {9, R, N, N, 2, 2, 3, 2, 2, 2},      {9, R, T, N, 3, 2, 2, 2, 2, 2},   // A m x k: lda >= k; A^T: >= m
+      {9, C, N, N, 3, 2, 2, 2, 2, 3},      {9, C, T, N, 2, 2, 3, 2, 2, 2},   // A m x k: lda >= m; A^T: >= k
+      {11, R, N, N, 2, 3, 2, 2, 2, 3},     {11, R, N, T, 2, 2, 3, 3, 2, 2},  // B k x n: ldb >= n; B^T: >= k
+      {11, C, N, N, 2, 2, 3, 2, 2, 2},     {11, C, N, T, 2, 3, 2, 2, 2, 2},  // B k x n: ldb >= k; B^T: >= n
+      {14, R, N, N, 2, 3, 2, 2, 3, 2},     {14, C, N, N, 3, 2, 2, 3, 2, 2},  // C: ldc >= n; >= m
+      {5, R, N, N, -1, -1, 2, 2, 2, 2},    {4, C, N, N, -1, -1, 2, 2, 2, 2},
+      {11, R, N, N, 2, 3, 3, 2, 2, 3},     {9, C, N, N, 3, 2, 3, 2, 2, 3},
+      {1, 100, 0, 0, -1, -1, -1, 0, 0, 0}, {2, R, 0, 0, -1, -1, -1, 0, 0, 0},
   };
-  EXPECT_EQ(call(100, 111, 111, 2, 2, 2, 2, 2, 2), 1);
-  EXPECT_EQ(call(101, 110, 111, 2, 2, 2, 2, 2, 2), 2);
-  EXPECT_EQ(call(101, 111, 114, 2, 2, 2, 2, 2, 2), 3);
-  EXPECT_EQ(call(101, 111, 111, -1, 2, 2, 2, 2, 2), 4);
-  EXPECT_EQ(call(101, 111, 111, 2, -2, 2, 2, 2, 2), 5);
-  EXPECT_EQ(call(101, 111, 111, 2, 2, -3, 2, 2, 2), 6);
-  EXPECT_EQ(call(101, 111, 111, 2, 2, 3, 2, 2, 2), 9);   // row-major A is m x k: lda >= k
-  EXPECT_EQ(call(102, 111, 111, 3, 2, 2, 2, 2, 3), 9);   // column-major A: lda >= m
-  EXPECT_EQ(call(101, 111, 111, 2, 3, 2, 2, 2, 3), 11);  // row-major B is k x n: ldb >= n
-  EXPECT_EQ(call(101, 111, 111, 2, 3, 2, 2, 3, 2), 14);  // row-major C: ldc >= n
-  EXPECT_EQ(call(102, 111, 111, 3, 2, 2, 3, 2, 2), 14);  // column-major C: ldc >= m
-  EXPECT_EQ(call(101, 111, 111, 2, 2, 2, 2, 2, 2), 0);
-  for (std::size_t i = 4; i < c.size(); ++i) ASSERT_EQ(c[i], 7.0f);
+  std::vector<float> a(64, 1), b(64, 1), c(64, 7);
+  for (const BadCblasCall& call : calls) {
+    SCOPED_TRACE(::testing::Message() << "order " << call.order << " trans " << call.ta << "/"
+                                      << call.tb << " m=" << call.m << " n=" << call.n
+                                      << " k=" << call.k << " lda=" << call.lda
+                                      << " ldb=" << call.ldb << " ldc=" << call.ldc);
+    g_cblas_xerbla_calls = 0;
+    g_xerbla_info = 0;
+    cblas_sgemm(static_cast<CBLAS_ORDER>(call.order), static_cast<CBLAS_TRANSPOSE>(call.ta),
+                static_cast<CBLAS_TRANSPOSE>(call.tb), call.m, call.n, call.k, 1.0f, a.data(),
+                call.lda, b.data(), call.ldb, 0.0f, c.data(), call.ldc);
+    EXPECT_EQ(g_cblas_xerbla_calls, 1);
+    EXPECT_EQ(g_cblas_xerbla_position, call.expected_position);
+    EXPECT_EQ(g_cblas_xerbla_routine, "cblas_sgemm");
+    EXPECT_NE(g_cblas_xerbla_message.find("Illegal"), std::string::npos) << g_cblas_xerbla_message;
+    EXPECT_EQ(g_xerbla_info, 0) << "cblas_sgemm reported through the Fortran xerbla_";
+    for (float v : c) ASSERT_EQ(v, 7.0f) << "C changed after an argument error";
+  }
+}
+
+TEST(BlasAbi, CblasMessageNamesTheBadValue) {
+  std::vector<float> a(16, 1), b(16, 1), c(16, 0);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 1.0f, a.data(), 2, b.data(), 2,
+              0.0f, c.data(), 2);
+  EXPECT_EQ(g_cblas_xerbla_message, "Illegal lda setting, 2\n");
+  cblas_sgemm(static_cast<CBLAS_ORDER>(99), CblasNoTrans, CblasNoTrans, 2, 2, 2, 1.0f, a.data(), 2,
+              b.data(), 2, 0.0f, c.data(), 2);
+  EXPECT_EQ(g_cblas_xerbla_message, "Illegal layout setting, 99\n");
+}
+
+TEST(BlasAbi, ValidCblasCallsReportNothing) {
+  std::vector<float> a(64, 1), b(64, 1), c(64, 0);
+  g_cblas_xerbla_calls = 0;
+  for (int order : {CblasRowMajor, CblasColMajor})
+    for (int ta : {CblasNoTrans, CblasTrans, CblasConjTrans})
+      for (int tb : {CblasNoTrans, CblasTrans, CblasConjTrans})
+        cblas_sgemm(static_cast<CBLAS_ORDER>(order), static_cast<CBLAS_TRANSPOSE>(ta),
+                    static_cast<CBLAS_TRANSPOSE>(tb), 2, 3, 4, 1.0f, a.data(), 4, b.data(), 4, 0.0f,
+                    c.data(), 3);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 0, 0, 0, 1.0f, nullptr, 1, nullptr, 1,
+              0.0f, nullptr, 1);
+  EXPECT_EQ(g_cblas_xerbla_calls, 0);
+  EXPECT_EQ(c[0], 4.0f);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // The BLAS ABI: cblas_sgemm and the Fortran sgemm_, so a program written against any BLAS can use
 // simdml's GEMM by linking libsimdml_blas.so or preloading it (LD_PRELOAD).
 //
-// Argument errors are reported the way OpenBLAS and the reference BLAS do: through xerbla_ with
-// the routine name and the position of the first bad parameter (cblas positions for cblas_sgemm,
-// Fortran positions for sgemm_), and nothing is computed. xerbla_ here only prints; it is weak, so
-// a program may define its own. Threads: OpenMP's default (OMP_NUM_THREADS), read per call.
+// Argument errors are reported the way the reference BLAS and CBLAS do, and nothing is computed:
+// sgemm_ calls xerbla_("SGEMM ", Fortran position), cblas_sgemm calls
+// cblas_xerbla(CBLAS position, "cblas_sgemm", format, value). Both handlers here only print; they
+// are weak, so a program may define its own. Threads: OpenMP's default (OMP_NUM_THREADS), per call.
+#include <array>
+#include <cstdarg>
 #include <cstdio>
 #include <exception>
 
@@ -77,12 +79,31 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
 
+// The reference CBLAS's error handler: it prints, then (unlike the reference, which exits) returns,
+// and cblas_sgemm computes nothing. Weak, so a program's own cblas_xerbla replaces it.
+__attribute__((weak, format(printf, 3, 4))) void cblas_xerbla(int position, const char* routine,
+                                                              const char* format, ...) {
+  std::fprintf(stderr, "Parameter %d to routine %s was incorrect\n", position, routine);
+  std::va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+}
+
+// Positions are CBLAS's (1 = order, 2 = TransA, 3 = TransB, 4 = M, ..., 14 = ldc). The order of
+// the checks is the reference's: it hands a row-major call to the Fortran sgemm with the operands
+// swapped, so there N is checked before M, and ldb before lda.
 void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n,
                  int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta,
                  float* c, int ldc) {
+  constexpr const char* kRoutine = "cblas_sgemm";
   const auto valid = [](CBLAS_TRANSPOSE t) {
     return t == CblasNoTrans || t == CblasTrans || t == CblasConjTrans;
   };
+  if (order != CblasRowMajor && order != CblasColMajor)
+    return cblas_xerbla(1, kRoutine, "Illegal layout setting, %d\n", order);
+  if (!valid(trans_a)) return cblas_xerbla(2, kRoutine, "Illegal TransA setting, %d\n", trans_a);
+  if (!valid(trans_b)) return cblas_xerbla(3, kRoutine, "Illegal TransB setting, %d\n", trans_b);
   const Trans ta = trans_a == CblasNoTrans ? Trans::no : Trans::yes;
   const Trans tb = trans_b == CblasNoTrans ? Trans::no : Trans::yes;
   const bool row_major = order == CblasRowMajor;
@@ -90,20 +111,22 @@ void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE tra
   const int a_line = (row_major == (ta == Trans::no)) ? k : m;
   const int b_line = (row_major == (tb == Trans::no)) ? n : k;
   const int c_line = row_major ? n : m;
-  int info = 0;
-  if (order != CblasRowMajor && order != CblasColMajor) info = 1;
-  else if (!valid(trans_a)) info = 2;
-  else if (!valid(trans_b)) info = 3;
-  else if (m < 0) info = 4;
-  else if (n < 0) info = 5;
-  else if (k < 0) info = 6;
-  else if (lda < max1(a_line)) info = 9;
-  else if (ldb < max1(b_line)) info = 11;
-  else if (ldc < max1(c_line)) info = 14;
-  if (info != 0) {
-    xerbla_("SGEMM ", &info, 6);
-    return;
-  }
+  struct Check {
+    bool bad;
+    int position;
+    const char* format;
+    int value;
+  };
+  const Check size_m{m < 0, 4, "Illegal M setting, %d\n", m};
+  const Check size_n{n < 0, 5, "Illegal N setting, %d\n", n};
+  const Check size_k{k < 0, 6, "Illegal K setting, %d\n", k};
+  const Check ld_a{lda < max1(a_line), 9, "Illegal lda setting, %d\n", lda};
+  const Check ld_b{ldb < max1(b_line), 11, "Illegal ldb setting, %d\n", ldb};
+  const Check ld_c{ldc < max1(c_line), 14, "Illegal ldc setting, %d\n", ldc};
+  const std::array column_major_order{size_m, size_n, size_k, ld_a, ld_b, ld_c};
+  const std::array row_major_order{size_n, size_m, size_k, ld_b, ld_a, ld_c};
+  for (const Check& check : row_major ? row_major_order : column_major_order)
+    if (check.bad) return cblas_xerbla(check.position, kRoutine, check.format, check.value);
   if (row_major)
     row_major_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else
