@@ -72,7 +72,7 @@ void run_openblas(benchmark::State& state, const Shape& s, int threads) {
 
 // The naive loop needs seconds per call from 1024 on; it is measured up to there.
 bool worth_running(const GemmKernel& kernel, const Shape& s) {
-  if (!isa_supported(kernel.isa)) return false;
+  if (!runs_here(kernel)) return false;
   const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
   return kernel.variant != GemmVariant::naive || flops <= 2.2e9;
 }

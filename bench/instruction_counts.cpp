@@ -59,17 +59,11 @@ Workload gemm_workload(std::string kernel, Trans ta, Trans tb, std::int64_t m, s
           }};
 }
 
-const ActivationKernels& avx2_activations() {
-  for (const ActivationKernels& set : activation_kernel_sets())
-    if (set.name == "simd-avx2") return set;
-  throw std::logic_error("no simd-avx2 activation kernels");
-}
-
 std::vector<Workload> activation_workloads() {
   constexpr std::size_t n = 100'000;
   auto x = std::make_shared<std::vector<float>>(random_floats(n, 3, -20.0, 20.0));
   auto y = std::make_shared<std::vector<float>>(n);
-  const ActivationKernels& k = avx2_activations();
+  const ActivationKernels& k = activation_kernels("simd-avx2");
   return {
       {"activation/exp/100000", [=, &k] { k.exp(x->data(), y->data(), n); }},
       {"activation/sigmoid/100000", [=, &k] { k.sigmoid(x->data(), y->data(), n); }},

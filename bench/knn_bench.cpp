@@ -84,7 +84,7 @@ void register_benchmarks() {
     std::shared_ptr<const Problem> problem = load_problem(dataset);
     if (!problem) continue;
     for (const KnnKernel& kernel : knn_kernels()) {
-      if (!knn_kernel_supported(kernel)) continue;
+      if (!runs_here(kernel)) continue;
       for (int threads : thread_counts())
         register_timed("knn/" + problem->name + "/" + std::string(kernel.name), threads,
                        [problem, &kernel, threads](benchmark::State& s) { knn_benchmark(s, *problem, kernel, threads); });

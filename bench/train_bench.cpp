@@ -44,7 +44,7 @@ void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64
 
 void register_benchmarks() {
   for (const GemmKernel& kernel : gemm_kernels()) {
-    if (!isa_supported(kernel.isa)) continue;
+    if (!runs_here(kernel)) continue;
     const bool slow = kernel.variant == GemmVariant::naive;
     for (std::int64_t batch : {10, 64, 256})
       for (std::int64_t hidden : {30, 100, 500}) {

@@ -97,7 +97,7 @@ expect 2 "k = 49 is larger than a training part of the folds (48 rows)" -- knn -
 expect 2 "--cv must be an integer from 2 to 60" -- knn --data "$work/data" --dataset iris --cv 1
 expect 2 "iris has no test set; use --cv FOLDS" -- knn --data "$work/data" --dataset iris
 expect 2 "--weights must be uniform or distance" -- knn --data "$work/data" --dataset iris --cv 5 --weights cosine
-expect 2 "--variant: unknown k-NN variant 'fast'" -- knn --data "$work/data" --dataset iris --cv 5 --variant fast
+expect 2 "--variant: unknown k-NN kernel 'fast'" -- knn --data "$work/data" --dataset iris --cv 5 --variant fast
 expect 1 "the int8 k-NN needs pixel data" -- knn --data "$work/data" --dataset iris --cv 5 --variant int8
 expect 0 "best k = " -- knn --data "$work/data" --dataset iris --cv 5 --k 1-15 --weights distance --json "$work/cv.json"
 grep -q '"best_k"' "$work/cv.json" || { echo "FAIL: the k-NN --json report lacks best_k"; failures=$((failures + 1)); }

@@ -64,15 +64,18 @@ class GemmKernelTest : public testing::KernelTest<GemmKernel> {
   const GemmKernel& kernel() const { return GetParam(); }
 };
 
-// Sizes around every tile edge of every target: MR 6 and 12, NR 8, 16 and 32, KC 256.
-const std::vector<std::int64_t> kEdgeSizes = {1, 2, 5, 6, 7, 11, 12, 13, 15, 16, 17, 31, 32, 33};
-
+// M around the kernel's MR and N around its NR, and around NR / 2: every simd tile is two vectors
+// wide, so that is where a ragged last vector begins (KC is DepthAroundTheKBlock's).
 TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
+  const std::vector<std::int64_t> rows = testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::rows);
+  std::vector<std::int64_t> columns = testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::columns);
+  for (const std::int64_t half : testing::edge_sizes(std::vector<int>{kernel().tile.columns / 2}))
+    columns.push_back(half);
+  ASSERT_GE(rows.size(), 5u);
   for (Trans ta : {Trans::no, Trans::yes})
     for (Trans tb : {Trans::no, Trans::yes})
-      for (std::int64_t m : kEdgeSizes)
-        for (std::int64_t n : {1, 7, 8, 9, 15, 16, 17, 33})
-          run_case(kernel(), {m, n, 13, ta, tb, 1.0f, 0.0f}, {});
+      for (std::int64_t m : rows)
+        for (std::int64_t n : columns) run_case(kernel(), {m, n, 13, ta, tb, 1.0f, 0.0f}, {});
 }
 
 TEST_P(GemmKernelTest, DepthAroundTheKBlock) {
@@ -320,6 +323,8 @@ TEST(GemmArguments, BadSizesAndLeadingDimensionsThrowBeforeWriting) {
 }
 
 TEST(GemmArguments, KernelNames) {
+  for (const GemmKernel& k : gemm_kernels())
+    EXPECT_EQ(k.variant == GemmVariant::simd, k.tile.rows > 0 && k.tile.columns > 0) << k.name;
   EXPECT_EQ(gemm_kernel("naive").variant, GemmVariant::naive);
   EXPECT_EQ(gemm_kernel("blocked").variant, GemmVariant::blocked);
   EXPECT_EQ(gemm_kernel("simd").isa, active_isa());

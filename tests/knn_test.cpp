@@ -90,6 +90,20 @@ TEST_P(KnnKernelTest, MatchesTheReferenceOnTiesAndTileEdges) {
   }
 }
 
+// Query counts around the kernel's tile rows and training sizes around its tile columns (int8: the
+// register tile; blocked: the distance tile), on data built to tie. naive is the reference itself.
+TEST_P(KnnKernelTest, MatchesTheReferenceAroundItsOwnTile) {
+  const OutputTile tile = GetParam().tile;
+  if (tile.rows == 0) GTEST_SKIP() << GetParam().name << " has no tile: it is the reference";
+  for (const std::int64_t queries : testing::edge_sizes(std::vector<int>{tile.rows}))
+    for (const std::int64_t train : testing::edge_sizes(std::vector<int>{tile.columns})) {
+      SCOPED_TRACE(::testing::Message() << train << " training rows, " << queries << " queries");
+      const Dataset t = synthetic_images(train, 3, 2, 7), q = synthetic_images(queries, 3, 2, 8);
+      const int k = static_cast<int>(std::min<std::int64_t>(3, train));
+      expect_same_neighbors(reference(t, q, k), find_neighbors(GetParam(), t, q, KnnSearch{k, 2}));
+    }
+}
+
 TEST_P(KnnKernelTest, ResultDoesNotDependOnThreadCount) {
   const Dataset train = synthetic_images(700, 50, 3, 3), queries = synthetic_images(600, 50, 3, 4);
   const Neighbors one = find_neighbors(GetParam(), train, queries, KnnSearch{9, 1});
@@ -137,7 +151,7 @@ TEST(KnnSearchArguments, BadInputGetsAClearError) {
   const Dataset train = synthetic_images(10, 4, 2, 1), queries = synthetic_images(3, 4, 2, 2);
   const Dataset wider = synthetic_images(3, 5, 2, 2);
   for (const KnnKernel& kernel : knn_kernels()) {
-    if (!knn_kernel_supported(kernel)) continue;
+    if (!runs_here(kernel)) continue;
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{0, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{11, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, wider, KnnSearch{1, 1}), std::invalid_argument);
@@ -277,7 +291,7 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
   }
   void SetUp() override {
     if (train_ == nullptr) GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
-    if (!knn_kernel_supported(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
+    if (!runs_here(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
   }
   static Dataset* train_;
   static Dataset* queries_;

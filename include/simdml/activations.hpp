@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "simdml/dispatch.hpp"
+#include "simdml/kernel_registry.hpp"
 
 namespace simdml {
 
@@ -27,10 +28,17 @@ using BackwardKernel = void (*)(const float* y, const float* dy, float* dx, std:
 using RowKernel = void (*)(const float* x, float* y, std::size_t rows, std::size_t cols);
 using ByteKernel = void (*)(const std::uint8_t* x, float* y, std::size_t n);
 
+enum class ActivationVariant {
+  reference,  // scalar loops on std::exp / std::tanh: what the tests hold the others to
+  simd,       // xsimd kernels, one set per dispatch target
+};
+
+// One entry of the kernel list (kernel_registry.hpp): a whole set of kernels for one target.
 struct ActivationKernels {
   std::string_view name;  // "reference", "simd-sse2", "simd-avx2", "simd-avx512"
+  ActivationVariant variant;
   Isa isa;                // the target it is compiled for (reference: sse2)
-  bool is_reference;
+  Extension extension;    // none for every set
   UnaryKernel exp;
   UnaryKernel sigmoid;          // 1 / (1 + exp(-x))
   UnaryKernel tanh;
@@ -42,10 +50,15 @@ struct ActivationKernels {
   ByteKernel unit_from_bytes;       // y = x / 255 rounded once, in every set: pixels to [0, 1]
 };
 
-// Every compiled kernel set, the reference first (check isa_supported(set.isa) before calling).
+const KernelRegistry<ActivationKernels>& activation_registry();
+// Every compiled kernel set, the reference first (check runs_here(set) before calling).
 std::span<const ActivationKernels> activation_kernel_sets();
 const ActivationKernels& reference_activations();
 // The simd kernels for active_isa().
 const ActivationKernels& activations();
+// "reference", "simd" (dispatched) or a set's name such as "simd-avx2". Throws
+// std::invalid_argument listing the valid names, or when the CPU cannot run the set.
+const ActivationKernels& activation_kernels(std::string_view name);
+std::string_view activation_variant_name(ActivationVariant variant);
 
 }  // namespace simdml

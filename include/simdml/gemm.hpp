@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "simdml/dispatch.hpp"
+#include "simdml/kernel_registry.hpp"
 
 namespace simdml {
 
@@ -70,18 +71,22 @@ struct GemmExecution {
 
 using GemmFunction = void (*)(const GemmProblem&, const GemmExecution&);
 
-// One entry of the kernel list that dispatch, tests and benchmarks share.
+// One entry of the kernel list that dispatch, tests and benchmarks share (kernel_registry.hpp).
 struct GemmKernel {
   std::string_view name;  // "naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512"
   GemmVariant variant;
   Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2)
+  Extension extension;  // none for every GEMM kernel
+  OutputTile tile;      // the simd micro-kernel's MR x NR register tile; 0 x 0 for the others
   GemmFunction run;
 };
 
-// Every compiled kernel, including those this CPU cannot run (check isa_supported(kernel.isa)).
+const KernelRegistry<GemmKernel>& gemm_registry();
+
+// Every compiled kernel, including those this CPU cannot run (check runs_here(kernel)).
 std::span<const GemmKernel> gemm_kernels();
 
-// The kernel a variant dispatches to: simd takes active_isa().
+// The kernel a variant dispatches to: simd takes active_isa()'s.
 const GemmKernel& gemm_kernel(GemmVariant variant);
 
 // Accepts "naive", "blocked", "simd" (dispatched) or a full kernel name such as "simd-avx2".

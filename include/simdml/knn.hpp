@@ -31,6 +31,7 @@
 
 #include "simdml/data.hpp"
 #include "simdml/dispatch.hpp"
+#include "simdml/kernel_registry.hpp"
 #include "simdml/metrics.hpp"
 
 namespace simdml {
@@ -60,18 +61,19 @@ struct KnnSearch {
 
 using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
-// One entry of the kernel list.
+// One entry of the kernel list (kernel_registry.hpp).
 struct KnnKernel {
-  std::string_view name;  // "naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512", "int8-avx512vnni"
+  std::string_view name;  // "naive", "blocked", "int8-sse2", ..., "int8-avx512vnni", "int8-amx"
   KnnVariant variant;
   Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is dispatched)
   Extension extension;  // what it needs beyond the target's level (int8-avx512vnni: avx512vnni)
+  OutputTile tile;  // int8: queries x training rows of the register tile; blocked: of the distance tile
   KnnFunction run;
 };
 
-// Every compiled kernel, including those this CPU cannot run (see knn_kernel_supported).
+const KernelRegistry<KnnKernel>& knn_registry();
+// Every compiled kernel, including those this CPU cannot run (check runs_here(kernel)).
 std::span<const KnnKernel> knn_kernels();
-bool knn_kernel_supported(const KnnKernel& kernel);  // its target and extension
 // int8: the most capable int8 kernel of active_isa() whose extension the CPU has.
 const KnnKernel& knn_kernel(KnnVariant variant);
 // "naive", "blocked", "int8" (dispatched) or a full name such as "int8-avx2". Throws

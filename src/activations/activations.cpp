@@ -9,23 +9,31 @@ namespace simdml {
 
 using namespace activation_detail;
 
-std::span<const ActivationKernels> activation_kernel_sets() {
+namespace {
+
+// The sets are defined in their own translation units, so the list is built on first use.
+const KernelRegistry<ActivationKernels>& registry() {
   static const std::array<ActivationKernels, 4> sets{reference, simd_sse2, simd_avx2, simd_avx512};
-  return sets;
+  static const KernelRegistry<ActivationKernels> list{"activation", sets, activation_variant_name};
+  return list;
 }
 
-const ActivationKernels& reference_activations() { return reference; }
+}  // namespace
 
-const ActivationKernels& activations() {
-  switch (active_isa()) {
-    case Isa::sse2:
-      return simd_sse2;
-    case Isa::avx2:
-      return simd_avx2;
-    case Isa::avx512:
-      return simd_avx512;
+std::string_view activation_variant_name(ActivationVariant variant) {
+  switch (variant) {
+    case ActivationVariant::reference:
+      return "reference";
+    case ActivationVariant::simd:
+      return "simd";
   }
-  return simd_sse2;
+  return "unknown";
 }
+
+const KernelRegistry<ActivationKernels>& activation_registry() { return registry(); }
+std::span<const ActivationKernels> activation_kernel_sets() { return registry().kernels(); }
+const ActivationKernels& reference_activations() { return reference; }
+const ActivationKernels& activations() { return registry().dispatched(ActivationVariant::simd); }
+const ActivationKernels& activation_kernels(std::string_view name) { return registry().find(name); }
 
 }  // namespace simdml

@@ -189,8 +189,10 @@ struct ActivationKernelsFor {
   }
 
   static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
-    return {name,         isa,           false,          exp,           sigmoid,     tanh, relu,
-            sigmoid_backward, tanh_backward, relu_backward, softmax_rows, unit_from_bytes};
+    return {name,          simdml::ActivationVariant::simd, isa,           simdml::Extension::none,
+            exp,           sigmoid,                         tanh,          relu,
+            sigmoid_backward, tanh_backward,                relu_backward, softmax_rows,
+            unit_from_bytes};
   }
 };
 

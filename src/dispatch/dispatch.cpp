@@ -177,7 +177,7 @@ std::string_view extension_name(Extension extension) {
     case Extension::amx_int8:
       return "amx-int8";
   }
-  return "?";
+  return "unknown";
 }
 
 bool extension_supported(Extension extension) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "simd/register_tiles.hpp"
 #include "simdml/gemm.hpp"
 #include "variants.hpp"
 
@@ -13,13 +14,16 @@ namespace {
 
 using namespace gemm_detail;
 
+constexpr Extension kNone = Extension::none;
 constexpr std::array<GemmKernel, 5> kKernels{{
-    {"naive", GemmVariant::naive, Isa::sse2, naive_gemm},
-    {"blocked", GemmVariant::blocked, Isa::sse2, blocked_gemm},
-    {"simd-sse2", GemmVariant::simd, Isa::sse2, simd_gemm_sse2},
-    {"simd-avx2", GemmVariant::simd, Isa::avx2, simd_gemm_avx2},
-    {"simd-avx512", GemmVariant::simd, Isa::avx512, simd_gemm_avx512},
+    {"naive", GemmVariant::naive, Isa::sse2, kNone, {}, naive_gemm},
+    {"blocked", GemmVariant::blocked, Isa::sse2, kNone, {}, blocked_gemm},
+    {"simd-sse2", GemmVariant::simd, Isa::sse2, kNone, kTileSse2, simd_gemm_sse2},
+    {"simd-avx2", GemmVariant::simd, Isa::avx2, kNone, kTileAvx2, simd_gemm_avx2},
+    {"simd-avx512", GemmVariant::simd, Isa::avx512, kNone, kTileAvx512, simd_gemm_avx512},
 }};
+
+constexpr KernelRegistry<GemmKernel> kRegistry{"GEMM", kKernels, gemm_variant_name};
 
 [[noreturn]] void reject(const std::string& what) { throw std::invalid_argument("sgemm: " + what); }
 
@@ -57,16 +61,7 @@ void scale_c(const GemmProblem& p) {
   }
 }
 
-std::string kernel_names() {
-  std::string names = "naive, blocked, simd";
-  for (const GemmKernel& k : kKernels)
-    if (k.variant == GemmVariant::simd) names += ", " + std::string(k.name);
-  return names;
-}
-
 }  // namespace
-
-std::span<const GemmKernel> gemm_kernels() { return kKernels; }
 
 std::string_view gemm_variant_name(GemmVariant variant) {
   switch (variant) {
@@ -80,33 +75,15 @@ std::string_view gemm_variant_name(GemmVariant variant) {
   return "unknown";
 }
 
-const GemmKernel& gemm_kernel(GemmVariant variant) {
-  const Isa isa = variant == GemmVariant::simd ? active_isa() : Isa::sse2;
-  for (const GemmKernel& k : kKernels)
-    if (k.variant == variant && k.isa == isa) return k;
-  throw std::logic_error("no GEMM kernel for this variant");
-}
-
-const GemmKernel& gemm_kernel(std::string_view name) {
-  for (GemmVariant v : {GemmVariant::naive, GemmVariant::blocked, GemmVariant::simd})
-    if (name == gemm_variant_name(v)) return gemm_kernel(v);
-  for (const GemmKernel& k : kKernels) {
-    if (name != k.name) continue;
-    if (!isa_supported(k.isa))
-      throw std::invalid_argument("GEMM kernel '" + std::string(name) + "' needs " +
-                                  std::string(isa_name(k.isa)) + ", which this CPU lacks");
-    return k;
-  }
-  throw std::invalid_argument("unknown GEMM variant '" + std::string(name) + "' (choose from " +
-                              kernel_names() + ")");
-}
+const KernelRegistry<GemmKernel>& gemm_registry() { return kRegistry; }
+std::span<const GemmKernel> gemm_kernels() { return kRegistry.kernels(); }
+const GemmKernel& gemm_kernel(GemmVariant variant) { return kRegistry.dispatched(variant); }
+const GemmKernel& gemm_kernel(std::string_view name) { return kRegistry.find(name); }
 
 void sgemm(const GemmKernel& kernel, const GemmProblem& problem, const GemmExecution& execution) {
   validate(problem);
   require(execution.threads >= 1, "thread count must be at least 1");
-  if (!isa_supported(kernel.isa))
-    throw std::invalid_argument("GEMM kernel '" + std::string(kernel.name) + "' needs " +
-                                std::string(isa_name(kernel.isa)) + ", which this CPU lacks");
+  kRegistry.require_runs_here(kernel);
   if (problem.m == 0 || problem.n == 0) return;
   if (problem.k == 0 || problem.alpha == 0.0f) {
     scale_c(problem);

@@ -24,10 +24,8 @@
 namespace simdml::knn_detail {
 namespace {
 
-// Tiles: 256 queries x 2048 training rows of float distances (2 MiB per thread), large enough that
-// the GEMM's packing of each training tile is spread over many queries.
-constexpr std::int64_t kQueryTile = 256;
-constexpr std::int64_t kTrainTile = 2048;
+constexpr std::int64_t kQueryTile = kBlockedTile.rows;
+constexpr std::int64_t kTrainTile = kBlockedTile.columns;
 
 // Candidates kept per query: enough that the certificate rarely fails.
 int candidate_depth(int k, std::int64_t train_rows) {

@@ -4,29 +4,31 @@
 #include <stdexcept>
 #include <string>
 
+#include "int8/register_tiles.hpp"
 #include "variants.hpp"
 
 namespace simdml {
 
 using namespace knn_detail;
 
-std::span<const KnnKernel> knn_kernels() {
-  // int8 kernels from least to most capable: dispatch takes the last one the CPU can run.
-  static constexpr std::array<KnnKernel, 7> kernels{{
-      {"naive", KnnVariant::naive, Isa::sse2, Extension::none, naive_knn},
-      {"blocked", KnnVariant::blocked, Isa::sse2, Extension::none, blocked_knn},
-      {"int8-sse2", KnnVariant::int8, Isa::sse2, Extension::none, int8_knn_sse2},
-      {"int8-avx2", KnnVariant::int8, Isa::avx2, Extension::none, int8_knn_avx2},
-      {"int8-avx512", KnnVariant::int8, Isa::avx512, Extension::none, int8_knn_avx512},
-      {"int8-avx512vnni", KnnVariant::int8, Isa::avx512, Extension::avx512vnni, int8_knn_avx512vnni},
-      {"int8-amx", KnnVariant::int8, Isa::avx512, Extension::amx_int8, int8_knn_amx},
-  }};
-  return kernels;
-}
+namespace {
 
-bool knn_kernel_supported(const KnnKernel& kernel) {
-  return isa_supported(kernel.isa) && extension_supported(kernel.extension);
-}
+constexpr Extension kNone = Extension::none;
+// int8 kernels from least to most capable: dispatch takes the last one the CPU can run.
+constexpr std::array<KnnKernel, 7> kKernels{{
+    {"naive", KnnVariant::naive, Isa::sse2, kNone, {}, naive_knn},
+    {"blocked", KnnVariant::blocked, Isa::sse2, kNone, kBlockedTile, blocked_knn},
+    {"int8-sse2", KnnVariant::int8, Isa::sse2, kNone, kInt8TileSse2, int8_knn_sse2},
+    {"int8-avx2", KnnVariant::int8, Isa::avx2, kNone, kInt8TileAvx2, int8_knn_avx2},
+    {"int8-avx512", KnnVariant::int8, Isa::avx512, kNone, kInt8TileAvx512, int8_knn_avx512},
+    {"int8-avx512vnni", KnnVariant::int8, Isa::avx512, Extension::avx512vnni, kInt8TileAvx512Vnni,
+     int8_knn_avx512vnni},
+    {"int8-amx", KnnVariant::int8, Isa::avx512, Extension::amx_int8, kInt8TileAmx, int8_knn_amx},
+}};
+
+constexpr KernelRegistry<KnnKernel> kRegistry{"k-NN", kKernels, knn_variant_name};
+
+}  // namespace
 
 std::string_view knn_variant_name(KnnVariant variant) {
   switch (variant) {
@@ -37,37 +39,13 @@ std::string_view knn_variant_name(KnnVariant variant) {
     case KnnVariant::int8:
       return "int8";
   }
-  return "?";
+  return "unknown";
 }
 
-const KnnKernel& knn_kernel(KnnVariant variant) {
-  const Isa target = active_isa();
-  const KnnKernel* chosen = nullptr;
-  for (const KnnKernel& k : knn_kernels())
-    if (k.variant == variant && (variant != KnnVariant::int8 || (k.isa == target && knn_kernel_supported(k))))
-      chosen = &k;
-  if (chosen != nullptr) return *chosen;
-  throw std::logic_error("no k-NN kernel for variant " + std::string(knn_variant_name(variant)));
-}
-
-const KnnKernel& knn_kernel(std::string_view name) {
-  for (KnnVariant v : {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8})
-    if (name == knn_variant_name(v)) return knn_kernel(v);
-  for (const KnnKernel& k : knn_kernels()) {
-    if (k.name != name) continue;
-    if (!knn_kernel_supported(k)) {
-      const std::string needs = k.extension == Extension::none ? std::string(isa_name(k.isa))
-                                                               : std::string(extension_name(k.extension));
-      throw std::invalid_argument("k-NN kernel " + std::string(name) + " needs " + needs +
-                                  ", which this CPU does not support");
-    }
-    return k;
-  }
-  std::string valid = "naive, blocked, int8";
-  for (const KnnKernel& k : knn_kernels())
-    if (k.variant == KnnVariant::int8) valid += ", " + std::string(k.name);
-  throw std::invalid_argument("unknown k-NN variant '" + std::string(name) + "' (valid: " + valid + ")");
-}
+const KernelRegistry<KnnKernel>& knn_registry() { return kRegistry; }
+std::span<const KnnKernel> knn_kernels() { return kRegistry.kernels(); }
+const KnnKernel& knn_kernel(KnnVariant variant) { return kRegistry.dispatched(variant); }
+const KnnKernel& knn_kernel(std::string_view name) { return kRegistry.find(name); }
 
 double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries, std::int64_t query_row) {
   const std::int64_t features = train.features;
@@ -89,6 +67,7 @@ Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Da
     throw std::invalid_argument("the training set has " + std::to_string(train.features) + " features per row but " +
                                 queries.name + " has " + std::to_string(queries.features));
   if (search.threads < 1) throw std::invalid_argument("threads must be at least 1");
+  kRegistry.require_runs_here(kernel);
   if (queries.samples == 0) return empty_neighbors(0, search.k);
   return kernel.run(train, queries, search);
 }

@@ -9,6 +9,10 @@
 
 namespace simdml::knn_detail {
 
+// blocked's tiles: 256 queries x 2048 training rows of float distances (2 MiB per thread), large
+// enough that the GEMM's packing of each training tile is spread over many queries.
+inline constexpr OutputTile kBlockedTile{256, 2048};
+
 // Image distances are integers over pixel bytes; they are reported divided by this.
 inline constexpr double kPixelScale = 255.0 * 255.0;
 

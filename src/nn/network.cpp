@@ -27,7 +27,7 @@ template <class Table, class Enum>
 std::string_view name_in(const Table& table, Enum value) {
   for (const auto& [v, name] : table)
     if (v == value) return name;
-  return "?";
+  return "unknown";
 }
 
 template <class Table>

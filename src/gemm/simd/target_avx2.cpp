@@ -1,8 +1,12 @@
 // The simd GEMM compiled for the avx2 target; CMake gives only this file its -march level.
 #include "../variants.hpp"
 #include "loops.hpp"
+#include "register_tiles.hpp"
 
 namespace simdml::gemm_detail {
+
+static_assert(Tile<xsimd::fma3<xsimd::avx2>>::kMr == kTileAvx2.rows && Tile<xsimd::fma3<xsimd::avx2>>::kNr == kTileAvx2.columns,
+              "the kernel list publishes this target's tile");
 
 void simd_gemm_avx2(const GemmProblem& p, const GemmExecution& exec) {
   simd_gemm<xsimd::fma3<xsimd::avx2>>(p, exec);

@@ -1,8 +1,12 @@
 // The simd GEMM compiled for the avx512 target; CMake gives only this file its -march level.
 #include "../variants.hpp"
 #include "loops.hpp"
+#include "register_tiles.hpp"
 
 namespace simdml::gemm_detail {
+
+static_assert(Tile<xsimd::avx512bw>::kMr == kTileAvx512.rows && Tile<xsimd::avx512bw>::kNr == kTileAvx512.columns,
+              "the kernel list publishes this target's tile");
 
 void simd_gemm_avx512(const GemmProblem& p, const GemmExecution& exec) {
   simd_gemm<xsimd::avx512bw>(p, exec);

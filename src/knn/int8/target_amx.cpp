@@ -14,6 +14,7 @@
 #include <immintrin.h>
 
 #include "avx512_ops.hpp"
+#include "register_tiles.hpp"
 #include "tile.hpp"
 
 namespace simdml::knn_detail {
@@ -84,5 +85,7 @@ void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uin
 
 constinit const Int8Kernels int8_amx = {Isa::avx512, MR, NR, 4, 0, kWordsPerBlock, amx_distance_tile,
                                          CandidateScan<Avx512Ops>::find_at_most};
+static_assert(MR == kInt8TileAmx.rows && NR == kInt8TileAmx.columns,
+              "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail

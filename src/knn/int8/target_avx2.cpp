@@ -1,6 +1,7 @@
 // The int8 k-NN kernels for the avx2 target: 8 int32 lanes, 5 x 16 tiles.
 #include <immintrin.h>
 
+#include "register_tiles.hpp"
 #include "tile.hpp"
 
 namespace simdml::knn_detail {
@@ -29,5 +30,7 @@ struct Avx2Ops {
 }  // namespace
 
 constinit const Int8Kernels int8_avx2 = Int8Tile<PairWords<Avx2Ops>>::table(Isa::avx2);
+static_assert(Int8Tile<PairWords<Avx2Ops>>::MR == kInt8TileAvx2.rows && Int8Tile<PairWords<Avx2Ops>>::NR == kInt8TileAvx2.columns,
+              "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail

@@ -5,6 +5,7 @@
 // signed one (q - 128, see kernels.hpp), which lets it come straight from memory as the
 // instruction's embedded broadcast.
 #include "avx512_ops.hpp"
+#include "register_tiles.hpp"
 #include "tile.hpp"
 
 namespace simdml::knn_detail {
@@ -23,5 +24,7 @@ struct VnniOps : Avx512Ops {
 }  // namespace
 
 constinit const Int8Kernels int8_avx512vnni = Int8Tile<VnniOps>::table(Isa::avx512);
+static_assert(Int8Tile<VnniOps>::MR == kInt8TileAvx512Vnni.rows && Int8Tile<VnniOps>::NR == kInt8TileAvx512Vnni.columns,
+              "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail

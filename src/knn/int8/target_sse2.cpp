@@ -1,6 +1,7 @@
 // The int8 k-NN kernels for the sse2 target (baseline x86-64): 4 int32 lanes, 5 x 8 tiles.
 #include <emmintrin.h>
 
+#include "register_tiles.hpp"
 #include "tile.hpp"
 
 namespace simdml::knn_detail {
@@ -29,5 +30,7 @@ struct Sse2Ops {
 }  // namespace
 
 constinit const Int8Kernels int8_sse2 = Int8Tile<PairWords<Sse2Ops>>::table(Isa::sse2);
+static_assert(Int8Tile<PairWords<Sse2Ops>>::MR == kInt8TileSse2.rows && Int8Tile<PairWords<Sse2Ops>>::NR == kInt8TileSse2.columns,
+              "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail
