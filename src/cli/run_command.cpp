@@ -119,8 +119,7 @@ RunSettings run_settings(const Arguments& args) {
   // The committed accuracy baselines hold avx2 results; a CPU without avx2 runs its best target.
   s.accuracy_isa = std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));
   s.out = args.get_or("out", "results/" + timestamp());
-  s.program_dir = executable_dir();
-  s.source_dir = SIMDML_SOURCE_DIR;
+  s.installation = locate_installation();
   if (const auto only = args.get("only")) {
     s.accuracy = s.benchmarks = s.instructions = s.report = false;
     for (std::string_view part : split_list(*only)) {

@@ -65,7 +65,7 @@ std::string bench_threads(const RunSettings& s) {
 Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
   const bool quick = s.mode == RunMode::quick;
   const std::string json = std::string(set.suite) + ".json";
-  Stage stage{set.suite, std::string("benchmark ") + set.suite, {path(s.program_dir / "bench" / set.suite)}, {}, "", json};
+  Stage stage{set.suite, std::string("benchmark ") + set.suite, {path(s.installation.programs / "bench" / set.suite)}, {}, "", json};
   stage.argv.insert(stage.argv.end(),
                     {"--benchmark_filter=" + bench_filter(set, s.mode, s.dataset),
                      std::string("--benchmark_min_time=") + (quick ? "0.05" : s.mode == RunMode::full ? "0.2" : "0.1"),
@@ -83,7 +83,7 @@ Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
 }  // namespace
 
 std::vector<Stage> plan_stages(const RunSettings& s) {
-  const std::string simdml = path(s.program_dir / "simdml"), threads = std::to_string(s.threads);
+  const std::string simdml = path(s.installation.simdml), threads = std::to_string(s.threads);
   std::vector<Stage> stages;
   stages.push_back({"machine", "machine and build", {simdml, "info", "--threads", threads, "--json", path(s.out / "machine.json")},
                     {}, "simd target used", "machine.json"});
@@ -101,13 +101,14 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
     for (const BenchmarkSet& set : kBenchmarkSets) stages.push_back(benchmark_stage(s, set));
   if (s.instructions)
     stages.push_back({"instructions", "instruction counts under callgrind (avx2) against the committed baseline",
-                      {path(s.source_dir / "scripts" / "icount_gate.py"), "--build", path(s.program_dir), "--json",
+                      {path(s.installation.scripts / "icount_gate.py"), "--build", path(s.installation.programs),
+                       "--baseline", path(s.installation.baselines / "instruction_counts.json"), "--json",
                        path(s.out / "instruction_counts.json"), "--report-only"},
                       {}, "instruction counts", "instruction_counts.json"});
   if (s.report)
     stages.push_back({"report", "results.json, report.md and plots",
-                      {path(s.source_dir / "scripts" / "report.py"), path(s.out), "--baselines",
-                       path(s.source_dir / "tests" / "baselines")},
+                      {path(s.installation.scripts / "report.py"), path(s.out), "--baselines",
+                       path(s.installation.baselines)},
                       {}, "wrote", "report.md"});
   return stages;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "installation.hpp"
+
 namespace simdml::cli {
 
 enum class RunMode { quick, standard, full };
@@ -20,8 +22,7 @@ struct RunSettings {
   int threads = 1;
   std::string accuracy_isa;               // the target the accuracy runs use ("avx2": the baselines' target)
   std::filesystem::path out;              // the results folder
-  std::filesystem::path program_dir;      // where simdml and bench/ live
-  std::filesystem::path source_dir;       // scripts/ and tests/baselines/
+  Installation installation;              // where simdml, bench/, the scripts and baselines are
   bool accuracy = true, benchmarks = true, instructions = true, report = true;
 };
 

@@ -119,11 +119,4 @@ int run_program(const std::vector<std::string>& argv, const std::map<std::string
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string executable_dir() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot find the simdml executable: " + ec.message());
-  return self.parent_path().string();
-}
-
 }  // namespace simdml::cli

@@ -20,7 +20,4 @@ int run_program(const std::vector<std::string>& argv, const std::map<std::string
 // Whether SIGINT or SIGTERM arrived while a program ran (the caller then stops and cleans up).
 bool interrupted();
 
-// The folder holding the running executable (from /proc/self/exe).
-std::string executable_dir();
-
 }  // namespace simdml::cli
