@@ -19,6 +19,8 @@ packages=(
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib   # the report's plots, bench_compare's rank test
   valgrind                 # the instruction-count gate (callgrind)
+  clang-format             # the style check (tests/format_test.sh)
+  dpkg-dev                 # cpack -G DEB reads library dependencies with dpkg-shlibdeps
   clang libclang-rt-14-dev libomp-14-dev   # the asan-ubsan preset and the libFuzzer targets
   curl ca-certificates
 )
