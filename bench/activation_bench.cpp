@@ -37,7 +37,8 @@ std::string benchmark_name(std::string_view function, std::string_view rest) {
 
 void set_rates(benchmark::State& state, std::size_t n, int arrays) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float) * arrays));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * n * sizeof(float) * arrays));
 }
 
 void register_set(const ActivationKernels& set, std::size_t n) {
@@ -48,52 +49,58 @@ void register_set(const ActivationKernels& set, std::size_t n) {
   const std::pair<const char*, UnaryKernel> unary[] = {
       {"exp", set.exp}, {"sigmoid", set.sigmoid}, {"tanh", set.tanh}, {"relu", set.relu}};
   for (auto [name, kernel] : unary) {
-    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(), [kernel, n](benchmark::State& st) {
-      const auto x = inputs(n);
-      std::vector<float> y(n);
-      for (auto _ : st) {
-        kernel(x.data(), y.data(), n);
-        benchmark::ClobberMemory();
-      }
-      set_rates(st, n, 2);
-    });
+    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(),
+                                 [kernel, n](benchmark::State& st) {
+                                   const auto x = inputs(n);
+                                   std::vector<float> y(n);
+                                   for (auto _ : st) {
+                                     kernel(x.data(), y.data(), n);
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_rates(st, n, 2);
+                                 });
   }
-  const std::pair<const char*, BackwardKernel> backward[] = {{"sigmoid_backward", set.sigmoid_backward},
-                                                            {"tanh_backward", set.tanh_backward},
-                                                            {"relu_backward", set.relu_backward}};
+  const std::pair<const char*, BackwardKernel> backward[] = {
+      {"sigmoid_backward", set.sigmoid_backward},
+      {"tanh_backward", set.tanh_backward},
+      {"relu_backward", set.relu_backward}};
   for (auto [name, kernel] : backward) {
-    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(), [kernel, n](benchmark::State& st) {
-      const auto y = inputs(n), dy = inputs(n);
-      std::vector<float> dx(n);
-      for (auto _ : st) {
-        kernel(y.data(), dy.data(), dx.data(), n);
-        benchmark::ClobberMemory();
-      }
-      set_rates(st, n, 3);
-    });
+    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(),
+                                 [kernel, n](benchmark::State& st) {
+                                   const auto y = inputs(n), dy = inputs(n);
+                                   std::vector<float> dx(n);
+                                   for (auto _ : st) {
+                                     kernel(y.data(), dy.data(), dx.data(), n);
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_rates(st, n, 3);
+                                 });
   }
   // Softmax over rows of 10 classes, the shape a classifier's output layer has.
-  benchmark::RegisterBenchmark(benchmark_name("softmax10", suffix).c_str(), [kernel = set.softmax_rows, n](benchmark::State& st) {
-    const auto x = inputs(n);
-    std::vector<float> y(n);
-    for (auto _ : st) {
-      kernel(x.data(), y.data(), n / 10, 10);
-      benchmark::ClobberMemory();
-    }
-    set_rates(st, n, 2);
-  });
+  benchmark::RegisterBenchmark(benchmark_name("softmax10", suffix).c_str(),
+                               [kernel = set.softmax_rows, n](benchmark::State& st) {
+                                 const auto x = inputs(n);
+                                 std::vector<float> y(n);
+                                 for (auto _ : st) {
+                                   kernel(x.data(), y.data(), n / 10, 10);
+                                   benchmark::ClobberMemory();
+                                 }
+                                 set_rates(st, n, 2);
+                               });
   // Pixel bytes to floats: one byte read and four written per element.
-  benchmark::RegisterBenchmark(benchmark_name("unit_from_bytes", suffix).c_str(), [kernel = set.unit_from_bytes, n](benchmark::State& st) {
-    std::vector<std::uint8_t> x(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<std::uint8_t>(i * 37);
-    std::vector<float> y(n);
-    for (auto _ : st) {
-      kernel(x.data(), y.data(), n);
-      benchmark::ClobberMemory();
-    }
-    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
-    st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * n * (1 + sizeof(float))));
-  });
+  benchmark::RegisterBenchmark(
+      benchmark_name("unit_from_bytes", suffix).c_str(),
+      [kernel = set.unit_from_bytes, n](benchmark::State& st) {
+        std::vector<std::uint8_t> x(n);
+        for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<std::uint8_t>(i * 37);
+        std::vector<float> y(n);
+        for (auto _ : st) {
+          kernel(x.data(), y.data(), n);
+          benchmark::ClobberMemory();
+        }
+        st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
+        st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * n * (1 + sizeof(float))));
+      });
 }
 
 void register_underflow(const ActivationKernels& set) {
@@ -101,10 +108,12 @@ void register_underflow(const ActivationKernels& set) {
   const std::pair<const char*, UnaryKernel> unary[] = {{"exp", set.exp}, {"sigmoid", set.sigmoid}};
   for (auto [name, kernel] : unary)
     for (const bool flush : {false, true}) {
-      const std::string label = "underflow/" + std::string(name) + "/" + std::string(set.name) + (flush ? "/ftz" : "/ieee");
+      const std::string label = "underflow/" + std::string(name) + "/" + std::string(set.name) +
+                                (flush ? "/ftz" : "/ieee");
       benchmark::RegisterBenchmark(label.c_str(), [kernel, flush](benchmark::State& st) {
         std::vector<float> x(n), y(n);
-        for (std::size_t i = 0; i < n; ++i) x[i] = -100.0f + 10.0f * static_cast<float>(i % 1000) / 1000.0f;
+        for (std::size_t i = 0; i < n; ++i)
+          x[i] = -100.0f + 10.0f * static_cast<float>(i % 1000) / 1000.0f;
         set_flush_denormals(flush, 1);
         for (auto _ : st) {
           kernel(x.data(), y.data(), n);
@@ -122,15 +131,16 @@ void register_benchmarks() {
   for (const ActivationKernels& set : activation_kernel_sets())
     if (runs_here(set) && set.variant == ActivationVariant::simd) register_underflow(set);
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
-    benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(), [n](benchmark::State& st) {
-      const auto x = inputs(n);
-      std::vector<float> y(n);
-      for (auto _ : st) {
-        std::copy(x.begin(), x.end(), y.begin());
-        benchmark::ClobberMemory();
-      }
-      set_rates(st, n, 2);
-    });
+    benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(),
+                                 [n](benchmark::State& st) {
+                                   const auto x = inputs(n);
+                                   std::vector<float> y(n);
+                                   for (auto _ : st) {
+                                     std::copy(x.begin(), x.end(), y.begin());
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_rates(st, n, 2);
+                                 });
     for (const ActivationKernels& set : activation_kernel_sets())
       if (runs_here(set)) register_set(set, n);
   }

@@ -17,7 +17,8 @@ std::vector<int> thread_counts() {
   std::stringstream in(text != nullptr && *text != '\0' ? text : "1,2");
   for (std::string item; std::getline(in, item, ',');) {
     const int t = std::atoi(item.c_str());
-    if (t < 1 || t > 1024) throw std::invalid_argument("SIMDML_BENCH_THREADS: bad count '" + item + "'");
+    if (t < 1 || t > 1024)
+      throw std::invalid_argument("SIMDML_BENCH_THREADS: bad count '" + item + "'");
     counts.push_back(t);
   }
   return counts;

@@ -10,7 +10,8 @@
 
 namespace simdml::bench {
 
-// Thread counts to run OpenMP benchmarks with: SIMDML_BENCH_THREADS="1,2,4" or, by default, 1 and 2.
+// Thread counts to run OpenMP benchmarks with: SIMDML_BENCH_THREADS="1,2,4" or, by default, 1
+// and 2.
 std::vector<int> thread_counts();
 
 // "<name>/threads:<t>" with real time: the wall clock is what OpenMP code costs.

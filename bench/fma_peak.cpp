@@ -14,15 +14,16 @@ void register_fma_peak_benchmarks() {
   for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     for (int threads : thread_counts()) {
-      register_timed("fma_peak/" + std::string(isa_name(isa)), threads, [=](benchmark::State& state) {
-        std::int64_t flops = 0;
-        for (auto _ : state) {
+      register_timed(
+          "fma_peak/" + std::string(isa_name(isa)), threads, [=](benchmark::State& state) {
+            std::int64_t flops = 0;
+            for (auto _ : state) {
 #pragma omp parallel num_threads(threads) reduction(+ : flops)
-          flops += run_fma_peak_loop(isa, kIterations);
-        }
-        state.counters["FLOP/s"] = benchmark::Counter(
-            static_cast<double>(flops), benchmark::Counter::kIsRate);
-      });
+              flops += run_fma_peak_loop(isa, kIterations);
+            }
+            state.counters["FLOP/s"] =
+                benchmark::Counter(static_cast<double>(flops), benchmark::Counter::kIsRate);
+          });
     }
   }
 }

@@ -28,7 +28,8 @@ struct Shape {
 struct Operands {
   std::vector<float> a, b, c;
   explicit Operands(const Shape& s)
-      : a(static_cast<std::size_t>(s.m * s.k)), b(static_cast<std::size_t>(s.k * s.n)),
+      : a(static_cast<std::size_t>(s.m * s.k)),
+        b(static_cast<std::size_t>(s.k * s.n)),
         c(static_cast<std::size_t>(s.m * s.n)) {
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -36,8 +37,13 @@ struct Operands {
     for (float& v : b) v = dist(rng);
   }
   GemmProblem problem(const Shape& s) {
-    return {s.ta, s.tb, s.m, s.n, s.k, 1.0f, a.data(), s.ta == Trans::no ? s.k : s.m,
-            b.data(), s.tb == Trans::no ? s.n : s.k, 0.0f, c.data(), s.n};
+    return {s.ta,     s.tb,
+            s.m,      s.n,
+            s.k,      1.0f,
+            a.data(), s.ta == Trans::no ? s.k : s.m,
+            b.data(), s.tb == Trans::no ? s.n : s.k,
+            0.0f,     c.data(),
+            s.n};
   }
 };
 
@@ -62,9 +68,9 @@ void run_openblas(benchmark::State& state, const Shape& s, int threads) {
   openblas_set_num_threads(threads);
   const auto t = [](Trans x) { return x == Trans::yes ? CblasTrans : CblasNoTrans; };
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, t(p.trans_a), t(p.trans_b), static_cast<int>(p.m), static_cast<int>(p.n),
-                static_cast<int>(p.k), p.alpha, p.a, static_cast<int>(p.lda), p.b,
-                static_cast<int>(p.ldb), p.beta, p.c, static_cast<int>(p.ldc));
+    cblas_sgemm(CblasRowMajor, t(p.trans_a), t(p.trans_b), static_cast<int>(p.m),
+                static_cast<int>(p.n), static_cast<int>(p.k), p.alpha, p.a, static_cast<int>(p.lda),
+                p.b, static_cast<int>(p.ldb), p.beta, p.c, static_cast<int>(p.ldc));
     benchmark::ClobberMemory();
   }
   set_rate(state, s);
@@ -80,13 +86,15 @@ bool worth_running(const GemmKernel& kernel, const Shape& s) {
 }  // namespace
 
 void register_benchmarks() {
-  benchmark::AddCustomContext("openblas", openblas_get_config());  // version, target core, threading
+  benchmark::AddCustomContext("openblas",
+                              openblas_get_config());  // version, target core, threading
   // OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names others (some images set
   // Haswell: AVX2 kernels on an AVX-512 machine, half its speed there). Say which it was.
   const char* forced_core = std::getenv("OPENBLAS_CORETYPE");
   benchmark::AddCustomContext("openblas_coretype",
-                              forced_core != nullptr ? std::string(forced_core) + " (forced by OPENBLAS_CORETYPE)"
-                                                     : "detected by OpenBLAS");
+                              forced_core != nullptr
+                                  ? std::string(forced_core) + " (forced by OPENBLAS_CORETYPE)"
+                                  : "detected by OpenBLAS");
   std::vector<Shape> shapes;
   for (std::int64_t size : {64, 128, 256, 512, 1024, 2048})
     shapes.push_back({size, size, size, Trans::no, Trans::no});
@@ -103,13 +111,14 @@ void register_benchmarks() {
     for (int threads : thread_counts()) {
       for (const GemmKernel& kernel : gemm_kernels()) {
         if (!worth_running(kernel, s)) continue;
-        register_timed("gemm/" + std::string(kernel.name) + "/" + s.name(), threads,
-                       [&kernel, s, threads](benchmark::State& st) { run_simdml(st, kernel, s, threads); })
+        register_timed(
+            "gemm/" + std::string(kernel.name) + "/" + s.name(), threads,
+            [&kernel, s, threads](benchmark::State& st) { run_simdml(st, kernel, s, threads); })
             ->Unit(benchmark::kMicrosecond);
       }
-      register_timed("gemm/openblas/" + s.name(), threads,
-                     [s, threads](benchmark::State& st) { run_openblas(st, s, threads); })
-          ->Unit(benchmark::kMicrosecond);
+      register_timed("gemm/openblas/" + s.name(), threads, [s, threads](benchmark::State& st) {
+        run_openblas(st, s, threads);
+      })->Unit(benchmark::kMicrosecond);
     }
   }
   register_fma_peak_benchmarks();  // "% of peak" against a peak measured in the same run

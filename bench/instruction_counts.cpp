@@ -35,7 +35,8 @@ struct Workload {
   std::function<void()> run;
 };
 
-std::vector<float> random_floats(std::size_t n, std::uint64_t seed, double low = -1.0, double high = 1.0) {
+std::vector<float> random_floats(std::size_t n, std::uint64_t seed, double low = -1.0,
+                                 double high = 1.0) {
   Rng rng(seed);
   std::vector<float> v(n);
   for (float& x : v) x = static_cast<float>(low + (high - low) * rng.uniform());
@@ -43,7 +44,8 @@ std::vector<float> random_floats(std::size_t n, std::uint64_t seed, double low =
 }
 
 // C = A op(B) on fixed operands; the buffers live as long as the workload.
-Workload gemm_workload(std::string kernel, Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k) {
+Workload gemm_workload(std::string kernel, Trans ta, Trans tb, std::int64_t m, std::int64_t n,
+                       std::int64_t k) {
   auto a = std::make_shared<std::vector<float>>(random_floats(static_cast<std::size_t>(m * k), 1));
   auto b = std::make_shared<std::vector<float>>(random_floats(static_cast<std::size_t>(k * n), 2));
   auto c = std::make_shared<std::vector<float>>(static_cast<std::size_t>(m * n));
@@ -69,7 +71,8 @@ std::vector<Workload> activation_workloads() {
       {"activation/sigmoid/100000", [=, &k] { k.sigmoid(x->data(), y->data(), n); }},
       {"activation/tanh/100000", [=, &k] { k.tanh(x->data(), y->data(), n); }},
       {"activation/relu/100000", [=, &k] { k.relu(x->data(), y->data(), n); }},
-      {"activation/softmax/10000x10", [=, &k] { k.softmax_rows(x->data(), y->data(), n / 10, 10); }},
+      {"activation/softmax/10000x10",
+       [=, &k] { k.softmax_rows(x->data(), y->data(), n / 10, 10); }},
   };
 }
 
@@ -90,15 +93,17 @@ Workload training_workload() {
 Workload knn_workload(std::string kernel) {
   auto train = std::make_shared<Dataset>(synthetic_images(1000, 5));
   auto queries = std::make_shared<Dataset>(synthetic_images(50, 6));
-  return {"knn/" + kernel + "/1000x50/k7",
-          [=] { find_neighbors(knn_kernel(kernel), *train, *queries, KnnSearch{7, 1}); }};
+  return {"knn/" + kernel + "/1000x50/k7", [=] {
+            find_neighbors(knn_kernel(kernel), *train, *queries, KnnSearch{7, 1});
+          }};
 }
 
 std::vector<Workload> workloads() {
   std::vector<Workload> all = {
-      gemm_workload("simd-avx2", Trans::no, Trans::no, 256, 256, 256),      // packed path
-      gemm_workload("simd-avx2", Trans::no, Trans::yes, 100, 30, 784),      // unpacked: a training forward pass
-      gemm_workload("simd-avx2", Trans::yes, Trans::no, 784, 100, 100),     // a weight gradient
+      gemm_workload("simd-avx2", Trans::no, Trans::no, 256, 256, 256),  // packed path
+      gemm_workload("simd-avx2", Trans::no, Trans::yes, 100, 30,
+                    784),  // unpacked: a training forward pass
+      gemm_workload("simd-avx2", Trans::yes, Trans::no, 784, 100, 100),  // a weight gradient
       gemm_workload("blocked", Trans::no, Trans::no, 128, 128, 128),
       gemm_workload("naive", Trans::no, Trans::no, 64, 64, 64),
   };
@@ -122,12 +127,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> wanted(argv + 1, argv + argc);
   const bool list = !wanted.empty() && wanted.front() == "--list";
   if (!list && active_isa() != Isa::avx2) {
-    std::fprintf(stderr, "instruction_counts: the counted target is avx2, but the kernels would run %s "
-                         "(run with SIMDML_ISA=avx2 on a CPU with AVX2)\n",
+    std::fprintf(stderr,
+                 "instruction_counts: the counted target is avx2, but the kernels would run %s "
+                 "(run with SIMDML_ISA=avx2 on a CPU with AVX2)\n",
                  std::string(isa_name(active_isa())).c_str());
     return 77;  // "skipped": this CPU cannot run what is counted
   }
-  if (!list) std::printf("compiler GCC %s, simd target %s\n", __VERSION__, std::string(isa_name(active_isa())).c_str());
+  if (!list)
+    std::printf("compiler GCC %s, simd target %s\n", __VERSION__,
+                std::string(isa_name(active_isa())).c_str());
   try {
     for (const Workload& w : workloads()) {
       if (list) {

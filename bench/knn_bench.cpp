@@ -32,13 +32,18 @@ struct Problem {
 
 void set_counters(benchmark::State& state, const Problem& p, std::int64_t queries) {
   state.SetItemsProcessed(state.iterations() * queries);
-  const double ops = 2.0 * static_cast<double>(queries) * static_cast<double>(p.train.samples) * static_cast<double>(p.train.features);
+  const double ops = 2.0 * static_cast<double>(queries) * static_cast<double>(p.train.samples) *
+                     static_cast<double>(p.train.features);
   state.counters["OP/s"] = benchmark::Counter(ops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void knn_benchmark(benchmark::State& state, const Problem& p, const KnnKernel& kernel, int threads) {
-  const Dataset queries = kernel.variant == KnnVariant::naive ? slice_rows(p.queries, 0, kNaiveQueries) : p.queries;
-  for (auto _ : state) benchmark::DoNotOptimize(find_neighbors(kernel, p.train, queries, KnnSearch{kNeighbors, threads}));
+void knn_benchmark(benchmark::State& state, const Problem& p, const KnnKernel& kernel,
+                   int threads) {
+  const Dataset queries =
+      kernel.variant == KnnVariant::naive ? slice_rows(p.queries, 0, kNaiveQueries) : p.queries;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        find_neighbors(kernel, p.train, queries, KnnSearch{kNeighbors, threads}));
   set_counters(state, p, queries.samples);
 }
 
@@ -52,7 +57,8 @@ void faiss_benchmark(benchmark::State& state, const Problem& p, int threads) {
   omp_set_num_threads(threads);       // faiss's own loops
   openblas_set_num_threads(threads);  // the sgemm it calls runs on OpenBLAS's threads
   for (auto _ : state) {
-    index.search(p.queries.samples, p.queries.x.data(), kNeighbors, distances.data(), labels.data());
+    index.search(p.queries.samples, p.queries.x.data(), kNeighbors, distances.data(),
+                 labels.data());
     benchmark::DoNotOptimize(labels.data());
   }
   set_counters(state, p, p.queries.samples);
@@ -63,12 +69,14 @@ std::unique_ptr<Problem> load_problem(std::string_view dataset) {
   try {
     NamedDataset d = load_named_dataset(dataset, resolve_data_root(std::nullopt));
     auto p = std::make_unique<Problem>();
-    p->name = std::string(dataset) + "-" + std::to_string(d.train.samples) + "x" + std::to_string(d.test->samples);
+    p->name = std::string(dataset) + "-" + std::to_string(d.train.samples) + "x" +
+              std::to_string(d.test->samples);
     p->train = std::move(d.train);
     p->queries = std::move(*d.test);
     return p;
   } catch (const DataError& e) {
-    std::fprintf(stderr, "knn_bench: skipping %.*s: %s\n", static_cast<int>(dataset.size()), dataset.data(), e.what());
+    std::fprintf(stderr, "knn_bench: skipping %.*s: %s\n", static_cast<int>(dataset.size()),
+                 dataset.data(), e.what());
     return nullptr;
   }
 }
@@ -77,8 +85,10 @@ std::unique_ptr<Problem> load_problem(std::string_view dataset) {
 
 void register_benchmarks() {
 #ifdef SIMDML_HAVE_FAISS
-  benchmark::AddCustomContext("faiss", std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
-                                           std::to_string(FAISS_VERSION_PATCH) + ", sgemm from " + openblas_get_config());
+  benchmark::AddCustomContext("faiss", std::to_string(FAISS_VERSION_MAJOR) + "." +
+                                           std::to_string(FAISS_VERSION_MINOR) + "." +
+                                           std::to_string(FAISS_VERSION_PATCH) + ", sgemm from " +
+                                           openblas_get_config());
 #endif
   for (std::string_view dataset : {"mnist", "fashion-mnist"}) {
     std::shared_ptr<const Problem> problem = load_problem(dataset);
@@ -87,12 +97,15 @@ void register_benchmarks() {
       if (!runs_here(kernel)) continue;
       for (int threads : thread_counts())
         register_timed("knn/" + problem->name + "/" + std::string(kernel.name), threads,
-                       [problem, &kernel, threads](benchmark::State& s) { knn_benchmark(s, *problem, kernel, threads); });
+                       [problem, &kernel, threads](benchmark::State& s) {
+                         knn_benchmark(s, *problem, kernel, threads);
+                       });
     }
 #ifdef SIMDML_HAVE_FAISS
     for (int threads : thread_counts())
-      register_timed("knn/" + problem->name + "/faiss-IndexFlatL2", threads,
-                     [problem, threads](benchmark::State& s) { faiss_benchmark(s, *problem, threads); });
+      register_timed(
+          "knn/" + problem->name + "/faiss-IndexFlatL2", threads,
+          [problem, threads](benchmark::State& s) { faiss_benchmark(s, *problem, threads); });
 #endif
   }
 }

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "bench_main.hpp"
-#include "synthetic_images.hpp"
 #include "simdml/network.hpp"
+#include "synthetic_images.hpp"
 
 namespace simdml::bench {
 namespace {
@@ -19,14 +19,16 @@ namespace {
 double flops_per_sample(const Network& net) {
   double flops = 0;
   for (std::size_t l = 0; l < net.layers.size(); ++l)
-    flops += (l == 0 ? 4.0 : 6.0) * static_cast<double>(net.layers[l].inputs * net.layers[l].outputs);
+    flops +=
+        (l == 0 ? 4.0 : 6.0) * static_cast<double>(net.layers[l].inputs * net.layers[l].outputs);
   return flops;
 }
 
-void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64_t batch, std::int64_t hidden,
-                     std::int64_t samples, int threads) {
+void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64_t batch,
+                     std::int64_t hidden, std::int64_t samples, int threads) {
   const Dataset data = synthetic_images(samples, 1);
-  Network net = make_network({784, hidden, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
+  Network net =
+      make_network({784, hidden, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
   SgdOptions sgd;
   sgd.learning_rate = 3.0f;
   sgd.batch_size = batch;
@@ -36,8 +38,9 @@ void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64
   compute.threads = threads;
   for (auto _ : state) benchmark::DoNotOptimize(train_epoch(net, data, sgd, shuffle, compute));
   state.SetItemsProcessed(state.iterations() * samples);
-  state.counters["FLOP/s"] = benchmark::Counter(flops_per_sample(net) * static_cast<double>(samples),
-                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_sample(net) * static_cast<double>(samples),
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace
@@ -54,10 +57,15 @@ void register_benchmarks() {
           // Appended, not concatenated: `"/b" + std::to_string(...)` trips GCC 12's false
           // -Wrestrict (its bug 105651).
           std::string name = "train/";
-          name.append(kernel.name).append("/b").append(std::to_string(batch)).append("/h").append(std::to_string(hidden));
-          register_timed(name, threads, [&kernel, batch, hidden, samples, threads](benchmark::State& s) {
-            train_benchmark(s, kernel, batch, hidden, samples, threads);
-          });
+          name.append(kernel.name)
+              .append("/b")
+              .append(std::to_string(batch))
+              .append("/h")
+              .append(std::to_string(hidden));
+          register_timed(name, threads,
+                         [&kernel, batch, hidden, samples, threads](benchmark::State& s) {
+                           train_benchmark(s, kernel, batch, hidden, samples, threads);
+                         });
         }
       }
   }

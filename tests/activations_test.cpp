@@ -34,7 +34,8 @@ double ulp_error(float got, double want) {
   if (std::isnan(got)) return INFINITY;
   if (static_cast<double>(got) == want) return 0.0;
   const float want_f = static_cast<float>(want);
-  if (std::isinf(want_f) && std::isinf(got) && (want_f > 0) == (got > 0)) return 0.0;  // beyond FLT_MAX
+  if (std::isinf(want_f) && std::isinf(got) && (want_f > 0) == (got > 0))
+    return 0.0;  // beyond FLT_MAX
   const double mag = std::fabs(want);
   const int exponent = mag < std::numeric_limits<float>::min() ? -126 : std::ilogb(mag);
   return std::fabs(static_cast<double>(got) - want) / std::ldexp(1.0, exponent - 23);
@@ -70,7 +71,8 @@ UlpResult sweep(UnaryKernel kernel, double (*reference)(double), std::uint64_t s
 
 std::uint64_t ulp_stride() {
   const char* text = std::getenv("SIMDML_ULP_STRIDE");
-  return text != nullptr && std::atoll(text) > 0 ? static_cast<std::uint64_t>(std::atoll(text)) : 97;
+  return text != nullptr && std::atoll(text) > 0 ? static_cast<std::uint64_t>(std::atoll(text))
+                                                 : 97;
 }
 
 class ActivationTest : public testing::KernelTest<ActivationKernels> {
@@ -89,7 +91,9 @@ class ActivationTest : public testing::KernelTest<ActivationKernels> {
 };
 
 TEST_P(ActivationTest, ExpUlpOverTheWholeRange) { expect_ulp("exp", k().exp, exp_ref, 1.5); }
-TEST_P(ActivationTest, SigmoidUlpOverTheWholeRange) { expect_ulp("sigmoid", k().sigmoid, sigmoid_ref, 2.5); }
+TEST_P(ActivationTest, SigmoidUlpOverTheWholeRange) {
+  expect_ulp("sigmoid", k().sigmoid, sigmoid_ref, 2.5);
+}
 TEST_P(ActivationTest, TanhUlpOverTheWholeRange) { expect_ulp("tanh", k().tanh, tanh_ref, 2.5); }
 
 float apply(UnaryKernel kernel, float x) {
@@ -166,7 +170,8 @@ TEST_P(ActivationTest, ResultsDoNotDependOnNeighbours) {
     kernel(x.data(), out.data(), x.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
       const float alone = apply(kernel, x[i]);
-      EXPECT_EQ(std::bit_cast<std::uint32_t>(out[i]), std::bit_cast<std::uint32_t>(alone)) << "x=" << x[i];
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(out[i]), std::bit_cast<std::uint32_t>(alone))
+          << "x=" << x[i];
     }
   }
 }
@@ -182,7 +187,8 @@ TEST_P(ActivationTest, UnitFromBytesIsTheRoundedQuotientForEveryByte) {
     std::vector<float> y(n + 1, -7.0f);
     k().unit_from_bytes(bytes.data(), y.data(), n);
     for (std::size_t i = 0; i < n; ++i)
-      EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(static_cast<float>(bytes[i]) / 255.0f))
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(y[i]),
+                std::bit_cast<std::uint32_t>(static_cast<float>(bytes[i]) / 255.0f))
           << "byte " << int{bytes[i]} << " at " << i << ", n=" << n;
     EXPECT_EQ(y[n], -7.0f) << "wrote past the end, n=" << n;
   }
@@ -212,7 +218,8 @@ TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
 // Softmax against a double reference fed the same rounded differences x - max the kernel feeds
 // to exp (that rounding is the input's, not the kernel's). Each output may be off by exp's 1 ULP,
 // the division's 0.5, and the sum's relative error: at most ceil(cols / 16) + 4 roundings of the
-// 16-lane partial sums and their reduction tree. Rows must sum to 1; rows of huge values stay finite.
+// 16-lane partial sums and their reduction tree. Rows must sum to 1; rows of huge values stay
+// finite.
 TEST_P(ActivationTest, SoftmaxRows) {
   for (std::size_t cols : {1u, 3u, 10u, 16u, 17u, 100u, 785u}) {
     const std::size_t rows = 5;
@@ -236,7 +243,8 @@ TEST_P(ActivationTest, SoftmaxRows) {
             << "cols=" << cols << " row " << r << " col " << c;
         total += got;
       }
-      EXPECT_NEAR(total, 1.0, 1e-6 * std::sqrt(double(cols)) + 1e-6) << "cols=" << cols << " row " << r;
+      EXPECT_NEAR(total, 1.0, 1e-6 * std::sqrt(double(cols)) + 1e-6)
+          << "cols=" << cols << " row " << r;
     }
   }
 }
@@ -253,14 +261,17 @@ TEST_P(ActivationTest, SoftmaxRowBlocksEqualRowByRow) {
     std::vector<float> together(rows * cols), one_by_one(rows * cols), in_place = x;
     k().softmax_rows(x.data(), together.data(), rows, cols);
     k().softmax_rows(in_place.data(), in_place.data(), rows, cols);
-    for (std::size_t r = 0; r < rows; ++r) k().softmax_rows(x.data() + r * cols, one_by_one.data() + r * cols, 1, cols);
+    for (std::size_t r = 0; r < rows; ++r)
+      k().softmax_rows(x.data() + r * cols, one_by_one.data() + r * cols, 1, cols);
     for (std::size_t i = 0; i < x.size(); ++i) {
       const bool row_has_nan = i / cols == 3;
       EXPECT_EQ(std::isnan(together[i]), row_has_nan) << "cols=" << cols << " i=" << i;
       if (!row_has_nan) {
-        EXPECT_EQ(std::bit_cast<std::uint32_t>(together[i]), std::bit_cast<std::uint32_t>(one_by_one[i]))
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(together[i]),
+                  std::bit_cast<std::uint32_t>(one_by_one[i]))
             << "cols=" << cols << " i=" << i;
-        EXPECT_EQ(std::bit_cast<std::uint32_t>(in_place[i]), std::bit_cast<std::uint32_t>(one_by_one[i]));
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(in_place[i]),
+                  std::bit_cast<std::uint32_t>(one_by_one[i]));
       }
     }
   }
@@ -273,7 +284,8 @@ TEST_P(ActivationTest, SoftmaxPropagatesNaN) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSets, ActivationTest,
-                         ::testing::ValuesIn(activation_kernel_sets().begin(), activation_kernel_sets().end()),
+                         ::testing::ValuesIn(activation_kernel_sets().begin(),
+                                             activation_kernel_sets().end()),
                          testing::kernel_param_name<ActivationKernels>);
 
 // The FMA targets run the same operations in the same order: their results must agree bitwise.
@@ -289,7 +301,8 @@ TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
   constexpr std::size_t kValues = 100003;
   const auto x = random_values(kValues, -120.0f, 120.0f, 9);
   std::vector<float> a(x.size()), b(x.size());
-  for (auto member : {&ActivationKernels::exp, &ActivationKernels::sigmoid, &ActivationKernels::tanh}) {
+  for (auto member :
+       {&ActivationKernels::exp, &ActivationKernels::sigmoid, &ActivationKernels::tanh}) {
     (avx2->*member)(x.data(), a.data(), x.size());
     (avx512->*member)(x.data(), b.data(), x.size());
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));

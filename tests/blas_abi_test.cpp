@@ -17,8 +17,8 @@ enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
 void cblas_sgemm(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, int, int, int, float, const float*,
                  int, const float*, int, float, float*, int);
-void sgemm_(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
-            const int*, const float*, const int*, const float*, float*, const int*);
+void sgemm_(const char*, const char*, const int*, const int*, const int*, const float*,
+            const float*, const int*, const float*, const int*, const float*, float*, const int*);
 
 // Replaces the library's weak xerbla_, as a program using the reference BLAS may.
 int g_xerbla_info = 0;
@@ -58,7 +58,8 @@ std::vector<float> random_matrix(std::size_t n, std::uint32_t seed) {
 }
 
 // Column-major C (m x n, ldc) as the row-major C^T (n x m) the reference understands.
-void check_column_major(char ta, char tb, int m, int n, int k, float alpha, float beta, bool fortran) {
+void check_column_major(char ta, char tb, int m, int n, int k, float alpha, float beta,
+                        bool fortran) {
   const bool at = std::toupper(ta) != 'N', bt = std::toupper(tb) != 'N';
   const int lda = (at ? k : m) + 2, ldb = (bt ? n : k) + 1, ldc = m + 3;
   const auto a = random_matrix(static_cast<std::size_t>(lda * (at ? m : k)), 1);
@@ -73,8 +74,19 @@ void check_column_major(char ta, char tb, int m, int n, int k, float alpha, floa
                 c.data(), ldc);
   }
   // C^T = op(B)^T op(A)^T, read row-major.
-  const GemmProblem as_row_major{bt ? Trans::yes : Trans::no, at ? Trans::yes : Trans::no, n, m, k,
-                                 alpha, b.data(), ldb, a.data(), lda, beta, nullptr, ldc};
+  const GemmProblem as_row_major{bt ? Trans::yes : Trans::no,
+                                 at ? Trans::yes : Trans::no,
+                                 n,
+                                 m,
+                                 k,
+                                 alpha,
+                                 b.data(),
+                                 ldb,
+                                 a.data(),
+                                 lda,
+                                 beta,
+                                 nullptr,
+                                 ldc};
   const auto expected = testing::reference_gemm(as_row_major, c0);
   SCOPED_TRACE(::testing::Message() << (fortran ? "sgemm_" : "cblas_sgemm col-major") << " " << ta
                                     << tb << " m=" << m << " n=" << n << " k=" << k);
@@ -85,7 +97,8 @@ TEST(BlasAbi, ColumnMajorSemantics) {
   for (char ta : {'N', 'T', 'c'})
     for (char tb : {'n', 't', 'C'})
       for (auto [m, n, k] : {std::tuple{1, 1, 1}, {7, 13, 29}, {40, 17, 300}})
-        for (bool fortran : {true, false}) check_column_major(ta, tb, m, n, k, 1.5f, -0.5f, fortran);
+        for (bool fortran : {true, false})
+          check_column_major(ta, tb, m, n, k, 1.5f, -0.5f, fortran);
 }
 
 TEST(BlasAbi, RowMajorCblas) {
@@ -94,9 +107,10 @@ TEST(BlasAbi, RowMajorCblas) {
   const auto b = random_matrix(static_cast<std::size_t>(n * k), 5);
   std::vector<float> c(static_cast<std::size_t>(m * n), std::numeric_limits<float>::quiet_NaN());
   const auto c0 = c;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f,
-              c.data(), n);
-  const GemmProblem p{Trans::no, Trans::yes, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, nullptr, n};
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, b.data(), k,
+              0.0f, c.data(), n);
+  const GemmProblem p{Trans::no, Trans::yes, m, n,    k,       1.0f, a.data(),
+                      k,         b.data(),   k, 0.0f, nullptr, n};
   testing::expect_matches(p, c, testing::reference_gemm(p, c0), c0);
 }
 
@@ -107,7 +121,7 @@ struct BadCall {
 };
 
 TEST(BlasAbi, FortranArgumentErrors) {
-  const BadCall calls[] = {{1, 'X', 'N', 2, 2, 2, 2, 2, 2}, {2, 'N', '?', 2, 2, 2, 2, 2, 2},
+  const BadCall calls[] = {{1, 'X', 'N', 2, 2, 2, 2, 2, 2},  {2, 'N', '?', 2, 2, 2, 2, 2, 2},
                            {3, 'N', 'N', -1, 2, 2, 2, 2, 2}, {4, 'N', 'N', 2, -1, 2, 2, 2, 2},
                            {5, 'N', 'N', 2, 2, -1, 2, 2, 2}, {8, 'N', 'N', 3, 2, 2, 2, 2, 3},
                            {8, 'T', 'N', 2, 2, 3, 2, 3, 2},  {10, 'N', 'N', 2, 2, 3, 2, 2, 2},
@@ -135,27 +149,41 @@ struct BadCblasCall {
 TEST(BlasAbi, CblasArgumentErrorsGoToCblasXerbla) {
   constexpr int R = CblasRowMajor, C = CblasColMajor, N = CblasNoTrans, T = CblasTrans;
   const BadCblasCall calls[] = {
-      {1, 100, N, N, 2, 2, 2, 2, 2, 2},    {1, 103, N, N, 2, 2, 2, 2, 2, 2},
-      {2, R, 110, N, 2, 2, 2, 2, 2, 2},    {2, C, 114, N, 2, 2, 2, 2, 2, 2},
-      {3, R, N, 114, 2, 2, 2, 2, 2, 2},    {3, C, T, 0, 2, 2, 2, 2, 2, 2},
-      {4, R, N, N, -1, 2, 2, 2, 2, 2},     {4, C, N, N, -1, 2, 2, 2, 2, 2},
-      {5, R, N, N, 2, -2, 2, 2, 2, 2},     {5, C, N, N, 2, -2, 2, 2, 2, 2},
-      {6, R, N, N, 2, 2, -3, 2, 2, 2},     {6, C, N, N, 2, 2, -3, 2, 2, 2},
-      {9, R, N, N, 2, 2, 3, 2, 2, 2},      {9, R, T, N, 3, 2, 2, 2, 2, 2},   // A m x k: lda >= k; A^T: >= m
-      {9, C, N, N, 3, 2, 2, 2, 2, 3},      {9, C, T, N, 2, 2, 3, 2, 2, 2},   // A m x k: lda >= m; A^T: >= k
-      {11, R, N, N, 2, 3, 2, 2, 2, 3},     {11, R, N, T, 2, 2, 3, 3, 2, 2},  // B k x n: ldb >= n; B^T: >= k
-      {11, C, N, N, 2, 2, 3, 2, 2, 2},     {11, C, N, T, 2, 3, 2, 2, 2, 2},  // B k x n: ldb >= k; B^T: >= n
-      {14, R, N, N, 2, 3, 2, 2, 3, 2},     {14, C, N, N, 3, 2, 2, 3, 2, 2},  // C: ldc >= n; >= m
-      {5, R, N, N, -1, -1, 2, 2, 2, 2},    {4, C, N, N, -1, -1, 2, 2, 2, 2},
-      {11, R, N, N, 2, 3, 3, 2, 2, 3},     {9, C, N, N, 3, 2, 3, 2, 2, 3},
-      {1, 100, 0, 0, -1, -1, -1, 0, 0, 0}, {2, R, 0, 0, -1, -1, -1, 0, 0, 0},
+      {1, 100, N, N, 2, 2, 2, 2, 2, 2},
+      {1, 103, N, N, 2, 2, 2, 2, 2, 2},
+      {2, R, 110, N, 2, 2, 2, 2, 2, 2},
+      {2, C, 114, N, 2, 2, 2, 2, 2, 2},
+      {3, R, N, 114, 2, 2, 2, 2, 2, 2},
+      {3, C, T, 0, 2, 2, 2, 2, 2, 2},
+      {4, R, N, N, -1, 2, 2, 2, 2, 2},
+      {4, C, N, N, -1, 2, 2, 2, 2, 2},
+      {5, R, N, N, 2, -2, 2, 2, 2, 2},
+      {5, C, N, N, 2, -2, 2, 2, 2, 2},
+      {6, R, N, N, 2, 2, -3, 2, 2, 2},
+      {6, C, N, N, 2, 2, -3, 2, 2, 2},
+      {9, R, N, N, 2, 2, 3, 2, 2, 2},
+      {9, R, T, N, 3, 2, 2, 2, 2, 2},  // A m x k: lda >= k; A^T: >= m
+      {9, C, N, N, 3, 2, 2, 2, 2, 3},
+      {9, C, T, N, 2, 2, 3, 2, 2, 2},  // A m x k: lda >= m; A^T: >= k
+      {11, R, N, N, 2, 3, 2, 2, 2, 3},
+      {11, R, N, T, 2, 2, 3, 3, 2, 2},  // B k x n: ldb >= n; B^T: >= k
+      {11, C, N, N, 2, 2, 3, 2, 2, 2},
+      {11, C, N, T, 2, 3, 2, 2, 2, 2},  // B k x n: ldb >= k; B^T: >= n
+      {14, R, N, N, 2, 3, 2, 2, 3, 2},
+      {14, C, N, N, 3, 2, 2, 3, 2, 2},  // C: ldc >= n; >= m
+      {5, R, N, N, -1, -1, 2, 2, 2, 2},
+      {4, C, N, N, -1, -1, 2, 2, 2, 2},
+      {11, R, N, N, 2, 3, 3, 2, 2, 3},
+      {9, C, N, N, 3, 2, 3, 2, 2, 3},
+      {1, 100, 0, 0, -1, -1, -1, 0, 0, 0},
+      {2, R, 0, 0, -1, -1, -1, 0, 0, 0},
   };
   std::vector<float> a(64, 1), b(64, 1), c(64, 7);
   for (const BadCblasCall& call : calls) {
-    SCOPED_TRACE(::testing::Message() << "order " << call.order << " trans " << call.ta << "/"
-                                      << call.tb << " m=" << call.m << " n=" << call.n
-                                      << " k=" << call.k << " lda=" << call.lda
-                                      << " ldb=" << call.ldb << " ldc=" << call.ldc);
+    SCOPED_TRACE(::testing::Message()
+                 << "order " << call.order << " trans " << call.ta << "/" << call.tb
+                 << " m=" << call.m << " n=" << call.n << " k=" << call.k << " lda=" << call.lda
+                 << " ldb=" << call.ldb << " ldc=" << call.ldc);
     g_cblas_xerbla_calls = 0;
     g_xerbla_info = 0;
     cblas_sgemm(static_cast<CBLAS_ORDER>(call.order), static_cast<CBLAS_TRANSPOSE>(call.ta),

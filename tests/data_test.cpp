@@ -15,7 +15,8 @@ namespace {
 
 using testing::TempDir;
 
-std::string idx_bytes(std::vector<std::uint32_t> dims, const std::vector<std::uint8_t>& values, std::uint8_t type = 0x08) {
+std::string idx_bytes(std::vector<std::uint32_t> dims, const std::vector<std::uint8_t>& values,
+                      std::uint8_t type = 0x08) {
   std::string out{'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
   for (std::uint32_t d : dims)
     for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((d >> shift) & 0xFF);
@@ -64,7 +65,8 @@ std::string idx_error(const std::string& bytes) {
 
 TEST(Idx, LoadsRawImagesAndLabels) {
   TempDir dir;
-  const Dataset d = load_idx_dataset(dir.write("img", kImages), dir.write("lbl", kLabels), 10, "tiny");
+  const Dataset d =
+      load_idx_dataset(dir.write("img", kImages), dir.write("lbl", kLabels), 10, "tiny");
   EXPECT_EQ(d.samples, 3);
   EXPECT_EQ(d.features, 6);
   EXPECT_EQ(d.image_height, 2);
@@ -78,7 +80,8 @@ TEST(Idx, LoadsRawImagesAndLabels) {
 TEST(Idx, GzipAndRawGiveTheSameData) {
   TempDir dir;
   const Dataset raw = load_idx_dataset(dir.write("i", kImages), dir.write("l", kLabels), 10, "raw");
-  const Dataset gz = load_idx_dataset(dir.write("i.gz", gzip(kImages)), dir.write("l.gz", gzip(kLabels)), 10, "gz");
+  const Dataset gz = load_idx_dataset(dir.write("i.gz", gzip(kImages)),
+                                      dir.write("l.gz", gzip(kLabels)), 10, "gz");
   EXPECT_EQ(raw.x, gz.x);
   EXPECT_EQ(raw.labels, gz.labels);
 }
@@ -89,7 +92,8 @@ TEST(Idx, RejectsBadMagicTypesAndDimensionCounts) {
   EXPECT_NE(idx_error(bad_magic).find("bad magic"), std::string::npos) << idx_error(bad_magic);
   EXPECT_NE(idx_error("PK\x03\x04 not idx").find("bad magic"), std::string::npos);
   const std::string floats = idx_bytes({1}, {0, 0, 0, 0}, 0x0D);
-  EXPECT_NE(idx_error(floats).find("0x13 is not supported"), std::string::npos) << idx_error(floats);
+  EXPECT_NE(idx_error(floats).find("0x13 is not supported"), std::string::npos)
+      << idx_error(floats);
   EXPECT_NE(idx_error(idx_bytes({}, {})).find("0 dimensions"), std::string::npos);
   EXPECT_NE(idx_error(std::string("\0\0\x08\x05", 4)).find("5 dimensions"), std::string::npos);
 }
@@ -104,7 +108,9 @@ TEST(Idx, ErrorsNameTheFile) {
 
 TEST(Idx, RejectsTruncatedData) {
   const std::string short_raw = kImages.substr(0, kImages.size() - 1);
-  EXPECT_NE(idx_error(short_raw).find("truncated: the header promises 18 values, the file holds 17"), std::string::npos)
+  EXPECT_NE(
+      idx_error(short_raw).find("truncated: the header promises 18 values, the file holds 17"),
+      std::string::npos)
       << idx_error(short_raw);
   EXPECT_NE(idx_error(kImages.substr(0, 9)).find("truncated IDX header"), std::string::npos);
   // A gzip stream cut in the middle: zlib sees the stream end early.
@@ -150,13 +156,16 @@ TEST(Idx, RejectsMissingDirectoryAndUnreadablePaths) {
 TEST(Idx, RejectsCountMismatchLabelRangeAndShapes) {
   TempDir dir;
   const auto images = dir.write("img", kImages);
-  const std::string mismatch =
-      error_of([&] { load_idx_dataset(images, dir.write("two", idx_bytes({2}, {1, 2})), 10, "x"); });
+  const std::string mismatch = error_of([&] {
+    load_idx_dataset(images, dir.write("two", idx_bytes({2}, {1, 2})), 10, "x");
+  });
   EXPECT_NE(mismatch.find("holds 2 labels but img holds 3 images"), std::string::npos) << mismatch;
-  const std::string range =
-      error_of([&] { load_idx_dataset(images, dir.write("ten", idx_bytes({3}, {1, 10, 2})), 10, "x"); });
+  const std::string range = error_of([&] {
+    load_idx_dataset(images, dir.write("ten", idx_bytes({3}, {1, 10, 2})), 10, "x");
+  });
   EXPECT_NE(range.find("label 10 at index 1 is outside 0..9"), std::string::npos) << range;
-  const std::string swapped = error_of([&] { load_idx_dataset(dir.write("l", kLabels), images, 10, "x"); });
+  const std::string swapped =
+      error_of([&] { load_idx_dataset(dir.write("l", kLabels), images, 10, "x"); });
   EXPECT_NE(swapped.find("expected 3 dimensions"), std::string::npos) << swapped;
 }
 
@@ -170,7 +179,8 @@ std::string csv_error(const std::string& text) {
 
 TEST(Csv, LoadsATableWithOrWithoutAHeader) {
   TempDir dir;
-  const Dataset with = load_csv_dataset(dir.write("a.csv", "a,b,label\n1.5,2,0\n3,-4e1,2\r\n\n5,6,1\n"), "a");
+  const Dataset with =
+      load_csv_dataset(dir.write("a.csv", "a,b,label\n1.5,2,0\n3,-4e1,2\r\n\n5,6,1\n"), "a");
   EXPECT_EQ(with.samples, 3);
   EXPECT_EQ(with.features, 2);
   EXPECT_EQ(with.classes, 3);
@@ -182,9 +192,12 @@ TEST(Csv, LoadsATableWithOrWithoutAHeader) {
 }
 
 TEST(Csv, RejectsBadTables) {
-  EXPECT_NE(csv_error("1,2,0\n3,1\n").find(":2: has 2 fields, expected 3"), std::string::npos) << csv_error("1,2,0\n3,1\n");
-  EXPECT_NE(csv_error("1,2,0\n3,x,1\n").find(":2: field 2 'x' is not a finite number"), std::string::npos);
-  EXPECT_NE(csv_error("1,2,0\n3,nan,1\n").find("field 2 'nan' is not a finite number"), std::string::npos);
+  EXPECT_NE(csv_error("1,2,0\n3,1\n").find(":2: has 2 fields, expected 3"), std::string::npos)
+      << csv_error("1,2,0\n3,1\n");
+  EXPECT_NE(csv_error("1,2,0\n3,x,1\n").find(":2: field 2 'x' is not a finite number"),
+            std::string::npos);
+  EXPECT_NE(csv_error("1,2,0\n3,nan,1\n").find("field 2 'nan' is not a finite number"),
+            std::string::npos);
   EXPECT_NE(csv_error("1,2,0\n3,4,1.5\n").find("label '1.5' is not an integer"), std::string::npos);
   EXPECT_NE(csv_error("1,2,-1\n").find("label '-1'"), std::string::npos);
   EXPECT_NE(csv_error("").find("no data rows"), std::string::npos);
@@ -198,7 +211,8 @@ void write_mnist_files(const TempDir& dir, const std::string& folder) {
   std::filesystem::create_directories(dir / folder);
   dir.write(folder + "/train-images-idx3-ubyte", kImages);
   dir.write(folder + "/train-labels-idx1-ubyte.gz", gzip(kLabels));
-  dir.write(folder + "/t10k-images-idx3-ubyte.gz", gzip(idx_bytes({1, 2, 3}, std::vector<std::uint8_t>(6, 255))));
+  dir.write(folder + "/t10k-images-idx3-ubyte.gz",
+            gzip(idx_bytes({1, 2, 3}, std::vector<std::uint8_t>(6, 255))));
   dir.write(folder + "/t10k-labels-idx1-ubyte", idx_bytes({1}, {4}));
 }
 
@@ -233,7 +247,9 @@ TEST(NamedDatasets, FashionMnistPrefersTheDataRoot) {
 TEST(NamedDatasets, IrisIsOneTableWithoutATestSet) {
   TempDir dir;
   std::filesystem::create_directories(dir / "iris");
-  dir.write("iris/iris.csv", "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,0\n6.3,3.3,6.0,2.5,2\n");
+  dir.write("iris/iris.csv",
+            "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,0\n6.3,3.3,"
+            "6.0,2.5,2\n");
   const NamedDataset iris = load_named_dataset("iris", dir.path());
   EXPECT_EQ(iris.train.samples, 2);
   EXPECT_EQ(iris.train.features, 4);

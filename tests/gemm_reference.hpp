@@ -19,7 +19,9 @@ struct Matrix {
   std::vector<float> data;
 
   Matrix(std::int64_t r, std::int64_t c, std::int64_t pad, std::mt19937& rng, float fill_padding)
-      : rows(r), cols(c), ld(std::max<std::int64_t>(1, c + pad)),
+      : rows(r),
+        cols(c),
+        ld(std::max<std::int64_t>(1, c + pad)),
         data(static_cast<std::size_t>(std::max<std::int64_t>(1, r * ld)), fill_padding) {
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     for (std::int64_t i = 0; i < r; ++i)
@@ -83,8 +85,8 @@ inline void expect_matches(const GemmProblem& p, const std::vector<float>& c, co
       const double err = std::fabs(got - e.value[idx]);
       if (!(err <= e.bound[idx])) {
         ADD_FAILURE() << "C(" << i << ", " << j << ") = " << got << ", expected " << e.value[idx]
-                      << " within " << e.bound[idx] << " (m=" << p.m << " n=" << p.n
-                      << " k=" << p.k << ")";
+                      << " within " << e.bound[idx] << " (m=" << p.m << " n=" << p.n << " k=" << p.k
+                      << ")";
         ++failures;
       }
     }

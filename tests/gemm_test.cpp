@@ -48,12 +48,12 @@ std::vector<float> run_case(const GemmKernel& kernel, const Case& cs, const Gemm
   Matrix c(cs.m, cs.n, cs.pad, rng, kNaN);
   if (cs.beta == 0.0f) std::fill(c.data.begin(), c.data.end(), kNaN);
   const std::vector<float> c0 = c.data;
-  const GemmProblem p{cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, a.data.data(), a.ld,
-                      b.data.data(), b.ld, cs.beta, c.data.data(), c.ld};
+  const GemmProblem p{cs.ta, cs.tb,         cs.m, cs.n,    cs.k,          cs.alpha, a.data.data(),
+                      a.ld,  b.data.data(), b.ld, cs.beta, c.data.data(), c.ld};
   sgemm(kernel, p, exec);
   const testing::Expected expected = testing::reference_gemm(p, c0);
-  SCOPED_TRACE(::testing::Message() << kernel.name << " m=" << cs.m << " n=" << cs.n << " k=" << cs.k
-                                    << " ta=" << ta << " tb=" << tb << " alpha=" << cs.alpha
+  SCOPED_TRACE(::testing::Message() << kernel.name << " m=" << cs.m << " n=" << cs.n << " k="
+                                    << cs.k << " ta=" << ta << " tb=" << tb << " alpha=" << cs.alpha
                                     << " beta=" << cs.beta << " threads=" << exec.threads);
   testing::expect_matches(p, c.data, expected, c0);
   return c.data;
@@ -67,8 +67,10 @@ class GemmKernelTest : public testing::KernelTest<GemmKernel> {
 // M around the kernel's MR and N around its NR, and around NR / 2: every simd tile is two vectors
 // wide, so that is where a ragged last vector begins (KC is DepthAroundTheKBlock's).
 TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
-  const std::vector<std::int64_t> rows = testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::rows);
-  std::vector<std::int64_t> columns = testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::columns);
+  const std::vector<std::int64_t> rows =
+      testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::rows);
+  std::vector<std::int64_t> columns =
+      testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::columns);
   for (const std::int64_t half : testing::edge_sizes(std::vector<int>{kernel().tile.columns / 2}))
     columns.push_back(half);
   ASSERT_GE(rows.size(), 5u);
@@ -81,12 +83,14 @@ TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
 TEST_P(GemmKernelTest, DepthAroundTheKBlock) {
   for (std::int64_t k : {1, 2, 3, 97, 255, 256, 257, 513})
     for (Trans ta : {Trans::no, Trans::yes})
-      for (Trans tb : {Trans::no, Trans::yes}) run_case(kernel(), {19, 35, k, ta, tb, 0.75f, 0.5f}, {});
+      for (Trans tb : {Trans::no, Trans::yes})
+        run_case(kernel(), {19, 35, k, ta, tb, 0.75f, 0.5f}, {});
 }
 
 TEST_P(GemmKernelTest, AlphaBetaCombinations) {
   const std::pair<float, float> cases[] = {{1, 0}, {1, 1}, {-2.5f, 0}, {0.5f, -1.5f}, {1, 3}};
-  for (auto [alpha, beta] : cases) run_case(kernel(), {23, 41, 37, Trans::no, Trans::yes, alpha, beta}, {});
+  for (auto [alpha, beta] : cases)
+    run_case(kernel(), {23, 41, 37, Trans::no, Trans::yes, alpha, beta}, {});
 }
 
 TEST_P(GemmKernelTest, ZeroSizesAndAlphaZeroTouchNothingThatMustNotBeRead) {
@@ -110,12 +114,14 @@ class GuardedMatrix {
  public:
   GuardedMatrix(std::int64_t rows, std::int64_t cols, std::mt19937& rng) : floats_(rows * cols) {
     const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    const std::size_t data_pages = (static_cast<std::size_t>(floats_) * sizeof(float) + page - 1) / page;
+    const std::size_t data_pages =
+        (static_cast<std::size_t>(floats_) * sizeof(float) + page - 1) / page;
     bytes_ = (data_pages + 1) * page;
     void* base = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) throw std::runtime_error("mmap failed");
     base_ = static_cast<char*>(base);
-    if (mprotect(base_ + data_pages * page, page, PROT_NONE) != 0) throw std::runtime_error("mprotect failed");
+    if (mprotect(base_ + data_pages * page, page, PROT_NONE) != 0)
+      throw std::runtime_error("mprotect failed");
     data_ = reinterpret_cast<float*>(base_ + data_pages * page) - floats_;
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     for (std::int64_t i = 0; i < floats_; ++i) data_[i] = dist(rng);
@@ -147,13 +153,19 @@ TEST_P(GemmKernelTest, RaggedEdgesTouchNothingPastTheMatrices) {
             for (float beta : {0.0f, 0.5f})
               for (GemmPath path : {GemmPath::packed, GemmPath::unpacked}) {
                 const GuardedMatrix a(m, k, rng), b(k, n, rng), c(m, n, rng);
-                const GemmProblem p{ta, tb, m, n, k, 1.0f, a.data(), ta == Trans::yes ? m : k,
-                                    b.data(), tb == Trans::yes ? k : n, beta, c.data(), n};
+                const GemmProblem p{ta,       tb,
+                                    m,        n,
+                                    k,        1.0f,
+                                    a.data(), ta == Trans::yes ? m : k,
+                                    b.data(), tb == Trans::yes ? k : n,
+                                    beta,     c.data(),
+                                    n};
                 const std::vector<float> c0 = c.values();
                 sgemm(kernel(), p, {1, path});
-                SCOPED_TRACE(::testing::Message() << "m=" << m << " n=" << n << " k=" << k << " ta="
-                                                  << (ta == Trans::yes) << " tb=" << (tb == Trans::yes)
-                                                  << " beta=" << beta << " path=" << static_cast<int>(path));
+                SCOPED_TRACE(::testing::Message()
+                             << "m=" << m << " n=" << n << " k=" << k
+                             << " ta=" << (ta == Trans::yes) << " tb=" << (tb == Trans::yes)
+                             << " beta=" << beta << " path=" << static_cast<int>(path));
                 testing::expect_matches(p, c.values(), testing::reference_gemm(p, c0), c0);
               }
 }
@@ -230,10 +242,10 @@ TEST_P(SimdGemmTest, SplitHintsChangeNoBit) {
 }
 
 // The unpacked path's own choice of split, each way it can go (the figures are avx512's): columns
-// when every thread gets an NR panel (30 x 784: 25 panels), rows when C is one panel wide (203 x 30),
-// and columns again when neither gives each thread a panel but the columns have more vector-wide
-// pieces (10 x 40: 1 row piece, 3 column pieces). 12 to 16 MFLOP gives every target several
-// threads; the bits stay those of one thread.
+// when every thread gets an NR panel (30 x 784: 25 panels), rows when C is one panel wide (203 x
+// 30), and columns again when neither gives each thread a panel but the columns have more
+// vector-wide pieces (10 x 40: 1 row piece, 3 column pieces). 12 to 16 MFLOP gives every target
+// several threads; the bits stay those of one thread.
 TEST_P(SimdGemmTest, AutomaticSplitChangesNoBit) {
   const Case cases[] = {{30, 784, 300, Trans::yes, Trans::no, 1, 1},
                         {203, 30, 1000, Trans::no, Trans::yes, 1, 0},
@@ -268,7 +280,8 @@ TEST_P(SimdGemmTest, UnpackedPathOnEveryTransposeAndEdge) {
   for (Trans ta : {Trans::no, Trans::yes})
     for (Trans tb : {Trans::no, Trans::yes})
       for (std::int64_t m : {1, 5, 13, 40})
-        for (std::int64_t n : {3, 16, 33, 100}) run_case(kernel(), {m, n, 270, ta, tb, 1, 0.5f}, {1, GemmPath::unpacked});
+        for (std::int64_t n : {3, 16, 33, 100})
+          run_case(kernel(), {m, n, 270, ta, tb, 1, 0.5f}, {1, GemmPath::unpacked});
 }
 
 // Callers may run GEMMs from a parallel region of their own, one per thread (k-NN does). Each call
@@ -309,16 +322,21 @@ TEST(GemmTargets, Avx2AndAvx512AgreeBitwise) {
 TEST(GemmArguments, BadSizesAndLeadingDimensionsThrowBeforeWriting) {
   std::vector<float> a(100, 1), b(100, 1), c(100, 7);
   const GemmKernel& k = gemm_kernel(GemmVariant::simd);
-  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, -1, 2, 2, 1, a.data(), 2, b.data(), 2, 0, c.data(), 2}),
-               std::invalid_argument);
-  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 3, b.data(), 4, 0, c.data(), 4}),
-               std::invalid_argument);  // lda < K
-  EXPECT_THROW(sgemm(k, {Trans::yes, Trans::no, 5, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}),
-               std::invalid_argument);  // transposed: lda < M
-  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 3}),
-               std::invalid_argument);  // ldc < N
-  EXPECT_THROW(sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}, {0}),
-               std::invalid_argument);  // zero threads
+  EXPECT_THROW(
+      sgemm(k, {Trans::no, Trans::no, -1, 2, 2, 1, a.data(), 2, b.data(), 2, 0, c.data(), 2}),
+      std::invalid_argument);
+  EXPECT_THROW(
+      sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 3, b.data(), 4, 0, c.data(), 4}),
+      std::invalid_argument);  // lda < K
+  EXPECT_THROW(
+      sgemm(k, {Trans::yes, Trans::no, 5, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}),
+      std::invalid_argument);  // transposed: lda < M
+  EXPECT_THROW(
+      sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 3}),
+      std::invalid_argument);  // ldc < N
+  EXPECT_THROW(
+      sgemm(k, {Trans::no, Trans::no, 4, 4, 4, 1, a.data(), 4, b.data(), 4, 0, c.data(), 4}, {0}),
+      std::invalid_argument);  // zero threads
   for (float v : c) EXPECT_EQ(v, 7.0f);
 }
 

@@ -20,7 +20,8 @@ class KernelTest : public ::testing::TestWithParam<Kernel> {
  protected:
   void SetUp() override {
     const Kernel& k = this->GetParam();
-    if (!runs_here(k)) GTEST_SKIP() << k.name << " needs " << isa_name(k.isa) << " or an extension this CPU lacks";
+    if (!runs_here(k))
+      GTEST_SKIP() << k.name << " needs " << isa_name(k.isa) << " or an extension this CPU lacks";
   }
 };
 

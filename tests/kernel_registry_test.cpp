@@ -54,8 +54,7 @@ TEST(KernelRegistry, EveryListLooksUpAndFailsAlike) {
 
 TEST(KernelRegistry, ChoicesListVariantsThenTheirKernels) {
   EXPECT_EQ(gemm_registry().choices(), "naive, blocked, simd, simd-sse2, simd-avx2, simd-avx512");
-  EXPECT_EQ(activation_registry().choices(),
-            "reference, simd, simd-sse2, simd-avx2, simd-avx512");
+  EXPECT_EQ(activation_registry().choices(), "reference, simd, simd-sse2, simd-avx2, simd-avx512");
   EXPECT_EQ(knn_registry().choices(),
             "naive, blocked, int8, int8-sse2, int8-avx2, int8-avx512, int8-avx512vnni, int8-amx");
 }
@@ -70,13 +69,14 @@ TEST(KernelRegistry, ACapLowersEveryDispatchedKernel) {
 }
 
 TEST(KernelRegistry, UnsupportedWordingNamesTheExtension) {
-  EXPECT_THROW(registry_detail::throw_unsupported("k-NN", "int8-amx", Isa::avx512,
-                                                  Extension::amx_int8),
-               std::invalid_argument);
+  EXPECT_THROW(
+      registry_detail::throw_unsupported("k-NN", "int8-amx", Isa::avx512, Extension::amx_int8),
+      std::invalid_argument);
   const std::string text = message_of([] {
     registry_detail::throw_unsupported("k-NN", "int8-amx", Isa::avx512, Extension::amx_int8);
   });
-  EXPECT_EQ(text, "k-NN kernel 'int8-amx' needs avx512 and amx-int8, which this CPU does not provide");
+  EXPECT_EQ(text,
+            "k-NN kernel 'int8-amx' needs avx512 and amx-int8, which this CPU does not provide");
 }
 
 TEST(KernelRegistry, SgemmAndFindNeighborsRefuseAKernelThisCpuCannotRun) {

@@ -20,7 +20,8 @@ namespace {
 
 // Image-like data: `levels` distinct pixel values (few levels: many exactly equal distances),
 // with every third row a copy of an earlier one (duplicate points).
-Dataset synthetic_images(std::int64_t rows, std::int64_t features, int levels, std::uint64_t seed, int classes = 3) {
+Dataset synthetic_images(std::int64_t rows, std::int64_t features, int levels, std::uint64_t seed,
+                         int classes = 3) {
   Dataset d;
   d.name = "synthetic";
   d.samples = rows;
@@ -32,8 +33,10 @@ Dataset synthetic_images(std::int64_t rows, std::int64_t features, int levels, s
   for (std::int64_t r = 0; r < rows; ++r) {
     const bool copy = r % 3 == 2;
     for (std::int64_t f = 0; f < features; ++f) {
-      const std::uint8_t v = copy ? d.pixels[static_cast<std::size_t>((r / 2) * features + f)]
-                                  : static_cast<std::uint8_t>(rng.below(static_cast<std::uint64_t>(levels)) * (255 / std::max(1, levels - 1)));
+      const std::uint8_t v =
+          copy ? d.pixels[static_cast<std::size_t>((r / 2) * features + f)]
+               : static_cast<std::uint8_t>(rng.below(static_cast<std::uint64_t>(levels)) *
+                                           (255 / std::max(1, levels - 1)));
       d.pixels.push_back(v);
       d.x.push_back(static_cast<float>(v) / 255.0f);
     }
@@ -50,7 +53,8 @@ Dataset synthetic_floats(std::int64_t rows, std::int64_t features, std::uint64_t
   d.features = features;
   d.classes = 2;
   Rng rng(seed);
-  for (std::int64_t i = 0; i < rows * features; ++i) d.x.push_back(std::round(4.0f * rng.normal()) / 4.0f);
+  for (std::int64_t i = 0; i < rows * features; ++i)
+    d.x.push_back(std::round(4.0f * rng.normal()) / 4.0f);
   for (std::int64_t r = 0; r < rows; ++r) d.labels.push_back(static_cast<std::int32_t>(r % 2));
   return d;
 }
@@ -80,13 +84,15 @@ TEST_P(KnnKernelTest, MatchesTheReferenceOnTiesAndTileEdges) {
     std::int64_t train, queries, features;
     int levels, k;
   };
-  for (const Shape s : {Shape{1, 1, 1, 2, 1}, Shape{7, 5, 3, 2, 7}, Shape{33, 13, 7, 2, 5}, Shape{100, 97, 16, 3, 10},
-                        Shape{515, 200, 15, 2, 9}, Shape{1030, 263, 64, 4, 17}, Shape{257, 31, 784, 256, 3}}) {
-    SCOPED_TRACE(::testing::Message() << s.train << " training rows, " << s.queries << " queries, " << s.features
-                                      << " features, k " << s.k);
+  for (const Shape s : {Shape{1, 1, 1, 2, 1}, Shape{7, 5, 3, 2, 7}, Shape{33, 13, 7, 2, 5},
+                        Shape{100, 97, 16, 3, 10}, Shape{515, 200, 15, 2, 9},
+                        Shape{1030, 263, 64, 4, 17}, Shape{257, 31, 784, 256, 3}}) {
+    SCOPED_TRACE(::testing::Message() << s.train << " training rows, " << s.queries << " queries, "
+                                      << s.features << " features, k " << s.k);
     const Dataset train = synthetic_images(s.train, s.features, s.levels, 1);
     const Dataset queries = synthetic_images(s.queries, s.features, s.levels, 2);
-    expect_same_neighbors(reference(train, queries, s.k), find_neighbors(GetParam(), train, queries, KnnSearch{s.k, 2}));
+    expect_same_neighbors(reference(train, queries, s.k),
+                          find_neighbors(GetParam(), train, queries, KnnSearch{s.k, 2}));
   }
 }
 
@@ -107,28 +113,35 @@ TEST_P(KnnKernelTest, MatchesTheReferenceAroundItsOwnTile) {
 TEST_P(KnnKernelTest, ResultDoesNotDependOnThreadCount) {
   const Dataset train = synthetic_images(700, 50, 3, 3), queries = synthetic_images(600, 50, 3, 4);
   const Neighbors one = find_neighbors(GetParam(), train, queries, KnnSearch{9, 1});
-  for (int threads : {2, 3, 7}) expect_same_neighbors(one, find_neighbors(GetParam(), train, queries, KnnSearch{9, threads}));
+  for (int threads : {2, 3, 7})
+    expect_same_neighbors(one, find_neighbors(GetParam(), train, queries, KnnSearch{9, threads}));
 }
 
 TEST_P(KnnKernelTest, FloatDataMatchesTheReferenceOrIsRefused) {
   const Dataset train = synthetic_floats(300, 5, 5), queries = synthetic_floats(70, 5, 6);
   if (GetParam().variant == KnnVariant::int8) {
-    EXPECT_THROW(find_neighbors(GetParam(), train, queries, KnnSearch{3, 1}), std::invalid_argument);
+    EXPECT_THROW(find_neighbors(GetParam(), train, queries, KnnSearch{3, 1}),
+                 std::invalid_argument);
     return;
   }
-  expect_same_neighbors(reference(train, queries, 11), find_neighbors(GetParam(), train, queries, KnnSearch{11, 2}));
+  expect_same_neighbors(reference(train, queries, 11),
+                        find_neighbors(GetParam(), train, queries, KnnSearch{11, 2}));
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKernel, KnnKernelTest, ::testing::ValuesIn(knn_kernels().begin(), knn_kernels().end()),
+INSTANTIATE_TEST_SUITE_P(EveryKernel, KnnKernelTest,
+                         ::testing::ValuesIn(knn_kernels().begin(), knn_kernels().end()),
                          testing::kernel_param_name<KnnKernel>);
 
 TEST(KnnReference, TiesGoToTheLowerTrainingIndex) {
   Dataset train = synthetic_images(6, 2, 2, 1);
-  train.pixels = {0, 0, 10, 0, 0, 10, 0, 0, 10, 10, 0, 10};  // rows 0 and 3 coincide; 1, 2, 5 are equidistant from 0
-  for (std::size_t i = 0; i < train.pixels.size(); ++i) train.x[i] = static_cast<float>(train.pixels[i]) / 255.0f;
+  train.pixels = {0, 0, 10, 0,  0, 10,
+                  0, 0, 10, 10, 0, 10};  // rows 0 and 3 coincide; 1, 2, 5 are equidistant from 0
+  for (std::size_t i = 0; i < train.pixels.size(); ++i)
+    train.x[i] = static_cast<float>(train.pixels[i]) / 255.0f;
   const Dataset query = slice_rows(train, 0, 1);
   const Neighbors n = reference(train, query, 5);
-  EXPECT_EQ(std::vector<std::int32_t>(n.index.begin(), n.index.end()), (std::vector<std::int32_t>{0, 3, 1, 2, 5}));
+  EXPECT_EQ(std::vector<std::int32_t>(n.index.begin(), n.index.end()),
+            (std::vector<std::int32_t>{0, 3, 1, 2, 5}));
   EXPECT_EQ(n.distance[2], 100.0 / (255.0 * 255.0));
 }
 
@@ -138,7 +151,8 @@ TEST(KnnBlocked, FallsBackToExactSearchWhenCandidatesTie) {
   Dataset train = synthetic_images(200, 20, 2, 1);
   for (std::int64_t r = 1; r < train.samples; ++r)
     for (std::int64_t f = 0; f < train.features; ++f) {
-      train.pixels[static_cast<std::size_t>(r * 20 + f)] = train.pixels[static_cast<std::size_t>(f)];
+      train.pixels[static_cast<std::size_t>(r * 20 + f)] =
+          train.pixels[static_cast<std::size_t>(f)];
       train.x[static_cast<std::size_t>(r * 20 + f)] = train.x[static_cast<std::size_t>(f)];
     }
   const Dataset queries = synthetic_images(10, 20, 2, 2);
@@ -156,7 +170,8 @@ TEST(KnnSearchArguments, BadInputGetsAClearError) {
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{11, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, wider, KnnSearch{1, 1}), std::invalid_argument);
     EXPECT_THROW(find_neighbors(kernel, train, queries, KnnSearch{1, 0}), std::invalid_argument);
-    EXPECT_EQ(find_neighbors(kernel, train, queries, KnnSearch{10, 1}).index.size(), 30u);  // k = all rows is fine
+    EXPECT_EQ(find_neighbors(kernel, train, queries, KnnSearch{10, 1}).index.size(),
+              30u);  // k = all rows is fine
   }
   EXPECT_THROW(knn_kernel("fast"), std::invalid_argument);
   EXPECT_EQ(knn_kernel("int8").isa, active_isa());
@@ -168,7 +183,8 @@ TEST(KnnSearchArguments, BadInputGetsAClearError) {
 struct Vote {
   Neighbors neighbors;
   std::vector<std::int32_t> labels;
-  Vote(std::vector<std::int32_t> labels_, std::vector<double> distances) : labels(std::move(labels_)) {
+  Vote(std::vector<std::int32_t> labels_, std::vector<double> distances)
+      : labels(std::move(labels_)) {
     neighbors.queries = 1;
     neighbors.k = static_cast<int>(labels.size());
     neighbors.distance = std::move(distances);
@@ -192,9 +208,11 @@ TEST(KnnVote, UniformMajorityAndTiesGoToTheNearestTiedClass) {
 }
 
 TEST(KnnVote, DistanceWeightsAreInverseEuclideanDistances) {
-  // Squared distances 1, 4, 4: weights 1, 1/2, 1/2. Class 1 gets 1, class 0 gets 1: a tie, nearest wins.
+  // Squared distances 1, 4, 4: weights 1, 1/2, 1/2. Class 1 gets 1, class 0 gets 1: a tie, nearest
+  // wins.
   EXPECT_EQ(Vote({1, 0, 0}, {1, 4, 4}).winner(3, KnnWeights::distance), 1);
-  // Squared 4, 1, 1 (not sorted on purpose: weights follow distances, not ranks): class 0 gets 2 > 1/2.
+  // Squared 4, 1, 1 (not sorted on purpose: weights follow distances, not ranks): class 0 gets 2 >
+  // 1/2.
   EXPECT_EQ(Vote({1, 0, 0}, {4, 1, 1}).winner(3, KnnWeights::distance), 0);
   // Uniform would say 0 here; one close neighbour outweighs two far ones.
   const Vote far({3, 0, 0}, {1, 100, 100});
@@ -206,24 +224,28 @@ TEST(KnnVote, ZeroDistancesTakeAllTheWeight) {
   const Vote v({1, 2, 2, 2}, {0, 0.5, 0.5, 0.5});
   EXPECT_EQ(v.winner(4, KnnWeights::distance), 1);  // no division by zero, no NaN
   EXPECT_EQ(v.winner(4, KnnWeights::uniform), 2);
-  EXPECT_EQ(Vote({1, 2, 2}, {0, 0, 1}).winner(3, KnnWeights::distance), 1);  // two at 0 tie 1:1, nearest wins
+  EXPECT_EQ(Vote({1, 2, 2}, {0, 0, 1}).winner(3, KnnWeights::distance),
+            1);  // two at 0 tie 1:1, nearest wins
 }
 
 TEST(KnnVote, RejectsKBeyondTheNeighbours) {
   EXPECT_THROW(Vote({1}, {1}).winner(2, KnnWeights::uniform), std::invalid_argument);
 }
 
-// --- the k sweep and cross-validation -------------------------------------------------------------
+// --- the k sweep and cross-validation
+// -------------------------------------------------------------
 
 TEST(KnnSweep, EveryKScoresAsASeparateSearch) {
   const Dataset train = synthetic_images(400, 30, 3, 7), queries = synthetic_images(120, 30, 3, 8);
   const KnnKernel& kernel = knn_kernel("int8");
   const std::vector<int> ks{1, 2, 5, 9};
   for (KnnWeights w : {KnnWeights::uniform, KnnWeights::distance}) {
-    const std::vector<Evaluation> sweep = score_neighbors(find_neighbors(kernel, train, queries, KnnSearch{9, 2}), ks, train, queries, KnnVoting{w});
+    const std::vector<Evaluation> sweep = score_neighbors(
+        find_neighbors(kernel, train, queries, KnnSearch{9, 2}), ks, train, queries, KnnVoting{w});
     for (std::size_t i = 0; i < ks.size(); ++i) {
       const Neighbors alone = find_neighbors(kernel, train, queries, KnnSearch{ks[i], 2});
-      const std::vector<Evaluation> single = score_neighbors(alone, std::vector<int>{ks[i]}, train, queries, KnnVoting{w});
+      const std::vector<Evaluation> single =
+          score_neighbors(alone, std::vector<int>{ks[i]}, train, queries, KnnVoting{w});
       EXPECT_EQ(sweep[i].correct, single[0].correct) << "k " << ks[i];
       EXPECT_EQ(sweep[i].confusion, single[0].confusion) << "k " << ks[i];
       EXPECT_EQ(sweep[i].total, 120);
@@ -248,16 +270,20 @@ TEST(KnnCrossValidation, FoldsCoverEveryRowOnceAndPickTheBestK) {
   EXPECT_GT(cv.errors[2], 0);
   EXPECT_EQ(cv.best_k, 1);
   EXPECT_EQ(cv.errors, cross_validate(knn_kernel("naive"), data, 6, ks, KnnVoting{}, 1, 1).errors);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 1, ks, KnnVoting{}, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 61, ks, KnnVoting{}, 1, 1), std::invalid_argument);
-  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 6, std::vector<int>{51}, KnnVoting{}, 1, 1),
+  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 1, ks, KnnVoting{}, 1, 1),
                std::invalid_argument);
+  EXPECT_THROW(cross_validate(knn_kernel("naive"), data, 61, ks, KnnVoting{}, 1, 1),
+               std::invalid_argument);
+  EXPECT_THROW(
+      cross_validate(knn_kernel("naive"), data, 6, std::vector<int>{51}, KnnVoting{}, 1, 1),
+      std::invalid_argument);
 }
 
 // Leave-one-out equals a direct count: each row against all others.
 TEST(KnnCrossValidation, LeaveOneOutMatchesADirectCount) {
   const Dataset data = synthetic_images(40, 6, 3, 11);
-  const CrossValidation cv = cross_validate(knn_kernel("naive"), data, 40, std::vector<int>{1}, KnnVoting{}, 5, 1);
+  const CrossValidation cv =
+      cross_validate(knn_kernel("naive"), data, 40, std::vector<int>{1}, KnnVoting{}, 5, 1);
   std::int64_t errors = 0;
   for (std::int64_t r = 0; r < 40; ++r) {
     std::vector<std::int64_t> rest;
@@ -280,7 +306,8 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
     const NamedDataset mnist = load_named_dataset("mnist", root);
     train_ = new Dataset(slice_rows(mnist.train, 0, 3000));
     queries_ = new Dataset(slice_rows(*mnist.test, 0, 300));
-    expected_ = new Neighbors(find_neighbors(knn_kernel("naive"), *train_, *queries_, KnnSearch{10, 2}));
+    expected_ =
+        new Neighbors(find_neighbors(knn_kernel("naive"), *train_, *queries_, KnnSearch{10, 2}));
   }
   static void TearDownTestSuite() {
     delete train_;
@@ -290,7 +317,8 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
     expected_ = nullptr;
   }
   void SetUp() override {
-    if (train_ == nullptr) GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
+    if (train_ == nullptr)
+      GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
     if (!runs_here(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
   }
   static Dataset* train_;
@@ -308,7 +336,8 @@ TEST_P(KnnMnist, ExactlyTheReferenceNeighbours) {
   EXPECT_EQ(n.exact_fallbacks, 0);  // MNIST's float distances are far from ties
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryKernel, KnnMnist, ::testing::ValuesIn(knn_kernels().begin(), knn_kernels().end()),
+INSTANTIATE_TEST_SUITE_P(EveryKernel, KnnMnist,
+                         ::testing::ValuesIn(knn_kernels().begin(), knn_kernels().end()),
                          testing::kernel_param_name<KnnKernel>);
 
 }  // namespace

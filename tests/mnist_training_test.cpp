@@ -23,7 +23,8 @@ class MnistTraining : public ::testing::Test {
     data_ = nullptr;
   }
   void SetUp() override {
-    if (data_ == nullptr) GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
+    if (data_ == nullptr)
+      GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
   }
 
   static double train_and_test(Network& net, float rate, std::int64_t batch, int epochs) {
@@ -45,7 +46,8 @@ NamedDataset* MnistTraining::data_ = nullptr;
 // network.py: [784, 30, 10], sigmoid, quadratic cost, N(0, 1), batch 10, rate 3. Measured with
 // seed 1: 89.14 % after 2 epochs (93.59 % after 30).
 TEST_F(MnistTraining, NielsenNetworkLearnsInTwoEpochs) {
-  Network net = make_network({784, 30, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
+  Network net =
+      make_network({784, 30, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
   EXPECT_GE(train_and_test(net, 3.0f, 10, 2), 0.88);
 }
 

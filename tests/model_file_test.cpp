@@ -21,7 +21,8 @@ using testing::read_bytes;
 using testing::TempDir;
 
 Network sample_network() {
-  return make_network({6, 5, 4, 3}, {Activation::relu, Activation::tanh}, Loss::cross_entropy, Init::he, 12);
+  return make_network({6, 5, 4, 3}, {Activation::relu, Activation::tanh}, Loss::cross_entropy,
+                      Init::he, 12);
 }
 
 std::string model_error(const std::filesystem::path& path) {
@@ -85,9 +86,11 @@ TEST(AtomicFile, InterruptLeavesNoPartialFile) {
     kill(child, SIGINT);
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
-    EXPECT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    EXPECT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) ||
+                (WIFEXITED(status) && WEXITSTATUS(status) == 0));
     for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-      EXPECT_EQ(entry.path().filename(), "big.bin") << "left behind: " << entry.path() << " (delay " << delay_ms << " ms)";
+      EXPECT_EQ(entry.path().filename(), "big.bin")
+          << "left behind: " << entry.path() << " (delay " << delay_ms << " ms)";
       EXPECT_EQ(entry.file_size(), kSize);
     }
   }
@@ -119,7 +122,8 @@ TEST(ModelFile, RejectsTruncatedAndForeignFiles) {
   TempDir dir;
   save_model(sample_network(), dir / "m.npz");
   const std::string bytes = read_bytes(dir / "m.npz");
-  for (const std::size_t keep : {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
+  for (const std::size_t keep :
+       {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
     const std::string message = model_error(dir.write("cut.npz", bytes.substr(0, keep)));
     EXPECT_NE(message.find("cut.npz"), std::string::npos) << message;
     EXPECT_NE(message, "(no ModelFileError)") << keep;
@@ -127,7 +131,8 @@ TEST(ModelFile, RejectsTruncatedAndForeignFiles) {
   std::string flipped = bytes;
   flipped[bytes.size() / 3] = static_cast<char>(flipped[bytes.size() / 3] ^ 0x40);
   EXPECT_NE(model_error(dir.write("flip.npz", flipped)).find("CRC"), std::string::npos);
-  EXPECT_NE(model_error(dir.write("text.npz", "hello, not a model")).find("not a zip archive"), std::string::npos);
+  EXPECT_NE(model_error(dir.write("text.npz", "hello, not a model")).find("not a zip archive"),
+            std::string::npos);
   EXPECT_NE(model_error(dir / "absent.npz").find("no such file"), std::string::npos);
   EXPECT_NE(model_error(dir.path()).find("is a directory"), std::string::npos);
 }
@@ -162,7 +167,8 @@ std::string archive_error(const io::NpzArchive& archive) {
 TEST(ModelFile, RejectsOtherVersionsAndNonModels) {
   io::NpzArchive archive = sample_archive();
   archive["simdml_model_version"].bytes[0] = 2;
-  EXPECT_NE(archive_error(archive).find("model format version 2; this simdml reads version 1"), std::string::npos)
+  EXPECT_NE(archive_error(archive).find("model format version 2; this simdml reads version 1"),
+            std::string::npos)
       << archive_error(archive);
   archive.erase("simdml_model_version");
   EXPECT_NE(archive_error(archive).find("not a simdml model file"), std::string::npos);
@@ -171,12 +177,14 @@ TEST(ModelFile, RejectsOtherVersionsAndNonModels) {
 TEST(ModelFile, RejectsInconsistentShapes) {
   io::NpzArchive archive = sample_archive();
   archive["weights_1"].shape = {5, 4};  // transposed: (4, 5) expected
-  EXPECT_NE(archive_error(archive).find("array 'weights_1' has shape (5, 4), expected (4, 5)"), std::string::npos)
+  EXPECT_NE(archive_error(archive).find("array 'weights_1' has shape (5, 4), expected (4, 5)"),
+            std::string::npos)
       << archive_error(archive);
   archive = sample_archive();
   archive["biases_2"].shape = {2};
   archive["biases_2"].bytes.resize(8);
-  EXPECT_NE(archive_error(archive).find("'biases_2' has shape (2,), expected (3,)"), std::string::npos);
+  EXPECT_NE(archive_error(archive).find("'biases_2' has shape (2,), expected (3,)"),
+            std::string::npos);
   archive = sample_archive();
   archive.erase("weights_2");
   EXPECT_NE(archive_error(archive).find("no array 'weights_2'"), std::string::npos);
@@ -189,7 +197,8 @@ TEST(ModelFile, RejectsInconsistentShapes) {
   EXPECT_NE(archive_error(archive).find("unknown hidden activation 'xelu'"), std::string::npos);
   archive = sample_archive();
   archive["weights_0"].bytes.pop_back();  // data shorter than the shape
-  EXPECT_NE(archive_error(archive).find("holds 119 data bytes; its shape needs 120"), std::string::npos)
+  EXPECT_NE(archive_error(archive).find("holds 119 data bytes; its shape needs 120"),
+            std::string::npos)
       << archive_error(archive);
 }
 
@@ -225,7 +234,8 @@ for l in range(layers):
 expected = np.fromfile(folder + '/out.f32', dtype='<f4').reshape(a.shape)
 sys.exit(0 if np.allclose(a, expected, rtol=1e-5, atol=1e-6) else 1)
 )");
-  const std::string command = "/usr/bin/python3 " + (dir / "check.py").string() + " " + dir.path().string();
+  const std::string command =
+      "/usr/bin/python3 " + (dir / "check.py").string() + " " + dir.path().string();
   EXPECT_EQ(std::system(command.c_str()), 0);
 }
 

@@ -19,13 +19,16 @@ struct Batch {
 
 Batch random_batch(std::int64_t rows, std::int64_t features, int classes, std::uint64_t seed) {
   Rng rng(seed);
-  Batch b{std::vector<float>(static_cast<std::size_t>(rows * features)), std::vector<std::int32_t>(static_cast<std::size_t>(rows)), rows};
+  Batch b{std::vector<float>(static_cast<std::size_t>(rows * features)),
+          std::vector<std::int32_t>(static_cast<std::size_t>(rows)), rows};
   for (float& v : b.x) v = static_cast<float>(rng.uniform());
-  for (auto& l : b.labels) l = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(classes)));
+  for (auto& l : b.labels)
+    l = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(classes)));
   return b;
 }
 
-Dataset random_dataset(std::int64_t samples, std::int64_t features, int classes, std::uint64_t seed) {
+Dataset random_dataset(std::int64_t samples, std::int64_t features, int classes,
+                       std::uint64_t seed) {
   Batch b = random_batch(samples, features, classes, seed);
   Dataset d;
   d.name = "synthetic";
@@ -69,24 +72,29 @@ TEST_P(GradientCheck, BackpropMatchesCentralDifferences) {
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     for (std::size_t i = 0; i < net.layers[l].weights.size(); ++i) {
       const double g = analytic.weights[l][i];
-      EXPECT_NEAR(numeric(net.layers[l].weights[i]), g, 1e-3 + 1e-2 * std::fabs(g)) << "layer " << l << " weight " << i;
+      EXPECT_NEAR(numeric(net.layers[l].weights[i]), g, 1e-3 + 1e-2 * std::fabs(g))
+          << "layer " << l << " weight " << i;
     }
     for (std::size_t j = 0; j < net.layers[l].biases.size(); ++j) {
       const double g = analytic.biases[l][j];
-      EXPECT_NEAR(numeric(net.layers[l].biases[j]), g, 1e-3 + 1e-2 * std::fabs(g)) << "layer " << l << " bias " << j;
+      EXPECT_NEAR(numeric(net.layers[l].biases[j]), g, 1e-3 + 1e-2 * std::fabs(g))
+          << "layer " << l << " bias " << j;
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryActivationAndLoss, GradientCheck,
-    ::testing::Values(GradientCase{Activation::sigmoid, Loss::quadratic}, GradientCase{Activation::tanh, Loss::quadratic},
-                      GradientCase{Activation::relu, Loss::quadratic}, GradientCase{Activation::sigmoid, Loss::cross_entropy},
-                      GradientCase{Activation::tanh, Loss::cross_entropy}, GradientCase{Activation::relu, Loss::cross_entropy}),
-    [](const auto& test) {
-      return std::string(activation_name(test.param.hidden)) + "_" +
-             (test.param.loss == Loss::quadratic ? "quadratic" : "cross_entropy");
-    });
+INSTANTIATE_TEST_SUITE_P(EveryActivationAndLoss, GradientCheck,
+                         ::testing::Values(GradientCase{Activation::sigmoid, Loss::quadratic},
+                                           GradientCase{Activation::tanh, Loss::quadratic},
+                                           GradientCase{Activation::relu, Loss::quadratic},
+                                           GradientCase{Activation::sigmoid, Loss::cross_entropy},
+                                           GradientCase{Activation::tanh, Loss::cross_entropy},
+                                           GradientCase{Activation::relu, Loss::cross_entropy}),
+                         [](const auto& test) {
+                           return std::string(activation_name(test.param.hidden)) + "_" +
+                                  (test.param.loss == Loss::quadratic ? "quadratic"
+                                                                      : "cross_entropy");
+                         });
 
 // --- the textbook programs -------------------------------------------------------------------
 
@@ -115,13 +123,18 @@ void expect_learns_xor(Activation hidden, Loss loss, float rate) {
   sgd.batch_size = 4;
   for (int step = 0; step < 3000; ++step) trainer.step(x.data(), y.data(), 4, sgd);
   Dataset data;
-  data.name = "xor", data.samples = 4, data.features = 2, data.classes = 2, data.x = x, data.labels = y;
+  data.name = "xor", data.samples = 4, data.features = 2, data.classes = 2, data.x = x,
+  data.labels = y;
   const Evaluation e = evaluate(net, data, Compute{});
   EXPECT_EQ(e.correct, 4) << activation_name(hidden);
 }
 
-TEST(Xor, TanhNetworkWithSoftmaxLearnsIt) { expect_learns_xor(Activation::tanh, Loss::cross_entropy, 0.5f); }
-TEST(Xor, SigmoidNetworkWithQuadraticCostLearnsIt) { expect_learns_xor(Activation::sigmoid, Loss::quadratic, 3.0f); }
+TEST(Xor, TanhNetworkWithSoftmaxLearnsIt) {
+  expect_learns_xor(Activation::tanh, Loss::cross_entropy, 0.5f);
+}
+TEST(Xor, SigmoidNetworkWithQuadraticCostLearnsIt) {
+  expect_learns_xor(Activation::sigmoid, Loss::quadratic, 3.0f);
+}
 
 // One sample, one sigmoid unit, quadratic cost: delta = (a - y) a (1 - a); w -= rate * delta * x.
 TEST(Sgd, OneStepEqualsTheHandComputedUpdate) {
@@ -142,7 +155,8 @@ TEST(Sgd, OneStepEqualsTheHandComputedUpdate) {
     const double keep = 1.0 - 3.0 * decay;
     EXPECT_NEAR(net.layers[0].weights[0], keep * 0.3 - 3.0 * delta * 0.5, 1e-6) << decay;
     EXPECT_NEAR(net.layers[0].weights[1], keep * -0.2 - 3.0 * delta * -1.0, 1e-6) << decay;
-    EXPECT_NEAR(net.layers[0].biases[0], 0.1 - 3.0 * delta, 1e-6) << decay;  // biases are not decayed
+    EXPECT_NEAR(net.layers[0].biases[0], 0.1 - 3.0 * delta, 1e-6)
+        << decay;  // biases are not decayed
   }
 }
 
@@ -188,7 +202,8 @@ Run train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss, A
   Rng shuffle(8, kShuffleStream);
   Compute compute;
   compute.threads = threads;
-  for (int epoch = 0; epoch < 2; ++epoch) run.losses.push_back(train_epoch(run.net, data, sgd, shuffle, compute));
+  for (int epoch = 0; epoch < 2; ++epoch)
+    run.losses.push_back(train_epoch(run.net, data, sgd, shuffle, compute));
   return run;
 }
 
@@ -198,8 +213,10 @@ void expect_bitwise_equal(const Run& a, const Run& b) {
     EXPECT_EQ(std::memcmp(&a.losses[i], &b.losses[i], sizeof(double)), 0) << "epoch " << i;
   for (std::size_t l = 0; l < a.net.layers.size(); ++l) {
     const Layer &x = a.net.layers[l], &y = b.net.layers[l];
-    EXPECT_EQ(std::memcmp(x.weights.data(), y.weights.data(), x.weights.size() * 4), 0) << "layer " << l;
-    EXPECT_EQ(std::memcmp(x.biases.data(), y.biases.data(), x.biases.size() * 4), 0) << "layer " << l;
+    EXPECT_EQ(std::memcmp(x.weights.data(), y.weights.data(), x.weights.size() * 4), 0)
+        << "layer " << l;
+    EXPECT_EQ(std::memcmp(x.biases.data(), y.biases.data(), x.biases.size() * 4), 0)
+        << "layer " << l;
   }
 }
 
@@ -227,7 +244,8 @@ TEST(Determinism, ImagesTrainTheSameFromPixelsOrFromFloats) {
   Rng rng(5);
   images.pixels.resize(images.x.size());
   for (std::uint8_t& p : images.pixels) p = static_cast<std::uint8_t>(rng.below(256));
-  for (std::size_t i = 0; i < images.x.size(); ++i) images.x[i] = static_cast<float>(images.pixels[i]) / 255.0f;
+  for (std::size_t i = 0; i < images.x.size(); ++i)
+    images.x[i] = static_cast<float>(images.pixels[i]) / 255.0f;
   Dataset floats = images;
   floats.pixels.clear();
   for (int threads : {1, 2})
@@ -239,10 +257,12 @@ TEST(Determinism, InitializationIsPinned) {
   const Network a = make_network({3, 2}, {}, Loss::quadratic, Init::normal, 1);
   const Network b = make_network({3, 2}, {}, Loss::quadratic, Init::normal, 1);
   EXPECT_EQ(a.layers[0].weights, b.layers[0].weights);
-  EXPECT_NE(a.layers[0].weights, make_network({3, 2}, {}, Loss::quadratic, Init::normal, 2).layers[0].weights);
+  EXPECT_NE(a.layers[0].weights,
+            make_network({3, 2}, {}, Loss::quadratic, Init::normal, 2).layers[0].weights);
   // He scales N(0, 1) by sqrt(2 / inputs) and zeroes the biases.
   const Network he = make_network({3, 2}, {}, Loss::quadratic, Init::he, 1);
-  EXPECT_FLOAT_EQ(he.layers[0].weights[0], static_cast<float>(Rng(1, kInitStream).normal() * std::sqrt(2.0 / 3.0)));
+  EXPECT_FLOAT_EQ(he.layers[0].weights[0],
+                  static_cast<float>(Rng(1, kInitStream).normal() * std::sqrt(2.0 / 3.0)));
   EXPECT_EQ(he.layers[0].biases, std::vector<float>(2, 0.0f));
 }
 
@@ -265,8 +285,10 @@ void expect_divergence_caught(Activation act, Loss loss, Init init) {
     }
     FAIL() << "a learning rate of 1000 should be caught";
   } catch (const TrainingDiverged& e) {
-    EXPECT_NE(std::string(e.what()).find("training diverged in epoch 1"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("learning rate 1000 is too high"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("training diverged in epoch 1"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("learning rate 1000 is too high"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -281,7 +303,8 @@ TEST(Training, NonFiniteWeightsAreDivergence) {
   guard.check(net, 1, 0.1f);  // a healthy network passes
   net.layers[0].weights[4] = std::nanf("");
   EXPECT_THROW(guard.check(net, 2, 0.1f), TrainingDiverged);
-  EXPECT_NE(find_non_finite(net).find("layer 1 weight (1, 1) is nan"), std::string::npos) << find_non_finite(net);
+  EXPECT_NE(find_non_finite(net).find("layer 1 weight (1, 1) is nan"), std::string::npos)
+      << find_non_finite(net);
 }
 
 TEST(Training, RejectsBadOptionsAndShapes) {
@@ -297,8 +320,10 @@ TEST(Training, RejectsBadOptionsAndShapes) {
   sgd.momentum = 1.0f;
   EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
   EXPECT_THROW(make_network({784}, {}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
-  EXPECT_THROW(make_network({784, 0, 10}, {Activation::relu}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
-  EXPECT_THROW(make_network({784, 30, 10}, {}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
+  EXPECT_THROW(make_network({784, 0, 10}, {Activation::relu}, Loss::quadratic, Init::normal, 1),
+               std::invalid_argument);
+  EXPECT_THROW(make_network({784, 30, 10}, {}, Loss::quadratic, Init::normal, 1),
+               std::invalid_argument);
   Network net = make_network({5, 3}, {}, Loss::quadratic, Init::normal, 1);
   const Dataset wrong = random_dataset(10, 4, 3, 1);
   Rng shuffle(1);
@@ -309,7 +334,8 @@ TEST(Training, RejectsBadOptionsAndShapes) {
 
 TEST(Evaluation, CountsEverySampleOnce) {
   const Dataset data = random_dataset(1000, 12, 4, 2);
-  const Network net = make_network({12, 8, 4}, {Activation::tanh}, Loss::cross_entropy, Init::xavier, 3);
+  const Network net =
+      make_network({12, 8, 4}, {Activation::tanh}, Loss::cross_entropy, Init::xavier, 3);
   const Evaluation e = evaluate(net, data, Compute{});
   std::int64_t sum = 0, diagonal = 0;
   for (std::size_t i = 0; i < e.confusion.size(); ++i) {

@@ -58,7 +58,7 @@ TEST(Rng, NormalHasUnitMomentsAndIsPinned) {
     sum += x, sum_sq += x * x;
   }
   const double mean = sum / n, variance = sum_sq / n - mean * mean;
-  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(n));                 // 5 standard errors
+  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(n));  // 5 standard errors
   EXPECT_NEAR(variance, 1.0, 5.0 * std::sqrt(2.0 / n));
   // Same seed, same numbers, bit for bit.
   Rng a(99), b(99);
@@ -72,7 +72,9 @@ TEST(PortableLog, AgreesWithTheCLibraryToAboutOneUlp) {
     // Arguments across the polar method's range (0, 1) and beyond, log-uniformly spread.
     const double x = std::exp((rng.uniform() - 0.7) * 80.0);
     const double expected = std::log(x), got = portable_log(x);
-    const double ulp = std::nextafter(std::fabs(expected), std::numeric_limits<double>::infinity()) - std::fabs(expected);
+    const double ulp =
+        std::nextafter(std::fabs(expected), std::numeric_limits<double>::infinity()) -
+        std::fabs(expected);
     worst = std::max(worst, std::fabs(got - expected) / ulp);
   }
   EXPECT_LE(worst, 2.0);

@@ -28,7 +28,8 @@ class TempDir {
 
   std::filesystem::path write(std::string_view name, std::string_view bytes) const {
     const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(file, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     return file;
   }
   // Files in the folder, for checking that nothing (such as a temporary) was left behind.

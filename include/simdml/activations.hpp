@@ -6,9 +6,10 @@
 //
 // Accuracy of the simd kernels, measured by tests/activations_test.cpp against double precision
 // over the whole float range, denormal results included (max seen on avx2 / sse2; test bound):
-// exp 0.99 / 0.98 ULP (bound 1.5), sigmoid 2.28 ULP (bound 2.5), tanh 1.50 ULP (bound 2.5). Edges: exp overflows to +inf above 88.72 and underflows to 0
-// below -103.97; sigmoid(+-100) is 1 and ~3.7e-44, never NaN; NaN in gives NaN out; softmax of
-// a row with huge finite values is finite and sums to 1 (a row holding +-inf gives NaN).
+// exp 0.99 / 0.98 ULP (bound 1.5), sigmoid 2.28 ULP (bound 2.5), tanh 1.50 ULP (bound 2.5). Edges:
+// exp overflows to +inf above 88.72 and underflows to 0 below -103.97; sigmoid(+-100) is 1 and
+// ~3.7e-44, never NaN; NaN in gives NaN out; softmax of a row with huge finite values is finite and
+// sums to 1 (a row holding +-inf gives NaN).
 #pragma once
 
 #include <cstddef>
@@ -37,12 +38,12 @@ enum class ActivationVariant {
 struct ActivationKernels {
   std::string_view name;  // "reference", "simd-sse2", "simd-avx2", "simd-avx512"
   ActivationVariant variant;
-  Isa isa;                // the target it is compiled for (reference: sse2)
-  Extension extension;    // none for every set
+  Isa isa;              // the target it is compiled for (reference: sse2)
+  Extension extension;  // none for every set
   UnaryKernel exp;
-  UnaryKernel sigmoid;          // 1 / (1 + exp(-x))
+  UnaryKernel sigmoid;  // 1 / (1 + exp(-x))
   UnaryKernel tanh;
-  UnaryKernel relu;             // x < 0 ? 0 : x (NaN propagates)
+  UnaryKernel relu;                 // x < 0 ? 0 : x (NaN propagates)
   BackwardKernel sigmoid_backward;  // dx = dy * (y * (1 - y))
   BackwardKernel tanh_backward;     // dx = dy * (1 - y * y)
   BackwardKernel relu_backward;     // dx = y > 0 ? dy : 0

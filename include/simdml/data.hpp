@@ -44,11 +44,11 @@ struct Dataset {
   std::int64_t features = 0;
   int classes = 0;
   std::int64_t image_height = 0, image_width = 0;  // 0 unless every row is an image
-  std::vector<float> x;                  // samples x features, row-major
+  std::vector<float> x;                            // samples x features, row-major
   // Image data only: the bytes behind x (x = pixels / 255, as unit_from_bytes computes it).
   // Training and the int8 k-NN read them in place of x, so code that changes x must clear them.
   std::vector<std::uint8_t> pixels;
-  std::vector<std::int32_t> labels;      // each in [0, classes)
+  std::vector<std::int32_t> labels;  // each in [0, classes)
 
   const float* row(std::int64_t i) const { return x.data() + i * features; }
   bool is_image() const { return image_height > 0; }

@@ -75,7 +75,7 @@ using GemmFunction = void (*)(const GemmProblem&, const GemmExecution&);
 struct GemmKernel {
   std::string_view name;  // "naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512"
   GemmVariant variant;
-  Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2)
+  Isa isa;              // the target the kernel is compiled for (naive and blocked: sse2)
   Extension extension;  // none for every GEMM kernel
   OutputTile tile;      // the simd micro-kernel's MR x NR register tile; 0 x 0 for the others
   GemmFunction run;
@@ -96,11 +96,12 @@ const GemmKernel& gemm_kernel(std::string_view name);
 std::string_view gemm_variant_name(GemmVariant variant);
 
 // Validates the problem (see the contract above), handles the trivial cases, then runs kernel.
-void sgemm(const GemmKernel& kernel, const GemmProblem& problem, const GemmExecution& execution = {});
+void sgemm(const GemmKernel& kernel, const GemmProblem& problem,
+           const GemmExecution& execution = {});
 
 // The dispatched simd kernel with the BLAS argument order.
-void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
-           std::int64_t ldc, int threads = 1);
+void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+           float beta, float* c, std::int64_t ldc, int threads = 1);
 
 }  // namespace simdml

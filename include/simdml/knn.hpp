@@ -8,8 +8,9 @@
 //   - Order: nearest first; equal distances go to the lower training index.
 //
 // Variants (one list, knn_kernels(), shared by dispatch, tests and benchmarks):
-//   naive    every distance of a query, then a partial sort: the textbook program and the reference.
-//   blocked  tiles of queries x training rows; distances as |q|^2 - 2 q.t + |t|^2 through the
+//   naive    every distance of a query, then a partial sort: the textbook program and the
+//   reference. blocked  tiles of queries x training rows; distances as |q|^2 - 2 q.t + |t|^2
+//   through the
 //            library's float GEMM; each query keeps a short list of candidates that is re-ranked
 //            with exact distances. A float error bound certifies that the list holds every true
 //            neighbour; a query whose list cannot be certified is searched exactly (counted in
@@ -44,7 +45,8 @@ struct Neighbors {
   int k = 0;
   std::vector<std::int32_t> index;  // queries x k training rows
   std::vector<double> distance;     // queries x k squared distances (see above)
-  std::int64_t exact_fallbacks = 0; // blocked: queries searched exactly because the float pass was too close to call
+  std::int64_t exact_fallbacks =
+      0;  // blocked: queries searched exactly because the float pass was too close to call
 
   std::span<const std::int32_t> indices_of(std::int64_t query) const {
     return {index.data() + query * k, static_cast<std::size_t>(k)};
@@ -59,15 +61,18 @@ struct KnnSearch {
   int threads = 1;
 };
 
-using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries,
+                                  const KnnSearch& search);
 
 // One entry of the kernel list (kernel_registry.hpp).
 struct KnnKernel {
   std::string_view name;  // "naive", "blocked", "int8-sse2", ..., "int8-avx512vnni", "int8-amx"
   KnnVariant variant;
-  Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is dispatched)
+  Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is
+            // dispatched)
   Extension extension;  // what it needs beyond the target's level (int8-avx512vnni: avx512vnni)
-  OutputTile tile;  // int8: queries x training rows of the register tile; blocked: of the distance tile
+  OutputTile
+      tile;  // int8: queries x training rows of the register tile; blocked: of the distance tile
   KnnFunction run;
 };
 
@@ -84,14 +89,17 @@ std::string_view knn_variant_name(KnnVariant variant);
 // The k nearest training rows of every query row. Throws std::invalid_argument when k < 1, k is
 // larger than the training set, the feature counts differ, threads < 1, the training set has more
 // than 2^31 - 1 rows, or the int8 variant gets data without pixels.
-Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries,
+                         const KnnSearch& search);
 
 // The exact squared distance between one query and one training row (the definition above).
-double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries, std::int64_t query_row);
+double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries,
+                      std::int64_t query_row);
 
 enum class KnnWeights {
   uniform,   // one vote per neighbour
-  distance,  // 1 / distance (Euclidean, not squared); neighbours at distance 0, if any, share all the weight
+  distance,  // 1 / distance (Euclidean, not squared); neighbours at distance 0, if any, share all
+             // the weight
 };
 std::string_view knn_weights_name(KnnWeights weights);
 std::optional<KnnWeights> parse_knn_weights(std::string_view name);
@@ -110,13 +118,14 @@ struct KnnVoting {
 };
 
 // The class the k nearest neighbours vote for (k <= neighbors.k).
-std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std::span<const std::int32_t> train_labels,
-                      int classes, KnnVoting voting);
+std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k,
+                      std::span<const std::int32_t> train_labels, int classes, KnnVoting voting);
 
 // Accuracy and confusion matrix for each k in ks, all from one neighbour search (neighbors.k must
 // be at least the largest k).
-std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks, const Dataset& train,
-                                        const Dataset& queries, KnnVoting voting);
+std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
+                                        const Dataset& train, const Dataset& queries,
+                                        KnnVoting voting);
 
 // k-fold cross-validation on one dataset: the rows are shuffled with the seed and cut into
 // `folds` nearly equal folds; each fold is classified by the others, for every k in ks.
@@ -125,11 +134,14 @@ struct CrossValidation {
   std::vector<std::int64_t> errors;  // misclassified rows per k, over all folds
   std::int64_t samples = 0;
   int best_k = 0;  // the fewest errors; the smallest such k
-  double error_rate(std::size_t i) const { return static_cast<double>(errors[i]) / static_cast<double>(samples); }
+  double error_rate(std::size_t i) const {
+    return static_cast<double>(errors[i]) / static_cast<double>(samples);
+  }
 };
 // Throws std::invalid_argument unless 2 <= folds <= samples and every k fits the smallest
 // training part (samples - the largest fold).
-CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds, std::span<const int> ks,
-                               KnnVoting voting, std::uint64_t seed, int threads);
+CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds,
+                               std::span<const int> ks, KnnVoting voting, std::uint64_t seed,
+                               int threads);
 
 }  // namespace simdml

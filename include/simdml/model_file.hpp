@@ -4,9 +4,9 @@
 //   simdml_model_version  int64 ()           1
 //   sizes                 int64 (L + 1,)     inputs, hidden sizes..., outputs
 //   hidden_activations    <U7   (L - 1,)     "sigmoid", "tanh" or "relu" per hidden layer
-//   loss                  <U13  ()           "quadratic" (sigmoid outputs) or "cross-entropy" (softmax)
-//   weights_<l>           float32 (sizes[l + 1], sizes[l])   for l = 0 .. L - 1, row-major
-//   biases_<l>            float32 (sizes[l + 1],)
+//   loss                  <U13  ()           "quadratic" (sigmoid outputs) or "cross-entropy"
+//   (softmax) weights_<l>           float32 (sizes[l + 1], sizes[l])   for l = 0 .. L - 1,
+//   row-major biases_<l>            float32 (sizes[l + 1],)
 // The outputs of a sample x (a row vector in [0, 1]^inputs) are, layer by layer,
 // a = f(a @ weights_l.T + biases_l) with f the hidden activation, then sigmoid or softmax.
 // Files are written atomically and byte for byte reproducibly (equal networks, equal files).

@@ -55,7 +55,7 @@ struct Network {
   std::vector<std::int64_t> sizes;  // inputs, hidden sizes..., outputs
   std::vector<Activation> hidden;   // one per hidden layer
   Loss loss = Loss::quadratic;
-  std::vector<Layer> layers;        // sizes.size() - 1 of them
+  std::vector<Layer> layers;  // sizes.size() - 1 of them
 
   std::int64_t inputs() const { return sizes.front(); }
   std::int64_t outputs() const { return sizes.back(); }
@@ -63,16 +63,17 @@ struct Network {
 
 // Checks the shape: at least two sizes, each from 1 to 1,000,000, one activation per hidden layer.
 // Throws std::invalid_argument saying what is wrong.
-void validate_architecture(const std::vector<std::int64_t>& sizes, const std::vector<Activation>& hidden);
+void validate_architecture(const std::vector<std::int64_t>& sizes,
+                           const std::vector<Activation>& hidden);
 
 // A freshly initialized network. Draw order: layer by layer, weights row-major, then biases, from
 // Rng(seed, kInitStream).
-Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hidden, Loss loss, Init init,
-                     std::uint64_t seed);
+Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hidden, Loss loss,
+                     Init init, std::uint64_t seed);
 
 // Where the arithmetic runs: which GEMM kernel and activation kernels, on how many threads.
 struct Compute {
-  const GemmKernel* gemm = nullptr;             // nullptr: the dispatched simd kernel
+  const GemmKernel* gemm = nullptr;               // nullptr: the dispatched simd kernel
   const ActivationKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
   int threads = 1;
 };
@@ -125,7 +126,8 @@ class Trainer {
 };
 
 // The network's outputs (sigmoid activations or softmax probabilities) for `rows` inputs.
-void predict(const Network& net, const float* x, std::int64_t rows, float* outputs, const Compute& compute);
+void predict(const Network& net, const float* x, std::int64_t rows, float* outputs,
+             const Compute& compute);
 
 // The mean loss over a dataset (no update).
 double mean_loss(const Network& net, const Dataset& data, const Compute& compute);
@@ -145,8 +147,8 @@ using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
 // every epoch; the last batch may be smaller). Returns the mean training loss over the epoch.
 // An image dataset's rows are read from its pixel bytes (the same values as x; see Dataset).
 // Throws TrainingDiverged when a batch's loss is not finite (see also DivergenceGuard).
-double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle, const Compute& compute,
-                   const ProgressCallback& progress = {});
+double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle,
+                   const Compute& compute, const ProgressCallback& progress = {});
 
 // The first non-finite weight or bias, described ("layer 2 weight (3, 17) is nan"); empty if none.
 std::string find_non_finite(const Network& net);

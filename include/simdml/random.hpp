@@ -19,10 +19,10 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed, std::uint64_t stream = 0);
 
-  std::uint64_t next();            // 64 uniform bits
-  double uniform();                // [0, 1)
+  std::uint64_t next();                  // 64 uniform bits
+  double uniform();                      // [0, 1)
   std::uint64_t below(std::uint64_t n);  // uniform in [0, n); n > 0
-  double normal();                 // N(0, 1)
+  double normal();                       // N(0, 1)
 
  private:
   std::uint64_t s_[4];

@@ -47,9 +47,15 @@ struct ActivationKernelsFor {
     std::copy(ta, ta + (n - i), y + i);
   }
 
-  static void exp(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::exp(v); }); }
-  static void sigmoid(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::sigmoid(v); }); }
-  static void tanh(const float* x, float* y, std::size_t n) { map(x, y, n, [](const V& v) { return M::tanh(v); }); }
+  static void exp(const float* x, float* y, std::size_t n) {
+    map(x, y, n, [](const V& v) { return M::exp(v); });
+  }
+  static void sigmoid(const float* x, float* y, std::size_t n) {
+    map(x, y, n, [](const V& v) { return M::sigmoid(v); });
+  }
+  static void tanh(const float* x, float* y, std::size_t n) {
+    map(x, y, n, [](const V& v) { return M::tanh(v); });
+  }
   static void relu(const float* x, float* y, std::size_t n) {
     map(x, y, n, [](const V& v) { return xsimd::select(v < V(0.0f), V(0.0f), v); });
   }
@@ -61,7 +67,8 @@ struct ActivationKernelsFor {
     map2(y, dy, dx, n, [](const V& t, const V& g) { return g * (V(1.0f) - t * t); });
   }
   static void relu_backward(const float* y, const float* dy, float* dx, std::size_t n) {
-    map2(y, dy, dx, n, [](const V& r, const V& g) { return xsimd::select(r > V(0.0f), g, V(0.0f)); });
+    map2(y, dy, dx, n,
+         [](const V& r, const V& g) { return xsimd::select(r > V(0.0f), g, V(0.0f)); });
   }
 
   // Sum of a row's exponentials in kLanes fixed partial sums and a fixed reduction tree: the same
@@ -129,7 +136,8 @@ struct ActivationKernelsFor {
       m = xsimd::select(m < v, v, m);
     }
     V e[kLanes], lanes[kLanes];
-    for (std::size_t c = 0; c < kLanes; ++c) e[c] = lanes[c] = c < cols ? M::exp_nonpositive(V::load_aligned(t[c]) - m) : V(0.0f);
+    for (std::size_t c = 0; c < kLanes; ++c)
+      e[c] = lanes[c] = c < cols ? M::exp_nonpositive(V::load_aligned(t[c]) - m) : V(0.0f);
     for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
       for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
     for (std::size_t c = 0; c < cols; ++c) (e[c] / lanes[0]).store_aligned(t[c]);
@@ -152,14 +160,17 @@ struct ActivationKernelsFor {
   // W bytes widened to floats.
   static V widen(const std::uint8_t* p) {
     if constexpr (W == 16) {
-      return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+      return _mm512_cvtepi32_ps(
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
     } else if constexpr (W == 8) {
-      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+      return _mm256_cvtepi32_ps(
+          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
     } else {
       std::int32_t four;
       std::memcpy(&four, p, sizeof four);
       const __m128i zero = _mm_setzero_si128();
-      return _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero), zero));
+      return _mm_cvtepi32_ps(
+          _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero), zero));
     }
   }
 
@@ -189,9 +200,18 @@ struct ActivationKernelsFor {
   }
 
   static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
-    return {name,          simdml::ActivationVariant::simd, isa,           simdml::Extension::none,
-            exp,           sigmoid,                         tanh,          relu,
-            sigmoid_backward, tanh_backward,                relu_backward, softmax_rows,
+    return {name,
+            simdml::ActivationVariant::simd,
+            isa,
+            simdml::Extension::none,
+            exp,
+            sigmoid,
+            tanh,
+            relu,
+            sigmoid_backward,
+            tanh_backward,
+            relu_backward,
+            softmax_rows,
             unit_from_bytes};
   }
 };

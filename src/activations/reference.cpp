@@ -57,10 +57,18 @@ void unit_from_bytes_ref(const std::uint8_t* x, float* y, std::size_t n) {
 
 }  // namespace
 
-constinit const ActivationKernels reference = {
-    "reference",          ActivationVariant::reference, Isa::sse2,       Extension::none,
-    exp_ref,              sigmoid_ref,                  tanh_ref,        relu_ref,
-    sigmoid_backward_ref, tanh_backward_ref,            relu_backward_ref, softmax_rows_ref,
-    unit_from_bytes_ref};
+constinit const ActivationKernels reference = {"reference",
+                                               ActivationVariant::reference,
+                                               Isa::sse2,
+                                               Extension::none,
+                                               exp_ref,
+                                               sigmoid_ref,
+                                               tanh_ref,
+                                               relu_ref,
+                                               sigmoid_backward_ref,
+                                               tanh_backward_ref,
+                                               relu_backward_ref,
+                                               softmax_rows_ref,
+                                               unit_from_bytes_ref};
 
 }  // namespace simdml::activation_detail

@@ -4,6 +4,7 @@
 
 namespace simdml::activation_detail {
 
-constinit const ActivationKernels simd_avx2 = ActivationKernelsFor<xsimd::fma3<xsimd::avx2>>::table("simd-avx2", Isa::avx2);
+constinit const ActivationKernels simd_avx2 =
+    ActivationKernelsFor<xsimd::fma3<xsimd::avx2>>::table("simd-avx2", Isa::avx2);
 
 }  // namespace simdml::activation_detail

@@ -4,6 +4,7 @@
 
 namespace simdml::activation_detail {
 
-constinit const ActivationKernels simd_sse2 = ActivationKernelsFor<xsimd::sse2>::table("simd-sse2", Isa::sse2);
+constinit const ActivationKernels simd_sse2 =
+    ActivationKernelsFor<xsimd::sse2>::table("simd-sse2", Isa::sse2);
 
 }  // namespace simdml::activation_detail

@@ -19,17 +19,20 @@ std::vector<std::string_view> split_list(std::string_view text) {
   std::vector<std::string_view> items;
   for (std::size_t start = 0;;) {
     const std::size_t comma = text.find(',', start);
-    items.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    items.push_back(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (comma == std::string_view::npos) return items;
     start = comma + 1;
   }
 }
 
-Arguments::Arguments(std::vector<std::string_view> words, std::set<std::string, std::less<>> options,
+Arguments::Arguments(std::vector<std::string_view> words,
+                     std::set<std::string, std::less<>> options,
                      std::set<std::string, std::less<>> switches) {
   for (std::size_t i = 0; i < words.size(); ++i) {
     const std::string_view word = words[i];
-    if (!word.starts_with("--")) throw UsageError("unexpected argument '" + std::string(word) + "'");
+    if (!word.starts_with("--"))
+      throw UsageError("unexpected argument '" + std::string(word) + "'");
     std::string name(word.substr(2));
     std::optional<std::string> inline_value;
     if (const auto eq = name.find('='); eq != std::string::npos) {
@@ -75,10 +78,10 @@ double Arguments::get_double(std::string_view name, double fallback, double min,
   if (!text) return fallback;
   double value = 0.0;
   const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || end != text->data() + text->size() || !std::isfinite(value) || value < min ||
-      value > max)
-    throw UsageError("--" + std::string(name) + " must be a number from " + format_number(min) + " to " +
-                     format_number(max) + ", got '" + *text + "'");
+  if (error != std::errc() || end != text->data() + text->size() || !std::isfinite(value) ||
+      value < min || value > max)
+    throw UsageError("--" + std::string(name) + " must be a number from " + format_number(min) +
+                     " to " + format_number(max) + ", got '" + *text + "'");
   return value;
 }
 

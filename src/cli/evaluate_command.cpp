@@ -23,7 +23,8 @@ void check_model_fits(const Network& net, const Dataset& data) {
   if (net.inputs() != data.features || net.outputs() < data.classes)
     throw UsageError("the model takes " + std::to_string(net.inputs()) + " features and has " +
                      std::to_string(net.outputs()) + " outputs; " + data.name + " has " +
-                     std::to_string(data.features) + " features and " + std::to_string(data.classes) + " classes");
+                     std::to_string(data.features) + " features and " +
+                     std::to_string(data.classes) + " classes");
 }
 
 std::string required(const Arguments& args, std::string_view name) {
@@ -39,7 +40,8 @@ void draw_image(const Dataset& data, std::int64_t index) {
     std::string line;
     for (std::int64_t x = 0; x < data.image_width; ++x) {
       const float v = data.row(index)[y * data.image_width + x];
-      const auto shade = static_cast<std::size_t>(std::clamp(v, 0.0f, 1.0f) * static_cast<float>(kShades.size() - 1) + 0.5f);
+      const auto shade = static_cast<std::size_t>(
+          std::clamp(v, 0.0f, 1.0f) * static_cast<float>(kShades.size() - 1) + 0.5f);
       line.append(2, kShades[shade]);
     }
     std::printf("  |%s|\n", line.c_str());
@@ -49,8 +51,9 @@ void draw_image(const Dataset& data, std::int64_t index) {
 }  // namespace
 
 int run_evaluate(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"},
-                       {"flush-denormals"});
+  const Arguments args(
+      words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"},
+      {"flush-denormals"});
   const Compute compute = compute_options(args);
   check_output_options(args, {"json"});
   const Network net = load_model(required(args, "model"));
@@ -60,13 +63,16 @@ int run_evaluate(const std::vector<std::string_view>& words) {
   check_model_fits(net, set);
   const Evaluation e = evaluate(net, set, compute);
   std::printf("model    %s\n", describe_network(net).c_str());
-  std::printf("dataset  %s (%lld samples)\ncompute  %s\n", set.name.c_str(), static_cast<long long>(set.samples),
-              compute_summary(compute).c_str());
-  std::printf("accuracy %.2f %% (%lld/%lld)\n", 100.0 * e.accuracy(), static_cast<long long>(e.correct),
-              static_cast<long long>(e.total));
+  std::printf("dataset  %s (%lld samples)\ncompute  %s\n", set.name.c_str(),
+              static_cast<long long>(set.samples), compute_summary(compute).c_str());
+  std::printf("accuracy %.2f %% (%lld/%lld)\n", 100.0 * e.accuracy(),
+              static_cast<long long>(e.correct), static_cast<long long>(e.total));
   print_confusion(e.confusion, net.outputs());
   Json j;
-  j.begin_object().field("command", "evaluate").field("model", required(args, "model")).field("dataset", set.name);
+  j.begin_object()
+      .field("command", "evaluate")
+      .field("model", required(args, "model"))
+      .field("dataset", set.name);
   write_machine(j, compute);
   j.field("accuracy", e.accuracy()).field("correct", e.correct).field("total", e.total);
   write_confusion(j, e.confusion, net.outputs());
@@ -88,12 +94,15 @@ int run_predict(const std::vector<std::string_view>& words) {
   predict(net, set.row(index), 1, outputs.data(), Compute{});
   const auto predicted = std::max_element(outputs.begin(), outputs.end()) - outputs.begin();
   if (set.is_image()) draw_image(set, index);
-  std::printf("%s sample %lld: label %d, predicted %lld%s\n", set.name.c_str(), static_cast<long long>(index),
-              set.labels[static_cast<std::size_t>(index)], static_cast<long long>(predicted),
+  std::printf("%s sample %lld: label %d, predicted %lld%s\n", set.name.c_str(),
+              static_cast<long long>(index), set.labels[static_cast<std::size_t>(index)],
+              static_cast<long long>(predicted),
               predicted == set.labels[static_cast<std::size_t>(index)] ? " (correct)" : " (wrong)");
-  std::printf("%s\n", net.loss == Loss::cross_entropy ? "probabilities (softmax):" : "outputs (sigmoid):");
+  std::printf("%s\n",
+              net.loss == Loss::cross_entropy ? "probabilities (softmax):" : "outputs (sigmoid):");
   for (std::size_t c = 0; c < outputs.size(); ++c)
-    std::printf("  %2zu  %.4f  %s\n", c, outputs[c], std::string(static_cast<std::size_t>(outputs[c] * 40.0f + 0.5f), '#').c_str());
+    std::printf("  %2zu  %.4f  %s\n", c, outputs[c],
+                std::string(static_cast<std::size_t>(outputs[c] * 40.0f + 0.5f), '#').c_str());
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // simdml info: what the kernels will run with on this machine, and what built them.
-#include <xsimd/config/xsimd_config.hpp>
 #include <zlib.h>
+#include <xsimd/config/xsimd_config.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -37,7 +37,8 @@ std::string info_json(int threads) {
   Json j;
   j.begin_object().field("command", "info");
   write_machine(j, Compute{nullptr, nullptr, threads});
-  j.array("supported_targets", supported_targets()).field("best_target", isa_name(best_supported_isa()));
+  j.array("supported_targets", supported_targets())
+      .field("best_target", isa_name(best_supported_isa()));
   j.end_object();
   return j.str();
 }
@@ -52,13 +53,15 @@ int run_info(const std::vector<std::string_view>& words) {
   const char* cap = std::getenv("SIMDML_ISA");
 
   std::printf("simdml %s\n", SIMDML_VERSION);
-  std::printf("cpu:              %s (%s), %u logical cores\n", cpu.model.c_str(), cpu.vendor.c_str(),
-              std::thread::hardware_concurrency());
+  std::printf("cpu:              %s (%s), %u logical cores\n", cpu.model.c_str(),
+              cpu.vendor.c_str(), std::thread::hardware_concurrency());
   std::printf("isa extensions:   %s\n", join(cpu.features).c_str());
   std::printf("simd targets:     %s supported; best %s\n", join(supported_targets()).c_str(),
               std::string(isa_name(best_supported_isa())).c_str());
   std::printf("simd target used: %s%s\n", std::string(isa_name(active_isa())).c_str(),
-              cap != nullptr && *cap != '\0' ? (std::string(" (capped by SIMDML_ISA=") + cap + ")").c_str() : "");
+              cap != nullptr && *cap != '\0'
+                  ? (std::string(" (capped by SIMDML_ISA=") + cap + ")").c_str()
+                  : "");
   std::printf("gemm kernel:      %s\n", std::string(gemm_kernel(GemmVariant::simd).name).c_str());
   std::printf("activations:      %s\n", std::string(activations().name).c_str());
   std::printf("openmp threads:   %d (OpenMP %d)\n", threads, _OPENMP);

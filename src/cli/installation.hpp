@@ -7,10 +7,10 @@
 namespace simdml::cli {
 
 struct Installation {
-  std::filesystem::path simdml;      // this program
-  std::filesystem::path programs;    // holds bench/ (the benchmark programs)
-  std::filesystem::path scripts;     // report.py, icount_gate.py, ...
-  std::filesystem::path baselines;   // accuracy.json, instruction_counts.json
+  std::filesystem::path simdml;     // this program
+  std::filesystem::path programs;   // holds bench/ (the benchmark programs)
+  std::filesystem::path scripts;    // report.py, icount_gate.py, ...
+  std::filesystem::path baselines;  // accuracy.json, instruction_counts.json
 };
 
 // Installed when <prefix>/share/simdml/scripts/report.py exists next to <prefix>/bin/simdml;

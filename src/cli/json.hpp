@@ -4,8 +4,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,10 +26,16 @@ class Json {
     after_key_ = true;
     return *this;
   }
-  Json& value(std::string_view s) { return scalar([&] { quote(s); }); }
+  Json& value(std::string_view s) {
+    return scalar([&] { quote(s); });
+  }
   Json& value(const char* s) { return value(std::string_view(s)); }
-  Json& value(bool b) { return scalar([&] { out_ += b ? "true" : "false"; }); }
-  Json& value(std::int64_t n) { return scalar([&] { out_ += std::to_string(n); }); }
+  Json& value(bool b) {
+    return scalar([&] { out_ += b ? "true" : "false"; });
+  }
+  Json& value(std::int64_t n) {
+    return scalar([&] { out_ += std::to_string(n); });
+  }
   Json& value(int n) { return value(static_cast<std::int64_t>(n)); }
   Json& value(double x) {
     return scalar([&] {

@@ -21,7 +21,9 @@ int parse_k(std::string_view text, const std::string& whole) {
   int k = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), k);
   if (error != std::errc() || end != text.data() + text.size() || k < 1 || k > 1'000'000)
-    throw UsageError("--k must list values from 1 to 1000000 (\"1,3,5\" or a range \"1-31\"), got '" + whole + "'");
+    throw UsageError(
+        "--k must list values from 1 to 1000000 (\"1,3,5\" or a range \"1-31\"), got '" + whole +
+        "'");
   return k;
 }
 
@@ -35,8 +37,10 @@ std::vector<int> k_values(const Arguments& args, std::string_view fallback) {
       ks.push_back(parse_k(item, text));
       continue;
     }
-    const int first = parse_k(item.substr(0, dash), text), last = parse_k(item.substr(dash + 1), text);
-    if (last < first || last - first > 10'000) throw UsageError("--k range '" + std::string(item) + "' is empty or too long");
+    const int first = parse_k(item.substr(0, dash), text),
+              last = parse_k(item.substr(dash + 1), text);
+    if (last < first || last - first > 10'000)
+      throw UsageError("--k range '" + std::string(item) + "' is empty or too long");
     for (int k = first; k <= last; ++k) ks.push_back(k);
   }
   std::sort(ks.begin(), ks.end());
@@ -70,25 +74,32 @@ std::string describe(KnnVoting voting) {
 
 void check_k_fits(const std::vector<int>& ks, std::int64_t rows, const std::string& what) {
   if (ks.back() > rows)
-    throw UsageError("k = " + std::to_string(ks.back()) + " is larger than " + what + " (" + std::to_string(rows) + " rows)");
+    throw UsageError("k = " + std::to_string(ks.back()) + " is larger than " + what + " (" +
+                     std::to_string(rows) + " rows)");
 }
 
-void write_setup(Json& j, const NamedDataset& data, const Dataset& train, const KnnKernel& kernel, KnnVoting voting,
-                 int threads) {
+void write_setup(Json& j, const NamedDataset& data, const Dataset& train, const KnnKernel& kernel,
+                 KnnVoting voting, int threads) {
   j.field("command", "knn").field("dataset", data.name).field("source", data.source.string());
-  j.field("train_samples", train.samples).field("features", train.features).field("classes", train.classes);
-  j.field("variant", knn_variant_name(kernel.variant)).field("kernel", kernel.name).field("weights", knn_weights_name(voting.weights));
+  j.field("train_samples", train.samples)
+      .field("features", train.features)
+      .field("classes", train.classes);
+  j.field("variant", knn_variant_name(kernel.variant))
+      .field("kernel", kernel.name)
+      .field("weights", knn_weights_name(voting.weights));
   j.field("ties", knn_ties_name(voting.ties));
   write_machine(j, Compute{nullptr, nullptr, threads});
 }
 
-int run_cross_validation(const Arguments& args, const NamedDataset& data, const Dataset& train, const KnnKernel& kernel,
-                         int threads, double load_s) {
+int run_cross_validation(const Arguments& args, const NamedDataset& data, const Dataset& train,
+                         const KnnKernel& kernel, int threads, double load_s) {
   const auto folds = static_cast<int>(args.get_int("cv", 10, 2, train.samples));
   const std::vector<int> ks = k_values(args, "1-31");
-  check_k_fits(ks, train.samples - (train.samples + folds - 1) / folds, "a training part of the folds");
+  check_k_fits(ks, train.samples - (train.samples + folds - 1) / folds,
+               "a training part of the folds");
   const KnnVoting voting = voting_option(args);
-  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
+  const auto seed =
+      static_cast<std::uint64_t>(args.get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
   const Clock::time_point start = Clock::now();
   const CrossValidation cv = cross_validate(kernel, train, folds, ks, voting, seed, threads);
   const double cv_s = seconds_since(start);
@@ -96,25 +107,38 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
               static_cast<unsigned long long>(seed), describe(voting).c_str());
   std::printf("    k   error    wrong\n");
   for (std::size_t i = 0; i < ks.size(); ++i)
-    std::printf("%5d  %6.2f %%  %lld/%lld%s\n", ks[i], 100.0 * cv.error_rate(i), static_cast<long long>(cv.errors[i]),
-                static_cast<long long>(cv.samples), ks[i] == cv.best_k ? "  <- best" : "");
+    std::printf("%5d  %6.2f %%  %lld/%lld%s\n", ks[i], 100.0 * cv.error_rate(i),
+                static_cast<long long>(cv.errors[i]), static_cast<long long>(cv.samples),
+                ks[i] == cv.best_k ? "  <- best" : "");
   std::printf("best k = %d; time: load %.2f s, cross-validation %.2f s\n", cv.best_k, load_s, cv_s);
   Json j;
   j.begin_object();
   write_setup(j, data, train, kernel, voting, threads);
-  j.field("folds", folds).field("seed", static_cast<std::int64_t>(seed)).key("errors").begin_array();
+  j.field("folds", folds)
+      .field("seed", static_cast<std::int64_t>(seed))
+      .key("errors")
+      .begin_array();
   for (std::size_t i = 0; i < ks.size(); ++i)
-    j.begin_object().field("k", ks[i]).field("errors", cv.errors[i]).field("error_rate", cv.error_rate(i)).end_object();
+    j.begin_object()
+        .field("k", ks[i])
+        .field("errors", cv.errors[i])
+        .field("error_rate", cv.error_rate(i))
+        .end_object();
   j.end_array().field("best_k", cv.best_k);
-  j.key("seconds").begin_object().field("load", load_s).field("cross_validation", cv_s).end_object();
+  j.key("seconds")
+      .begin_object()
+      .field("load", load_s)
+      .field("cross_validation", cv_s)
+      .end_object();
   j.end_object();
   write_json_option(args, j.str());
   return 0;
 }
 
-int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset& train, const KnnKernel& kernel,
-                 int threads, double load_s) {
-  if (!data.test) throw UsageError(data.name + " has no test set; use --cv FOLDS to cross-validate it");
+int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset& train,
+                 const KnnKernel& kernel, int threads, double load_s) {
+  if (!data.test)
+    throw UsageError(data.name + " has no test set; use --cv FOLDS to cross-validate it");
   const Dataset& test = *data.test;
   const std::vector<int> ks = k_values(args, "1,3,5,7");
   check_k_fits(ks, train.samples, "the training set");
@@ -130,33 +154,48 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   std::size_t best = 0;
   for (std::size_t i = 1; i < ks.size(); ++i)
     if (scores[i].correct > scores[best].correct) best = i;
-  const double ops = 2.0 * static_cast<double>(test.samples) * static_cast<double>(train.samples) * static_cast<double>(train.features);
-  const double queries_per_s = static_cast<double>(test.samples) / search_s, gops = ops / search_s * 1e-9;
+  const double ops = 2.0 * static_cast<double>(test.samples) * static_cast<double>(train.samples) *
+                     static_cast<double>(train.features);
+  const double queries_per_s = static_cast<double>(test.samples) / search_s,
+               gops = ops / search_s * 1e-9;
 
   std::printf("    k   accuracy  correct\n");
   for (std::size_t i = 0; i < ks.size(); ++i)
-    std::printf("%5d  %6.2f %%   %lld/%lld%s\n", ks[i], 100.0 * scores[i].accuracy(), static_cast<long long>(scores[i].correct),
-                static_cast<long long>(scores[i].total), i == best ? "  <- best" : "");
+    std::printf("%5d  %6.2f %%   %lld/%lld%s\n", ks[i], 100.0 * scores[i].accuracy(),
+                static_cast<long long>(scores[i].correct), static_cast<long long>(scores[i].total),
+                i == best ? "  <- best" : "");
   std::printf("best k = %d, %s\n", ks[best], describe(voting).c_str());
   print_confusion(scores[best].confusion, scores[best].classes);
-  std::printf("time     load %.2f s, neighbours %.3f s (%.0f queries/s, %.1f GOPS), votes %.3f s\n", load_s, search_s,
-              queries_per_s, gops, vote_s);
+  std::printf("time     load %.2f s, neighbours %.3f s (%.0f queries/s, %.1f GOPS), votes %.3f s\n",
+              load_s, search_s, queries_per_s, gops, vote_s);
   std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
   if (kernel.variant == KnnVariant::blocked)
     std::printf("exact    %lld of %lld queries needed the exact fallback search\n",
-                static_cast<long long>(neighbors.exact_fallbacks), static_cast<long long>(test.samples));
+                static_cast<long long>(neighbors.exact_fallbacks),
+                static_cast<long long>(test.samples));
 
   Json j;
   j.begin_object();
   write_setup(j, data, train, kernel, voting, threads);
   j.field("test_samples", test.samples).key("results").begin_array();
   for (std::size_t i = 0; i < ks.size(); ++i)
-    j.begin_object().field("k", ks[i]).field("accuracy", scores[i].accuracy()).field("correct", scores[i].correct)
-        .field("total", scores[i].total).end_object();
+    j.begin_object()
+        .field("k", ks[i])
+        .field("accuracy", scores[i].accuracy())
+        .field("correct", scores[i].correct)
+        .field("total", scores[i].total)
+        .end_object();
   j.end_array().field("best_k", ks[best]);
   write_confusion(j, scores[best].confusion, scores[best].classes);
-  j.key("seconds").begin_object().field("load", load_s).field("neighbors", search_s).field("votes", vote_s).end_object();
-  j.field("queries_per_second", queries_per_s).field("gops", gops).field("exact_fallbacks", neighbors.exact_fallbacks);
+  j.key("seconds")
+      .begin_object()
+      .field("load", load_s)
+      .field("neighbors", search_s)
+      .field("votes", vote_s)
+      .end_object();
+  j.field("queries_per_second", queries_per_s)
+      .field("gops", gops)
+      .field("exact_fallbacks", neighbors.exact_fallbacks);
   j.field("peak_resident_mib", peak_resident_mib());
   j.end_object();
   write_json_option(args, j.str());
@@ -166,8 +205,9 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
 }  // namespace
 
 int run_knn(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"dataset", "data", "k", "weights", "variant", "threads", "isa", "train-limit", "test-limit",
-                               "cv", "seed", "ties", "json"},
+  const Arguments args(words,
+                       {"dataset", "data", "k", "weights", "variant", "threads", "isa",
+                        "train-limit", "test-limit", "cv", "seed", "ties", "json"},
                        {});
   apply_isa_option(args);
   const int threads = thread_option(args);
@@ -179,12 +219,14 @@ int run_knn(const std::vector<std::string_view>& words) {
   apply_limit_option(args, "train-limit", train);
   if (data.test) apply_limit_option(args, "test-limit", *data.test);
   const KnnKernel& kernel = variant_option(args, train);
-  std::printf("dataset  %s from %s: %lld training rows, %s (%lld features, %d classes)\n", data.name.c_str(),
-              data.source.c_str(), static_cast<long long>(train.samples),
-              data.test ? (std::to_string(data.test->samples) + " test rows").c_str() : "no test set",
-              static_cast<long long>(train.features), train.classes);
+  std::printf(
+      "dataset  %s from %s: %lld training rows, %s (%lld features, %d classes)\n",
+      data.name.c_str(), data.source.c_str(), static_cast<long long>(train.samples),
+      data.test ? (std::to_string(data.test->samples) + " test rows").c_str() : "no test set",
+      static_cast<long long>(train.features), train.classes);
   std::printf("compute  k-NN %s, simd target %s, %d %s\n", std::string(kernel.name).c_str(),
-              std::string(isa_name(active_isa())).c_str(), threads, threads == 1 ? "thread" : "threads");
+              std::string(isa_name(active_isa())).c_str(), threads,
+              threads == 1 ? "thread" : "threads");
   std::fflush(stdout);
   return args.has("cv") ? run_cross_validation(args, data, train, kernel, threads, load_s)
                         : run_test_set(args, data, train, kernel, threads, load_s);

@@ -14,28 +14,41 @@ using simdml::cli::Command;
 constexpr Command kCommands[] = {
     {"info", "print the CPU, the SIMD target and thread count the kernels use, and versions",
      "simdml info [--isa sse2|avx2|avx512] [--threads N]", simdml::cli::run_info},
-    {"train", "train a fully-connected network with mini-batch SGD (defaults: Nielsen's network.py)",
+    {"train",
+     "train a fully-connected network with mini-batch SGD (defaults: Nielsen's network.py)",
      "simdml train [--dataset mnist|fashion-mnist|iris] [--data DIR] [--layers 784,30,10]\n"
-     "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init normal|xavier|he]\n"
+     "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init "
+     "normal|xavier|he]\n"
      "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
-     "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] [--json FILE]\n"
-     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]",
+     "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] "
+     "[--json FILE]\n"
+     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "
+     "[--flush-denormals]",
      simdml::cli::run_train},
     {"evaluate", "accuracy and confusion matrix of a saved model on a dataset",
-     "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--limit N]\n"
-     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] [--flush-denormals]",
+     "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] "
+     "[--limit N]\n"
+     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "
+     "[--flush-denormals]",
      simdml::cli::run_evaluate},
     {"predict", "classify one sample with a saved model and draw it",
-     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] [--index I]\n"
+     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] "
+     "[--index I]\n"
      "         [--isa sse2|avx2|avx512]",
      simdml::cli::run_predict},
     {"knn", "exact k-nearest-neighbour classification: accuracy per k, or k-fold cross-validation",
-     "simdml knn [--dataset mnist|fashion-mnist|iris] [--data DIR] [--k 1,3,5,7|1-31] [--weights uniform|distance]\n"
-     "         [--ties nearest|lowest-class] [--variant auto|naive|blocked|int8|int8-avx512vnni|...] [--cv FOLDS] [--seed 1]\n"
-     "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa sse2|avx2|avx512]",
+     "simdml knn [--dataset mnist|fashion-mnist|iris] [--data DIR] [--k 1,3,5,7|1-31] [--weights "
+     "uniform|distance]\n"
+     "         [--ties nearest|lowest-class] [--variant "
+     "auto|naive|blocked|int8|int8-avx512vnni|...] [--cv FOLDS] [--seed 1]\n"
+     "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa "
+     "sse2|avx2|avx512]",
      simdml::cli::run_knn},
-    {"run", "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a report",
-     "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] [--threads N]\n"
+    {"run",
+     "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a "
+     "report",
+     "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] "
+     "[--threads N]\n"
      "         [--only accuracy,benchmarks,instructions,report]",
      simdml::cli::run_main_job},
 };
@@ -46,8 +59,10 @@ void print_help() {
   for (const Command& c : kCommands)
     std::printf("  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                 static_cast<int>(c.summary.size()), c.summary.data());
-  std::printf("\nenvironment: SIMDML_ISA caps the SIMD target; OMP_NUM_THREADS sets the default "
-              "thread count;\nSIMDML_FLUSH_DENORMALS=1 flushes denormals to zero (as --flush-denormals).\n");
+  std::printf(
+      "\nenvironment: SIMDML_ISA caps the SIMD target; OMP_NUM_THREADS sets the default "
+      "thread count;\nSIMDML_FLUSH_DENORMALS=1 flushes denormals to zero (as "
+      "--flush-denormals).\n");
 }
 
 const Command* find_command(std::string_view name) {
@@ -73,7 +88,8 @@ int main(int argc, char** argv) {
   try {
     for (std::string_view a : args) {
       if (a == "--help" || a == "-h") {
-        std::printf("usage: %.*s\n", static_cast<int>(command->usage.size()), command->usage.data());
+        std::printf("usage: %.*s\n", static_cast<int>(command->usage.size()),
+                    command->usage.data());
         return 0;
       }
     }

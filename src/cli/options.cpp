@@ -37,10 +37,14 @@ Compute compute_options(const Arguments& args) {
 }
 
 std::string compute_summary(const Compute& compute) {
-  return "simd target " + std::string(isa_name(active_isa())) + ", " + std::to_string(compute.threads) +
-         (compute.threads == 1 ? " thread" : " threads") + ", gemm " +
-         std::string(compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name) +
-         ", activations " + std::string(compute.activation != nullptr ? compute.activation->name : activations().name) +
+  return "simd target " + std::string(isa_name(active_isa())) + ", " +
+         std::to_string(compute.threads) + (compute.threads == 1 ? " thread" : " threads") +
+         ", gemm " +
+         std::string(compute.gemm != nullptr ? compute.gemm->name
+                                             : gemm_kernel(GemmVariant::simd).name) +
+         ", activations " +
+         std::string(compute.activation != nullptr ? compute.activation->name
+                                                   : activations().name) +
          (flush_denormals() ? ", denormals flushed to zero" : "");
 }
 

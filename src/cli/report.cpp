@@ -1,8 +1,8 @@
 #include "report.hpp"
 
 #include <sys/resource.h>
-#include <xsimd/config/xsimd_config.hpp>
 #include <zlib.h>
+#include <xsimd/config/xsimd_config.hpp>
 
 #include <cstdio>
 #include <thread>
@@ -33,11 +33,14 @@ void write_machine(Json& json, const Compute& compute) {
   json.field("simd_target", isa_name(active_isa()));
   json.field("threads", compute.threads);
   json.field("flush_denormals", flush_denormals());
-  json.field("gemm", compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
-  json.field("activations", compute.activation != nullptr ? compute.activation->name : activations().name);
+  json.field("gemm",
+             compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
+  json.field("activations",
+             compute.activation != nullptr ? compute.activation->name : activations().name);
   json.field("compiler", "GCC " __VERSION__);
   json.field("openmp", _OPENMP);
-  json.field("xsimd", std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) + "." +
+  json.field("xsimd", std::to_string(XSIMD_VERSION_MAJOR) + "." +
+                          std::to_string(XSIMD_VERSION_MINOR) + "." +
                           std::to_string(XSIMD_VERSION_PATCH));
   json.field("zlib", zlibVersion());
   json.field("simdml_version", SIMDML_VERSION);
@@ -49,7 +52,8 @@ void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std
   json.key("confusion_matrix").begin_array();
   for (std::int64_t t = 0; t < classes; ++t) {
     json.begin_array();
-    for (std::int64_t p = 0; p < classes; ++p) json.value(confusion[static_cast<std::size_t>(t * classes + p)]);
+    for (std::int64_t p = 0; p < classes; ++p)
+      json.value(confusion[static_cast<std::size_t>(t * classes + p)]);
     json.end_array();
   }
   json.end_array();
@@ -62,7 +66,8 @@ void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t cl
   for (std::int64_t t = 0; t < classes; ++t) {
     std::printf("%6lld", static_cast<long long>(t));
     for (std::int64_t p = 0; p < classes; ++p)
-      std::printf("%6lld", static_cast<long long>(confusion[static_cast<std::size_t>(t * classes + p)]));
+      std::printf("%6lld",
+                  static_cast<long long>(confusion[static_cast<std::size_t>(t * classes + p)]));
     std::printf("\n");
   }
 }
@@ -73,29 +78,39 @@ std::string describe_network(const Network& net) {
   std::string hidden;
   for (Activation a : net.hidden) (hidden += hidden.empty() ? "" : ",") += activation_name(a);
   if (!hidden.empty()) text += ", hidden " + hidden;
-  return text + (net.loss == Loss::quadratic ? ", sigmoid outputs + quadratic cost" : ", softmax outputs + cross-entropy");
+  return text + (net.loss == Loss::quadratic ? ", sigmoid outputs + quadratic cost"
+                                             : ", softmax outputs + cross-entropy");
 }
 
-TrainReport::TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs,
-                         std::uint64_t seed, const Compute& compute, std::string init)
-    : data_(data), net_(net), sgd_(sgd), epochs_(epochs), seed_(seed), compute_(compute), init_(std::move(init)) {}
+TrainReport::TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd,
+                         int epochs, std::uint64_t seed, const Compute& compute, std::string init)
+    : data_(data),
+      net_(net),
+      sgd_(sgd),
+      epochs_(epochs),
+      seed_(seed),
+      compute_(compute),
+      init_(std::move(init)) {}
 
 void TrainReport::print_header(bool validation) {
   if (validation) checked_set_ = "validation";
   const Dataset& train = data_.train;
-  std::printf("dataset  %s from %s: %lld training samples, %s (%lld features, %d classes)\n", data_.name.c_str(),
-              data_.source.c_str(), static_cast<long long>(train.samples),
-              data_.test ? (std::to_string(data_.test->samples) + " test samples").c_str() : "no test set",
-              static_cast<long long>(train.features), train.classes);
+  std::printf(
+      "dataset  %s from %s: %lld training samples, %s (%lld features, %d classes)\n",
+      data_.name.c_str(), data_.source.c_str(), static_cast<long long>(train.samples),
+      data_.test ? (std::to_string(data_.test->samples) + " test samples").c_str() : "no test set",
+      static_cast<long long>(train.features), train.classes);
   std::printf("network  %s, init %s, seed %llu\n", describe_network(net_).c_str(), init_.c_str(),
               static_cast<unsigned long long>(seed_));
   std::printf("sgd      batch %lld, learning rate %g, momentum %g, L2 %g, %d epochs\n",
-              static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum, sgd_.weight_decay, epochs_);
+              static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum,
+              sgd_.weight_decay, epochs_);
   std::printf("compute  %s\n", compute_summary(compute_).c_str());
   std::fflush(stdout);
 }
 
-void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds) {
+void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked,
+                            double seconds) {
   history_.push_back({epoch, loss, seconds, checked});
   const double rate = static_cast<double>(data_.train.samples) / seconds;
   std::string accuracy;
@@ -106,8 +121,9 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
                   static_cast<long long>(checked->total));
     accuracy = buffer;
   }
-  std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s\n", static_cast<int>(std::to_string(epochs_).size()),
-              epoch, epochs_, loss, accuracy.c_str(), seconds, rate);
+  std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s\n",
+              static_cast<int>(std::to_string(epochs_).size()), epoch, epochs_, loss,
+              accuracy.c_str(), seconds, rate);
   std::fflush(stdout);
 }
 
@@ -115,7 +131,8 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
 const TrainReport::Epoch* TrainReport::best_epoch() const {
   const Epoch* best = nullptr;
   for (const Epoch& e : history_)
-    if (e.checked && (best == nullptr || e.checked->accuracy() > best->checked->accuracy())) best = &e;
+    if (e.checked && (best == nullptr || e.checked->accuracy() > best->checked->accuracy()))
+      best = &e;
   return best;
 }
 
@@ -128,8 +145,8 @@ void TrainReport::set_final(const Evaluation& evaluation, std::string set) {
   // The accuracy moves by a point from epoch to epoch under plain SGD; say where it peaked. The
   // model is still the last epoch's: choosing an epoch by its test accuracy would fit the test set.
   if (const Epoch* best = best_epoch(); best != nullptr && best->epoch != history_.back().epoch)
-    std::printf("best     %s accuracy %.2f %% at epoch %d (the model is the last epoch's)\n", checked_set_.c_str(),
-                100.0 * best->checked->accuracy(), best->epoch);
+    std::printf("best     %s accuracy %.2f %% at epoch %d (the model is the last epoch's)\n",
+                checked_set_.c_str(), 100.0 * best->checked->accuracy(), best->epoch);
   std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
 }
 
@@ -146,8 +163,10 @@ std::string TrainReport::json() const {
   j.array("hidden_activations", hidden);
   j.field("loss", loss_name(net_.loss)).field("init", init_);
   j.field("epochs", epochs_).field("batch", sgd_.batch_size);
-  j.field("learning_rate", static_cast<double>(sgd_.learning_rate)).field("momentum", static_cast<double>(sgd_.momentum));
-  j.field("l2", static_cast<double>(sgd_.weight_decay)).field("seed", static_cast<std::int64_t>(seed_));
+  j.field("learning_rate", static_cast<double>(sgd_.learning_rate))
+      .field("momentum", static_cast<double>(sgd_.momentum));
+  j.field("l2", static_cast<double>(sgd_.weight_decay))
+      .field("seed", static_cast<std::int64_t>(seed_));
   j.end_object();
   write_machine(j, compute_);
   j.field("accuracy_set", checked_set_);
@@ -155,7 +174,8 @@ std::string TrainReport::json() const {
   for (const Epoch& e : history_) {
     j.begin_object().field("epoch", e.epoch).field("loss", e.loss);
     if (e.checked) j.field("accuracy", e.checked->accuracy()).field("correct", e.checked->correct);
-    j.field("seconds", e.seconds).field("samples_per_second", static_cast<double>(data_.train.samples) / e.seconds);
+    j.field("seconds", e.seconds)
+        .field("samples_per_second", static_cast<double>(data_.train.samples) / e.seconds);
     j.end_object();
   }
   j.end_array();
@@ -168,7 +188,9 @@ std::string TrainReport::json() const {
   }
   if (const Epoch* best = best_epoch()) {
     j.key("best_epoch").begin_object();
-    j.field("epoch", best->epoch).field("accuracy", best->checked->accuracy()).field("correct", best->checked->correct);
+    j.field("epoch", best->epoch)
+        .field("accuracy", best->checked->accuracy())
+        .field("correct", best->checked->correct);
     j.end_object();
   }
   j.field("weights_crc32", weights_checksum(net_));

@@ -16,18 +16,20 @@ namespace simdml::cli {
 // threads, kernels, compiler, library versions, simdml version and git commit.
 void write_machine(Json& json, const Compute& compute);
 void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes);
-// The process's peak resident memory so far, in MiB (getrusage), for the memory figures reports state.
+// The process's peak resident memory so far, in MiB (getrusage), for the memory figures reports
+// state.
 double peak_resident_mib();
 // CRC-32 of the network's parameters as 8 hex digits (see parameters_crc32).
 std::string weights_checksum(const Network& net);
 // Rows are true labels, columns predictions.
 void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t classes);
-std::string describe_network(const Network& net);  // "784-30-10, hidden sigmoid, sigmoid outputs + quadratic cost"
+std::string describe_network(
+    const Network& net);  // "784-30-10, hidden sigmoid, sigmoid outputs + quadratic cost"
 
 class TrainReport {
  public:
-  TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs, std::uint64_t seed,
-              const Compute& compute, std::string init);
+  TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs,
+              std::uint64_t seed, const Compute& compute, std::string init);
   void print_header(bool validation);
   void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds);
   void set_final(const Evaluation& evaluation, std::string set);

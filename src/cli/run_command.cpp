@@ -33,7 +33,8 @@ class StatusLine {
  public:
   StatusLine() : terminal_(isatty(STDOUT_FILENO) != 0) {
     winsize size{};
-    if (terminal_ && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) width_ = size.ws_col - 1;
+    if (terminal_ && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20)
+      width_ = size.ws_col - 1;
   }
   void show(std::string_view prefix, std::string_view text) {
     if (!terminal_) return;
@@ -58,7 +59,8 @@ std::string timestamp() {
   return text;
 }
 
-StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string_view prefix, StatusLine& status) {
+StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string_view prefix,
+                       StatusLine& status) {
   std::ofstream log(log_path);
   log << "$";
   for (const auto& [name, value] : stage.environment) log << ' ' << name << '=' << value;
@@ -71,11 +73,13 @@ StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string
     log << line << '\n';
     if (line.find_first_not_of(" \r\t") == std::string_view::npos) return;
     last = line;
-    if (!stage.summary_prefix.empty() && line.starts_with(stage.summary_prefix)) outcome.summary = line;
+    if (!stage.summary_prefix.empty() && line.starts_with(stage.summary_prefix))
+      outcome.summary = line;
     status.show(prefix, line);
   });
   outcome.seconds = seconds_since(start);
-  if (stage.summary_prefix.empty() && !stage.output.empty()) outcome.summary = "wrote " + stage.output;
+  if (stage.summary_prefix.empty() && !stage.output.empty())
+    outcome.summary = "wrote " + stage.output;
   if (outcome.summary.empty()) outcome.summary = last;
   return outcome;
 }
@@ -95,7 +99,8 @@ void print_log_tail(const fs::path& log_path, std::size_t lines) {
 // string says why, for the header line.
 std::pair<std::string, std::string> choose_dataset(const Arguments& args) {
   if (const auto name = args.get("dataset")) {
-    if (*name != "mnist" && *name != "fashion-mnist") throw UsageError("--dataset must be mnist or fashion-mnist");
+    if (*name != "mnist" && *name != "fashion-mnist")
+      throw UsageError("--dataset must be mnist or fashion-mnist");
     return {*name, "as asked"};
   }
   const fs::path root = resolve_data_root(args.get("data"));
@@ -103,7 +108,8 @@ std::pair<std::string, std::string> choose_dataset(const Arguments& args) {
   if (dataset_available("fashion-mnist", root))
     return {"fashion-mnist", "no MNIST under " + root.string() + ", so Fashion-MNIST"};
   throw UsageError("no dataset found: neither " + (root / "mnist").string() +
-                   " nor Fashion-MNIST (apt install dataset-fashion-mnist); run scripts/setup.sh, or point --data or "
+                   " nor Fashion-MNIST (apt install dataset-fashion-mnist); run scripts/setup.sh, "
+                   "or point --data or "
                    "SIMDML_DATA at a folder holding mnist/");
 }
 
@@ -111,23 +117,34 @@ bool have_valgrind() { return std::system("command -v valgrind >/dev/null 2>&1")
 
 RunSettings run_settings(const Arguments& args) {
   RunSettings s;
-  if (args.has("quick") && args.has("full")) throw UsageError("--quick and --full exclude each other");
-  s.mode = args.has("quick") ? RunMode::quick : args.has("full") ? RunMode::full : RunMode::standard;
+  if (args.has("quick") && args.has("full"))
+    throw UsageError("--quick and --full exclude each other");
+  s.mode = args.has("quick")  ? RunMode::quick
+           : args.has("full") ? RunMode::full
+                              : RunMode::standard;
   std::tie(s.dataset, s.dataset_choice) = choose_dataset(args);
   s.data_root = args.get("data");
   s.threads = thread_option(args);
   // The committed accuracy baselines hold avx2 results; a CPU without avx2 runs its best target.
-  s.accuracy_isa = std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));
+  s.accuracy_isa =
+      std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));
   s.out = args.get_or("out", "results/" + timestamp());
   s.installation = locate_installation();
   if (const auto only = args.get("only")) {
     s.accuracy = s.benchmarks = s.instructions = s.report = false;
     for (std::string_view part : split_list(*only)) {
-      if (part == "accuracy") s.accuracy = true;
-      else if (part == "benchmarks") s.benchmarks = true;
-      else if (part == "instructions") s.instructions = true;
-      else if (part == "report") s.report = true;
-      else throw UsageError("--only takes a list of accuracy, benchmarks, instructions, report; got '" + *only + "'");
+      if (part == "accuracy")
+        s.accuracy = true;
+      else if (part == "benchmarks")
+        s.benchmarks = true;
+      else if (part == "instructions")
+        s.instructions = true;
+      else if (part == "report")
+        s.report = true;
+      else
+        throw UsageError(
+            "--only takes a list of accuracy, benchmarks, instructions, report; got '" + *only +
+            "'");
     }
   } else if (s.mode == RunMode::quick) {
     s.instructions = false;  // they take a minute; --only instructions still asks for them
@@ -140,8 +157,10 @@ RunSettings run_settings(const Arguments& args) {
 void drop_unavailable_stages(RunSettings& s) {
   if (!s.instructions) return;
   std::string why;
-  if (!have_valgrind()) why = "valgrind is not installed";
-  else if (!isa_supported(Isa::avx2)) why = "the CPU has no avx2 (the counted target)";
+  if (!have_valgrind())
+    why = "valgrind is not installed";
+  else if (!isa_supported(Isa::avx2))
+    why = "the CPU has no avx2 (the counted target)";
   if (why.empty()) return;
   s.instructions = false;
   std::printf("skipping instruction counts: %s\n", why.c_str());
@@ -150,7 +169,8 @@ void drop_unavailable_stages(RunSettings& s) {
 void prepare_folder(const fs::path& out) {
   std::error_code ec;
   if (fs::exists(out, ec) && !fs::is_empty(out, ec))
-    throw UsageError("results folder " + out.string() + " already exists and is not empty; choose another --out");
+    throw UsageError("results folder " + out.string() +
+                     " already exists and is not empty; choose another --out");
   fs::create_directories(out / "accuracy");
   fs::create_directories(out / "logs");
 }
@@ -167,9 +187,11 @@ int run_main_job(const std::vector<std::string_view>& words) {
   drop_unavailable_stages(settings);
   prepare_folder(settings.out);
   const std::vector<Stage> stages = plan_stages(settings);
-  std::printf("simdml run (%s): dataset %s (%s), %d %s, accuracy runs on the %s target; results in %s\n",
-              mode_name(settings.mode), settings.dataset.c_str(), settings.dataset_choice.c_str(), settings.threads,
-              settings.threads == 1 ? "thread" : "threads", settings.accuracy_isa.c_str(), settings.out.c_str());
+  std::printf(
+      "simdml run (%s): dataset %s (%s), %d %s, accuracy runs on the %s target; results in %s\n",
+      mode_name(settings.mode), settings.dataset.c_str(), settings.dataset_choice.c_str(),
+      settings.threads, settings.threads == 1 ? "thread" : "threads", settings.accuracy_isa.c_str(),
+      settings.out.c_str());
   std::fflush(stdout);
 
   StatusLine status;
@@ -178,7 +200,8 @@ int run_main_job(const std::vector<std::string_view>& words) {
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const Stage& stage = stages[i];
-    const std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] ";
+    const std::string prefix =
+        "[" + std::to_string(i + 1) + "/" + std::to_string(stages.size()) + "] ";
     std::printf("%s%s\n", prefix.c_str(), stage.title.c_str());
     std::fflush(stdout);
     const fs::path log = settings.out / "logs" / (stage.name + ".log");
@@ -187,15 +210,16 @@ int run_main_job(const std::vector<std::string_view>& words) {
     // A results folder holds only complete files: what a failed or interrupted stage began goes.
     if (outcome.status != 0 && !stage.output.empty()) fs::remove(settings.out / stage.output, ec);
     if (interrupted()) {
-      std::fprintf(stderr, "simdml run: interrupted during '%s'; %s holds the %zu stages completed\n",
+      std::fprintf(stderr,
+                   "simdml run: interrupted during '%s'; %s holds the %zu stages completed\n",
                    stage.name.c_str(), settings.out.c_str(), outcome.status == 0 ? i + 1 : i);
       return 130;
     }
     if (outcome.status == 0) {
       std::printf("      %.1f s  %s\n", outcome.seconds, outcome.summary.c_str());
     } else {
-      std::printf("      FAILED (exit status %d) after %.1f s; the end of %s:\n", outcome.status, outcome.seconds,
-                  log.c_str());
+      std::printf("      FAILED (exit status %d) after %.1f s; the end of %s:\n", outcome.status,
+                  outcome.seconds, log.c_str());
       print_log_tail(log, 15);
       failed.push_back(stage.name);
     }
@@ -206,8 +230,8 @@ int run_main_job(const std::vector<std::string_view>& words) {
   if (failed.empty()) return 0;
   std::string names;
   for (const auto& n : failed) names += (names.empty() ? "" : ", ") + n;
-  std::fprintf(stderr, "simdml run: %zu stage(s) failed: %s (logs in %s)\n", failed.size(), names.c_str(),
-               (settings.out / "logs").c_str());
+  std::fprintf(stderr, "simdml run: %zu stage(s) failed: %s (logs in %s)\n", failed.size(),
+               names.c_str(), (settings.out / "logs").c_str());
   return 1;
 }
 

@@ -16,13 +16,15 @@ struct AccuracyRun {
 
 std::vector<AccuracyRun> accuracy_runs() {
   return {
-      {"nielsen", "Nielsen's network.py: 784-30-10 sigmoid, quadratic cost, batch 10, rate 3.0, 30 epochs",
-       {"train", "--layers", "784,30,10", "--activation", "sigmoid", "--loss", "quadratic", "--init", "normal",
-        "--batch", "10", "--eta", "3.0", "--epochs", "30", "--seed", "1"},
+      {"nielsen",
+       "Nielsen's network.py: 784-30-10 sigmoid, quadratic cost, batch 10, rate 3.0, 30 epochs",
+       {"train", "--layers", "784,30,10", "--activation", "sigmoid", "--loss", "quadratic",
+        "--init", "normal", "--batch", "10", "--eta", "3.0", "--epochs", "30", "--seed", "1"},
        "final"},
-      {"relu", "784-100-10 ReLU + softmax cross-entropy, He init, batch 64, rate 0.1, 10 epochs",
-       {"train", "--layers", "784,100,10", "--activation", "relu", "--loss", "cross-entropy", "--init", "he",
-        "--batch", "64", "--eta", "0.1", "--epochs", "10", "--seed", "1"},
+      {"relu",
+       "784-100-10 ReLU + softmax cross-entropy, He init, batch 64, rate 0.1, 10 epochs",
+       {"train", "--layers", "784,100,10", "--activation", "relu", "--loss", "cross-entropy",
+        "--init", "he", "--batch", "64", "--eta", "0.1", "--epochs", "10", "--seed", "1"},
        "final"},
       {"knn", "exact k-NN on the pixels, k = 1 to 10", {"knn", "--k", "1-10"}, "best k"},
   };
@@ -39,15 +41,20 @@ struct BenchmarkSet {
 // gemm_bench's FMA peak (fma_peak/) is the denominator of "% of peak", measured interleaved with
 // the GEMMs; peak_bench, which measures only that, is left out.
 constexpr BenchmarkSet kBenchmarkSets[] = {
-    {"gemm_bench", "/(64x64|256x256)x|/100x30x784|^fma_peak/", "/(64|128|256|512|1024)x|x(10|30|100|784)x|^fma_peak/"},
-    {"activation_bench", "^(copy|exp|sigmoid|softmax10)/.*/100000$", "/(100000|10000000)$|^underflow/"},
+    {"gemm_bench", "/(64x64|256x256)x|/100x30x784|^fma_peak/",
+     "/(64|128|256|512|1024)x|x(10|30|100|784)x|^fma_peak/"},
+    {"activation_bench", "^(copy|exp|sigmoid|softmax10)/.*/100000$",
+     "/(100000|10000000)$|^underflow/"},
     {"train_bench", "train/(blocked|simd-[a-z0-9]+)/b64/h100", "/b(10|64)/h(30|100)/|nielsen"},
     {"knn_bench", "knn/DATASET-.*(int8-avx|faiss)", "knn/DATASET-"},
 };
 
 std::string bench_filter(const BenchmarkSet& set, RunMode mode, const std::string& dataset) {
-  std::string filter = mode == RunMode::full ? "." : mode == RunMode::quick ? set.quick : set.standard;
-  if (const auto at = filter.find("DATASET"); at != std::string::npos) filter.replace(at, 7, dataset);
+  std::string filter = mode == RunMode::full    ? "."
+                       : mode == RunMode::quick ? set.quick
+                                                : set.standard;
+  if (const auto at = filter.find("DATASET"); at != std::string::npos)
+    filter.replace(at, 7, dataset);
   return filter;
 }
 
@@ -65,16 +72,23 @@ std::string bench_threads(const RunSettings& s) {
 Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
   const bool quick = s.mode == RunMode::quick;
   const std::string json = std::string(set.suite) + ".json";
-  Stage stage{set.suite, std::string("benchmark ") + set.suite, {path(s.installation.programs / "bench" / set.suite)}, {}, "", json};
-  stage.argv.insert(stage.argv.end(),
-                    {"--benchmark_filter=" + bench_filter(set, s.mode, s.dataset),
-                     std::string("--benchmark_min_time=") + (quick ? "0.05" : s.mode == RunMode::full ? "0.2" : "0.1"),
-                     std::string("--benchmark_repetitions=") + (quick ? "1" : "3"),
-                     // Repetitions interleaved at random so that drift hits every variant alike;
-                     // the JSON keeps every repetition for bench_compare's rank test.
-                     "--benchmark_enable_random_interleaving=true", "--benchmark_display_aggregates_only=true",
-                     "--benchmark_out=" + path(s.out / json),
-                     "--benchmark_out_format=json"});
+  Stage stage{set.suite,
+              std::string("benchmark ") + set.suite,
+              {path(s.installation.programs / "bench" / set.suite)},
+              {},
+              "",
+              json};
+  stage.argv.insert(
+      stage.argv.end(),
+      {"--benchmark_filter=" + bench_filter(set, s.mode, s.dataset),
+       std::string("--benchmark_min_time=") + (quick                     ? "0.05"
+                                               : s.mode == RunMode::full ? "0.2"
+                                                                         : "0.1"),
+       std::string("--benchmark_repetitions=") + (quick ? "1" : "3"),
+       // Repetitions interleaved at random so that drift hits every variant alike;
+       // the JSON keeps every repetition for bench_compare's rank test.
+       "--benchmark_enable_random_interleaving=true", "--benchmark_display_aggregates_only=true",
+       "--benchmark_out=" + path(s.out / json), "--benchmark_out_format=json"});
   stage.environment["SIMDML_BENCH_THREADS"] = bench_threads(s);
   if (s.data_root) stage.environment["SIMDML_DATA"] = *s.data_root;
   return stage;
@@ -85,31 +99,42 @@ Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
 std::vector<Stage> plan_stages(const RunSettings& s) {
   const std::string simdml = path(s.installation.simdml), threads = std::to_string(s.threads);
   std::vector<Stage> stages;
-  stages.push_back({"machine", "machine and build", {simdml, "info", "--threads", threads, "--json", path(s.out / "machine.json")},
-                    {}, "simd target used", "machine.json"});
+  stages.push_back({"machine",
+                    "machine and build",
+                    {simdml, "info", "--threads", threads, "--json", path(s.out / "machine.json")},
+                    {},
+                    "simd target used",
+                    "machine.json"});
   if (s.accuracy)
     for (const AccuracyRun& run : accuracy_runs()) {
       const std::string json = "accuracy/" + std::string(run.name) + ".json";
       Stage stage{run.name, run.title, {simdml}, {}, run.summary_prefix, json};
       stage.argv.insert(stage.argv.end(), run.args.begin(), run.args.end());
-      stage.argv.insert(stage.argv.end(),
-                        {"--dataset", s.dataset, "--threads", threads, "--isa", s.accuracy_isa, "--json", path(s.out / json)});
+      stage.argv.insert(stage.argv.end(), {"--dataset", s.dataset, "--threads", threads, "--isa",
+                                           s.accuracy_isa, "--json", path(s.out / json)});
       if (s.data_root) stage.argv.insert(stage.argv.end(), {"--data", *s.data_root});
       stages.push_back(std::move(stage));
     }
   if (s.benchmarks)
     for (const BenchmarkSet& set : kBenchmarkSets) stages.push_back(benchmark_stage(s, set));
   if (s.instructions)
-    stages.push_back({"instructions", "instruction counts under callgrind (avx2) against the committed baseline",
-                      {path(s.installation.scripts / "icount_gate.py"), "--build", path(s.installation.programs),
-                       "--baseline", path(s.installation.baselines / "instruction_counts.json"), "--json",
-                       path(s.out / "instruction_counts.json"), "--report-only"},
-                      {}, "instruction counts", "instruction_counts.json"});
+    stages.push_back(
+        {"instructions",
+         "instruction counts under callgrind (avx2) against the committed baseline",
+         {path(s.installation.scripts / "icount_gate.py"), "--build", path(s.installation.programs),
+          "--baseline", path(s.installation.baselines / "instruction_counts.json"), "--json",
+          path(s.out / "instruction_counts.json"), "--report-only"},
+         {},
+         "instruction counts",
+         "instruction_counts.json"});
   if (s.report)
-    stages.push_back({"report", "results.json, report.md and plots",
+    stages.push_back({"report",
+                      "results.json, report.md and plots",
                       {path(s.installation.scripts / "report.py"), path(s.out), "--baselines",
                        path(s.installation.baselines)},
-                      {}, "wrote", "report.md"});
+                      {},
+                      "wrote",
+                      "report.md"});
   return stages;
 }
 

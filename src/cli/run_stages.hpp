@@ -16,23 +16,23 @@ enum class RunMode { quick, standard, full };
 
 struct RunSettings {
   RunMode mode = RunMode::standard;
-  std::string dataset;                    // mnist or fashion-mnist
-  std::string dataset_choice;             // why that one ("found under data")
-  std::optional<std::string> data_root;   // --data, passed on when given
+  std::string dataset;                   // mnist or fashion-mnist
+  std::string dataset_choice;            // why that one ("found under data")
+  std::optional<std::string> data_root;  // --data, passed on when given
   int threads = 1;
-  std::string accuracy_isa;               // the target the accuracy runs use ("avx2": the baselines' target)
-  std::filesystem::path out;              // the results folder
-  Installation installation;              // where simdml, bench/, the scripts and baselines are
+  std::string accuracy_isa;   // the target the accuracy runs use ("avx2": the baselines' target)
+  std::filesystem::path out;  // the results folder
+  Installation installation;  // where simdml, bench/, the scripts and baselines are
   bool accuracy = true, benchmarks = true, instructions = true, report = true;
 };
 
 struct Stage {
-  std::string name;                        // logs/<name>.log
-  std::string title;                       // what the progress display shows
-  std::vector<std::string> argv;           // argv[0] is a path
+  std::string name;               // logs/<name>.log
+  std::string title;              // what the progress display shows
+  std::vector<std::string> argv;  // argv[0] is a path
   std::map<std::string, std::string> environment;
-  std::string summary_prefix;              // the output line starting with this is shown when done
-  std::string output;                      // else this: the file the stage writes
+  std::string summary_prefix;  // the output line starting with this is shown when done
+  std::string output;          // else this: the file the stage writes
 };
 
 std::vector<Stage> plan_stages(const RunSettings& settings);

@@ -77,7 +77,8 @@ class ForwardInterrupts {
     }
   }
   ~ForwardInterrupts() {
-    for (std::size_t i = 0; i < kForwarded.size(); ++i) sigaction(kForwarded[i], &previous_[i], nullptr);
+    for (std::size_t i = 0; i < kForwarded.size(); ++i)
+      sigaction(kForwarded[i], &previous_[i], nullptr);
     g_child = 0;
   }
   ForwardInterrupts(const ForwardInterrupts&) = delete;
@@ -92,10 +93,12 @@ class ForwardInterrupts {
 
 bool interrupted() { return g_interrupted != 0; }
 
-int run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+int run_program(const std::vector<std::string>& argv,
+                const std::map<std::string, std::string>& environment,
                 const std::function<void(std::string_view)>& on_line) {
   int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);

@@ -14,7 +14,8 @@ namespace simdml::cli {
 // and returns its exit status, or 128 + the signal that ended it. Throws std::runtime_error when
 // the program cannot be started. While it runs, SIGINT and SIGTERM sent to us are passed on to it
 // (Ctrl-C on a terminal reaches both anyway) and remembered: see interrupted().
-int run_program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& environment,
+int run_program(const std::vector<std::string>& argv,
+                const std::map<std::string, std::string>& environment,
                 const std::function<void(std::string_view)>& on_line);
 
 // Whether SIGINT or SIGTERM arrived while a program ran (the caller then stops and cleans up).

@@ -23,16 +23,18 @@ std::vector<std::int64_t> layer_sizes(const Arguments& args, const Dataset& trai
     std::int64_t size = 0;
     const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), size);
     if (error != std::errc() || end != item.data() + item.size() || size < 1 || size > 1'000'000)
-      throw UsageError("--layers must be sizes from 1 to 1000000 separated by commas, got '" + *text + "'");
+      throw UsageError("--layers must be sizes from 1 to 1000000 separated by commas, got '" +
+                       *text + "'");
     sizes.push_back(size);
   }
   if (sizes.size() < 2) throw UsageError("--layers needs at least an input and an output size");
   if (sizes.front() != train.features)
-    throw UsageError("--layers starts with " + std::to_string(sizes.front()) + " but " + train.name + " has " +
-                     std::to_string(train.features) + " features per sample");
+    throw UsageError("--layers starts with " + std::to_string(sizes.front()) + " but " +
+                     train.name + " has " + std::to_string(train.features) +
+                     " features per sample");
   if (sizes.back() != train.classes)
-    throw UsageError("--layers ends with " + std::to_string(sizes.back()) + " but " + train.name + " has " +
-                     std::to_string(train.classes) + " classes");
+    throw UsageError("--layers ends with " + std::to_string(sizes.back()) + " but " + train.name +
+                     " has " + std::to_string(train.classes) + " classes");
   return sizes;
 }
 
@@ -41,7 +43,8 @@ std::vector<Activation> hidden_activations(const Arguments& args, std::size_t hi
   const std::string text = args.get_or("activation", "sigmoid");
   const auto names = split_list(text);
   if (names.size() != 1 && names.size() != hidden_layers)
-    throw UsageError("--activation needs one name or one per hidden layer (" + std::to_string(hidden_layers) + ")");
+    throw UsageError("--activation needs one name or one per hidden layer (" +
+                     std::to_string(hidden_layers) + ")");
   std::vector<Activation> out;
   for (std::size_t l = 0; l < hidden_layers; ++l) {
     const auto a = parse_activation(names[names.size() == 1 ? 0 : l]);
@@ -67,9 +70,11 @@ std::optional<Dataset> validation_split(const Arguments& args, Dataset& train) {
   if (spec >= 1.0 && spec != std::floor(spec))
     throw UsageError("--validation takes a row count (a whole number) or a fraction below 1, not " +
                      *args.get("validation"));
-  const auto rows = static_cast<std::int64_t>(spec < 1.0 ? spec * static_cast<double>(train.samples) + 0.5 : spec);
+  const auto rows = static_cast<std::int64_t>(
+      spec < 1.0 ? spec * static_cast<double>(train.samples) + 0.5 : spec);
   if (rows < 1 || rows >= train.samples)
-    throw UsageError("--validation leaves " + std::to_string(rows) + " of " + std::to_string(train.samples) +
+    throw UsageError("--validation leaves " + std::to_string(rows) + " of " +
+                     std::to_string(train.samples) +
                      " rows for validation; it needs at least 1 and fewer than all");
   return split_off_validation(train, rows);
 }
@@ -81,7 +86,8 @@ ProgressCallback progress_bar(int epoch, int epochs) {
     const int percent = static_cast<int>(100 * done / total);
     if (percent == last) return;
     last = percent;
-    std::printf("\r  epoch %d/%d [%-40s] %3d %%", epoch, epochs, std::string(static_cast<std::size_t>(percent * 40 / 100), '#').c_str(), percent);
+    std::printf("\r  epoch %d/%d [%-40s] %3d %%", epoch, epochs,
+                std::string(static_cast<std::size_t>(percent * 40 / 100), '#').c_str(), percent);
     if (done == total) std::printf("\r%*s\r", 70, "");
     std::fflush(stdout);
   };
@@ -90,11 +96,11 @@ ProgressCallback progress_bar(int epoch, int epochs) {
 }  // namespace
 
 int run_train(const std::vector<std::string_view>& words) {
-  const Arguments args(words,
-                       {"dataset", "data", "layers", "activation", "loss", "init", "epochs", "batch", "eta",
-                        "momentum", "l2", "seed", "threads", "gemm", "isa", "save", "json", "validation",
-                        "train-limit", "test-limit"},
-                       {"flush-denormals"});
+  const Arguments args(
+      words, {"dataset", "data", "layers",   "activation", "loss",        "init",      "epochs",
+              "batch",   "eta",  "momentum", "l2",         "seed",        "threads",   "gemm",
+              "isa",     "save", "json",     "validation", "train-limit", "test-limit"},
+      {"flush-denormals"});
   const Compute compute = compute_options(args);
   const SgdOptions sgd = sgd_options(args);
   const int epochs = static_cast<int>(args.get_int("epochs", 30, 1, 100000));
@@ -119,14 +125,18 @@ int run_train(const std::vector<std::string_view>& words) {
   const DivergenceGuard guard(net);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    const double train_loss = train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
+    const double train_loss =
+        train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
     const double seconds = seconds_since(start);
     guard.check(net, epoch, sgd.learning_rate);
-    const std::optional<Evaluation> checked = monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
+    const std::optional<Evaluation> checked =
+        monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
     report.add_epoch(epoch, train_loss, checked, seconds);
   }
-  if (data.test) report.set_final(evaluate(net, *data.test, compute), "test");
-  else if (validation) report.set_final(evaluate(net, *validation, compute), "validation");
+  if (data.test)
+    report.set_final(evaluate(net, *data.test, compute), "test");
+  else if (validation)
+    report.set_final(evaluate(net, *validation, compute), "validation");
   if (const auto path = args.get("save")) {
     save_model(net, *path);
     std::printf("saved model to %s\n", path->c_str());

@@ -23,13 +23,16 @@ bool has_mnist_files(const std::filesystem::path& dir) {
   return !find_idx_file(dir, "train-images-idx3-ubyte").empty();
 }
 
-std::string missing_message(std::string_view name, const std::filesystem::path& dir, const std::string& stem) {
-  std::string message = "dataset " + std::string(name) + " not found: no " + stem + "[.gz] in " + dir.string() + ". ";
+std::string missing_message(std::string_view name, const std::filesystem::path& dir,
+                            const std::string& stem) {
+  std::string message =
+      "dataset " + std::string(name) + " not found: no " + stem + "[.gz] in " + dir.string() + ". ";
   if (name == "fashion-mnist")
     return message + "Install Debian's package (apt-get install dataset-fashion-mnist, files in " +
            kDebianFashionMnist.string() + ") or put the files under <data root>/fashion-mnist/.";
-  return message + "Run scripts/setup.sh on a machine with internet access (it downloads and md5-checks "
-                   "MNIST into ./data/mnist), or point --data or SIMDML_DATA at a folder holding mnist/.";
+  return message +
+         "Run scripts/setup.sh on a machine with internet access (it downloads and md5-checks "
+         "MNIST into ./data/mnist), or point --data or SIMDML_DATA at a folder holding mnist/.";
 }
 
 NamedDataset load_mnist_format(std::string_view name, const std::filesystem::path& dir) {
@@ -48,8 +51,9 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   named.test = load_idx_dataset(files[2], files[3], 10, std::string(name) + " test");
   if (named.test->features != named.train.features)
     throw DataError((dir / "t10k-images-idx3-ubyte").string() + ": images are " +
-                    std::to_string(named.test->image_height) + "x" + std::to_string(named.test->image_width) +
-                    ", the training images " + std::to_string(named.train.image_height) + "x" +
+                    std::to_string(named.test->image_height) + "x" +
+                    std::to_string(named.test->image_width) + ", the training images " +
+                    std::to_string(named.train.image_height) + "x" +
                     std::to_string(named.train.image_width));
   return named;
 }
@@ -87,7 +91,8 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
 bool dataset_available(std::string_view name, const std::filesystem::path& root) {
   std::error_code ec;
   if (name == "mnist") return has_mnist_files(root / "mnist");
-  if (name == "fashion-mnist") return has_mnist_files(root / "fashion-mnist") || has_mnist_files(kDebianFashionMnist);
+  if (name == "fashion-mnist")
+    return has_mnist_files(root / "fashion-mnist") || has_mnist_files(kDebianFashionMnist);
   if (name == "iris") return std::filesystem::exists(root / "iris" / "iris.csv", ec);
   return false;
 }
@@ -111,7 +116,8 @@ Dataset empty_like(const Dataset& data, std::int64_t samples) {
 void append_row(const Dataset& from, std::int64_t row, Dataset& to) {
   const auto first = row * from.features, last = first + from.features;
   to.x.insert(to.x.end(), from.x.begin() + first, from.x.begin() + last);
-  if (!from.pixels.empty()) to.pixels.insert(to.pixels.end(), from.pixels.begin() + first, from.pixels.begin() + last);
+  if (!from.pixels.empty())
+    to.pixels.insert(to.pixels.end(), from.pixels.begin() + first, from.pixels.begin() + last);
   to.labels.push_back(from.labels[static_cast<std::size_t>(row)]);
 }
 
@@ -119,8 +125,9 @@ void append_row(const Dataset& from, std::int64_t row, Dataset& to) {
 
 Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
   if (begin < 0 || end < begin || end > data.samples)
-    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
-                                ") outside 0.." + std::to_string(data.samples));
+    throw std::invalid_argument("slice_rows: rows [" + std::to_string(begin) + ", " +
+                                std::to_string(end) + ") outside 0.." +
+                                std::to_string(data.samples));
   Dataset out = empty_like(data, end - begin);
   for (std::int64_t r = begin; r < end; ++r) append_row(data, r, out);
   return out;
@@ -130,7 +137,8 @@ Dataset select_rows(const Dataset& data, std::span<const std::int64_t> rows) {
   Dataset out = empty_like(data, static_cast<std::int64_t>(rows.size()));
   for (std::int64_t r : rows) {
     if (r < 0 || r >= data.samples)
-      throw std::invalid_argument("select_rows: row " + std::to_string(r) + " outside 0.." + std::to_string(data.samples));
+      throw std::invalid_argument("select_rows: row " + std::to_string(r) + " outside 0.." +
+                                  std::to_string(data.samples));
     append_row(data, r, out);
   }
   return out;
@@ -138,8 +146,9 @@ Dataset select_rows(const Dataset& data, std::span<const std::int64_t> rows) {
 
 Dataset split_off_validation(Dataset& train, std::int64_t count) {
   if (count <= 0 || count >= train.samples)
-    throw std::invalid_argument("a validation set of " + std::to_string(count) + " rows needs 0 < rows < " +
-                                std::to_string(train.samples) + " (the training set)");
+    throw std::invalid_argument("a validation set of " + std::to_string(count) +
+                                " rows needs 0 < rows < " + std::to_string(train.samples) +
+                                " (the training set)");
   Dataset validation = slice_rows(train, train.samples - count, train.samples);
   validation.name = train.name + " (validation)";
   train = slice_rows(train, 0, train.samples - count);

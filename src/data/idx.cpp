@@ -28,13 +28,16 @@ GzFile open_readable(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(status)) fail(path, "is a directory, not a file");
   errno = 0;
   GzFile file(gzopen(path.c_str(), "rb"));
-  if (!file) fail(path, std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "out of memory"));
+  if (!file)
+    fail(path,
+         std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "out of memory"));
   return file;
 }
 
 // Reads up to `size` bytes; returns how many arrived. A corrupt gzip stream is an error here, a
 // short read (truncation) is the caller's to report.
-std::size_t read_some(gzFile file, const std::filesystem::path& path, std::uint8_t* out, std::size_t size) {
+std::size_t read_some(gzFile file, const std::filesystem::path& path, std::uint8_t* out,
+                      std::size_t size) {
   std::size_t total = 0;
   while (total < size) {
     const auto chunk = static_cast<unsigned>(std::min<std::size_t>(size - total, 1u << 30));
@@ -50,25 +53,29 @@ std::size_t read_some(gzFile file, const std::filesystem::path& path, std::uint8
   // zlib reports a stream cut short as Z_BUF_ERROR only once the data runs out.
   int code = Z_OK;
   const char* message = gzerror(file, &code);
-  if (code != Z_OK && code != Z_BUF_ERROR) fail(path, std::string("corrupt gzip data (") + message + ")");
+  if (code != Z_OK && code != Z_BUF_ERROR)
+    fail(path, std::string("corrupt gzip data (") + message + ")");
   return total;
 }
 
-std::int64_t read_header_dims(gzFile file, const std::filesystem::path& path, std::vector<std::int64_t>& dims) {
+std::int64_t read_header_dims(gzFile file, const std::filesystem::path& path,
+                              std::vector<std::int64_t>& dims) {
   std::array<std::uint8_t, 4> magic{};
   const std::size_t got = read_some(file, path, magic.data(), magic.size());
   if (got == 0) fail(path, "empty file");
   if (got < 4 || magic[0] != 0 || magic[1] != 0)
     fail(path, "not an IDX file (bad magic; expected 00 00 <type> <ndims>)");
   if (magic[2] != 0x08)
-    fail(path, "IDX element type 0x" + std::to_string(magic[2]) + " is not supported (only 0x08, unsigned byte)");
+    fail(path, "IDX element type 0x" + std::to_string(magic[2]) +
+                   " is not supported (only 0x08, unsigned byte)");
   if (magic[3] < 1 || magic[3] > 4)
     fail(path, "IDX header has " + std::to_string(magic[3]) + " dimensions (1 to 4 supported)");
   std::int64_t product = 1;
   for (int d = 0; d < magic[3]; ++d) {
     std::array<std::uint8_t, 4> word{};
     if (read_some(file, path, word.data(), word.size()) < 4) fail(path, "truncated IDX header");
-    const std::int64_t size = (std::int64_t{word[0]} << 24) | (word[1] << 16) | (word[2] << 8) | word[3];
+    const std::int64_t size =
+        (std::int64_t{word[0]} << 24) | (word[1] << 16) | (word[2] << 8) | word[3];
     dims.push_back(size);
     // Checked before multiplying, so the product never overflows.
     if (size != 0 && product > kMaxIdxValues / size)
@@ -91,11 +98,12 @@ IdxArray read_idx(const std::filesystem::path& path) {
   while (have < count) {
     const std::int64_t want = std::min(kChunk, count - have);
     array.values.resize(static_cast<std::size_t>(have + want));
-    const std::size_t got = read_some(file.get(), path, array.values.data() + have, static_cast<std::size_t>(want));
+    const std::size_t got =
+        read_some(file.get(), path, array.values.data() + have, static_cast<std::size_t>(want));
     have += static_cast<std::int64_t>(got);
     if (static_cast<std::int64_t>(got) < want)
-      fail(path, "truncated: the header promises " + std::to_string(count) + " values, the file holds " +
-                     std::to_string(have));
+      fail(path, "truncated: the header promises " + std::to_string(count) +
+                     " values, the file holds " + std::to_string(have));
   }
   std::uint8_t extra = 0;
   if (read_some(file.get(), path, &extra, 1) != 0)
@@ -107,13 +115,15 @@ Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesys
                          int classes, std::string name) {
   IdxArray image_array = read_idx(images);
   if (image_array.dims.size() != 3)
-    fail(images, "expected 3 dimensions (count, rows, columns), found " + std::to_string(image_array.dims.size()));
+    fail(images, "expected 3 dimensions (count, rows, columns), found " +
+                     std::to_string(image_array.dims.size()));
   IdxArray label_array = read_idx(labels);
   if (label_array.dims.size() != 1)
     fail(labels, "expected 1 dimension (count), found " + std::to_string(label_array.dims.size()));
   if (image_array.dims[0] != label_array.dims[0])
-    fail(labels, "holds " + std::to_string(label_array.dims[0]) + " labels but " + images.filename().string() +
-                     " holds " + std::to_string(image_array.dims[0]) + " images");
+    fail(labels, "holds " + std::to_string(label_array.dims[0]) + " labels but " +
+                     images.filename().string() + " holds " + std::to_string(image_array.dims[0]) +
+                     " images");
   Dataset data;
   data.name = std::move(name);
   data.samples = image_array.dims[0];
@@ -124,8 +134,8 @@ Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesys
   data.labels.resize(label_array.values.size());
   for (std::size_t i = 0; i < label_array.values.size(); ++i) {
     if (label_array.values[i] >= classes)
-      fail(labels, "label " + std::to_string(label_array.values[i]) + " at index " + std::to_string(i) +
-                       " is outside 0.." + std::to_string(classes - 1));
+      fail(labels, "label " + std::to_string(label_array.values[i]) + " at index " +
+                       std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
     data.labels[i] = label_array.values[i];
   }
   data.pixels = std::move(image_array.values);

@@ -1,9 +1,9 @@
 #include "simdml/dispatch.hpp"
 
 #include <cpuid.h>
+#include <omp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <omp.h>
 #include <xmmintrin.h>
 
 #include <array>
@@ -57,8 +57,8 @@ Features detect_features() {
   const bool osxsave = bit(l1.ecx, 27);
   if (osxsave) {
     const std::uint64_t xcr0 = os_enabled_states();
-    f.os_ymm = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
-    f.os_zmm = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256 and Hi16_ZMM
+    f.os_ymm = (xcr0 & 0x6) == 0x6;          // SSE and AVX state
+    f.os_zmm = (xcr0 & 0xe6) == 0xe6;        // plus opmask, ZMM_Hi256 and Hi16_ZMM
     f.os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
   }
   if (max_leaf >= 7) {
@@ -134,11 +134,18 @@ CpuInfo detect_cpu_info() {
   const Features& f = features();
   CpuInfo info{vendor_string(), brand_string(), {}};
   const std::pair<bool, const char*> flags[] = {
-      {f.sse2, "sse2"},         {f.sse41, "sse4.1"},       {f.avx && f.os_ymm, "avx"},
-      {f.avx2 && f.os_ymm, "avx2"}, {f.fma && f.os_ymm, "fma"}, {f.f16c, "f16c"},
-      {f.avx512f && f.os_zmm, "avx512f"}, {f.avx512cd && f.os_zmm, "avx512cd"},
-      {f.avx512dq && f.os_zmm, "avx512dq"}, {f.avx512bw && f.os_zmm, "avx512bw"},
-      {f.avx512vl && f.os_zmm, "avx512vl"}, {has_vnni(f), "avx512vnni"},
+      {f.sse2, "sse2"},
+      {f.sse41, "sse4.1"},
+      {f.avx && f.os_ymm, "avx"},
+      {f.avx2 && f.os_ymm, "avx2"},
+      {f.fma && f.os_ymm, "fma"},
+      {f.f16c, "f16c"},
+      {f.avx512f && f.os_zmm, "avx512f"},
+      {f.avx512cd && f.os_zmm, "avx512cd"},
+      {f.avx512dq && f.os_zmm, "avx512dq"},
+      {f.avx512bw && f.os_zmm, "avx512bw"},
+      {f.avx512vl && f.os_zmm, "avx512vl"},
+      {has_vnni(f), "avx512vnni"},
       {has_amx_int8(f), "amx-int8"},
   };
   for (const auto& [present, name] : flags)
@@ -241,7 +248,9 @@ int default_thread_count() { return omp_get_max_threads(); }
 namespace {
 constexpr unsigned kFlushBits = 0x8040;  // MXCSR: FTZ (bit 15) and DAZ (bit 6)
 
-void set_this_thread(bool on) { _mm_setcsr(on ? (_mm_getcsr() | kFlushBits) : (_mm_getcsr() & ~kFlushBits)); }
+void set_this_thread(bool on) {
+  _mm_setcsr(on ? (_mm_getcsr() | kFlushBits) : (_mm_getcsr() & ~kFlushBits));
+}
 }  // namespace
 
 void set_flush_denormals(bool on, int threads) {

@@ -37,9 +37,18 @@ void column_major_sgemm(Trans ta, Trans tb, int m, int n, int k, float alpha, co
 
 bool parse_fortran_trans(char t, Trans& out) {
   switch (t) {
-    case 'N': case 'n': out = Trans::no; return true;
-    case 'T': case 't': case 'C': case 'c': out = Trans::yes; return true;
-    default: return false;
+    case 'N':
+    case 'n':
+      out = Trans::no;
+      return true;
+    case 'T':
+    case 't':
+    case 'C':
+    case 'c':
+      out = Trans::yes;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -60,14 +69,22 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
             const float* beta, float* c, const int* ldc) {
   Trans ta{}, tb{};
   int info = 0;
-  if (!parse_fortran_trans(*transa, ta)) info = 1;
-  else if (!parse_fortran_trans(*transb, tb)) info = 2;
-  else if (*m < 0) info = 3;
-  else if (*n < 0) info = 4;
-  else if (*k < 0) info = 5;
-  else if (*lda < max1(ta == Trans::no ? *m : *k)) info = 8;
-  else if (*ldb < max1(tb == Trans::no ? *k : *n)) info = 10;
-  else if (*ldc < max1(*m)) info = 13;
+  if (!parse_fortran_trans(*transa, ta))
+    info = 1;
+  else if (!parse_fortran_trans(*transb, tb))
+    info = 2;
+  else if (*m < 0)
+    info = 3;
+  else if (*n < 0)
+    info = 4;
+  else if (*k < 0)
+    info = 5;
+  else if (*lda < max1(ta == Trans::no ? *m : *k))
+    info = 8;
+  else if (*ldb < max1(tb == Trans::no ? *k : *n))
+    info = 10;
+  else if (*ldc < max1(*m))
+    info = 13;
   if (info != 0) {
     xerbla_("SGEMM ", &info, 6);
     return;

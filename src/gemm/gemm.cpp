@@ -34,12 +34,12 @@ void require(bool ok, const char* what) {
 // The messages are only built on failure: sgemm sits in training's inner loop.
 void validate(const GemmProblem& p) {
   if (p.m < 0 || p.n < 0 || p.k < 0)
-    reject("negative size (m=" + std::to_string(p.m) + ", n=" + std::to_string(p.n) + ", k=" +
-                       std::to_string(p.k) + ")");
+    reject("negative size (m=" + std::to_string(p.m) + ", n=" + std::to_string(p.n) +
+           ", k=" + std::to_string(p.k) + ")");
   const auto check_ld = [](std::int64_t ld, std::int64_t row_length, const char* name) {
     if (ld < std::max<std::int64_t>(1, row_length))
       reject(std::string(name) + "=" + std::to_string(ld) + " is smaller than a stored row (" +
-                         std::to_string(row_length) + ")");
+             std::to_string(row_length) + ")");
   };
   if (p.m == 0 || p.n == 0) return;
   check_ld(p.ldc, p.n, "ldc");
@@ -92,9 +92,9 @@ void sgemm(const GemmKernel& kernel, const GemmProblem& problem, const GemmExecu
   kernel.run(problem, execution);
 }
 
-void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
-           std::int64_t ldc, int threads) {
+void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+           float beta, float* c, std::int64_t ldc, int threads) {
   sgemm(gemm_kernel(GemmVariant::simd),
         GemmProblem{trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc},
         GemmExecution{threads, GemmPath::automatic});

@@ -16,7 +16,8 @@ namespace simdml {
 namespace {
 
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what, int error) {
-  throw std::runtime_error("cannot write " + path.string() + ": " + what + ": " + std::strerror(error));
+  throw std::runtime_error("cannot write " + path.string() + ": " + what + ": " +
+                           std::strerror(error));
 }
 
 // Ctrl-C (or SIGTERM, SIGHUP) while the temporary file exists must not leave it behind. The signal
@@ -99,7 +100,8 @@ void check_writable(const std::filesystem::path& path) {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
   const std::filesystem::path folder = destination_folder(path);
-  std::string temp_name = ".";  // built by appending: GCC 12 warns falsely on "literal" + string (PR 105651)
+  std::string temp_name =
+      ".";  // built by appending: GCC 12 warns falsely on "literal" + string (PR 105651)
   temp_name += path.filename().string();
   temp_name += ".tmp-XXXXXX";
   std::string temp = (folder / temp_name).string();

@@ -26,7 +26,8 @@ class Reader {
   Reader(const std::string& bytes, const std::string& source) : bytes_(bytes), source_(source) {}
   [[noreturn]] void fail(const std::string& what) const { throw NpzError(source_ + ": " + what); }
   void need(std::size_t at, std::size_t size, const char* what) const {
-    if (at > bytes_.size() || size > bytes_.size() - at) fail(std::string("truncated (") + what + " runs past the end)");
+    if (at > bytes_.size() || size > bytes_.size() - at)
+      fail(std::string("truncated (") + what + " runs past the end)");
   }
   std::uint32_t u16(std::size_t at) const {
     need(at, 2, "a field");
@@ -46,11 +47,13 @@ class Reader {
   const std::string& source_;
 };
 
-constexpr std::uint32_t kLocalHeader = 0x04034b50, kCentralHeader = 0x02014b50, kEndOfDirectory = 0x06054b50;
+constexpr std::uint32_t kLocalHeader = 0x04034b50, kCentralHeader = 0x02014b50,
+                        kEndOfDirectory = 0x06054b50;
 constexpr std::uint32_t kDosDate1980 = 0x0021;  // 1980-01-01: fixed, so files are reproducible
 
 std::uint32_t crc_of(const std::string& data) {
-  return static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  return static_cast<std::uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 // --- npy -------------------------------------------------------------------------------------
@@ -61,7 +64,8 @@ std::int64_t item_size(const std::string& descr) {
   if (descr.size() > 2 && descr.compare(0, 2, "<U") == 0) {
     std::int64_t chars = 0;
     const auto [end, error] = std::from_chars(descr.data() + 2, descr.data() + descr.size(), chars);
-    if (error == std::errc() && end == descr.data() + descr.size() && chars > 0 && chars < 4096) return 4 * chars;
+    if (error == std::errc() && end == descr.data() + descr.size() && chars > 0 && chars < 4096)
+      return 4 * chars;
   }
   return 0;
 }
@@ -72,7 +76,8 @@ std::string encode_npy(const NpyArray& array) {
   if (array.shape.size() > 1) shape.resize(shape.size() - 2);  // (n,) keeps its comma
   if (array.shape.size() == 1) shape.resize(shape.size() - 1);
   shape += ")";
-  std::string header = "{'descr': '" + array.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + array.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
@@ -109,7 +114,8 @@ class HeaderParser {
       skip_space();
       if (peek() == ',') ++at_;
     }
-    if (!has_descr || !has_order || !has_shape) reader_.fail("npy header lacks descr, fortran_order or shape");
+    if (!has_descr || !has_order || !has_shape)
+      reader_.fail("npy header lacks descr, fortran_order or shape");
   }
 
  private:
@@ -146,7 +152,8 @@ class HeaderParser {
     while (skip_space(), peek() != ')') {
       std::int64_t d = -1;
       const auto [end, error] = std::from_chars(text_.data() + at_, text_.data() + text_.size(), d);
-      if (error != std::errc() || d < 0 || d > (std::int64_t{1} << 40)) reader_.fail("malformed npy shape");
+      if (error != std::errc() || d < 0 || d > (std::int64_t{1} << 40))
+        reader_.fail("malformed npy shape");
       at_ = static_cast<std::size_t>(end - text_.data());
       dims.push_back(d);
       skip_space();
@@ -164,7 +171,8 @@ class HeaderParser {
 
 NpyArray decode_npy(const std::string& data, const Reader& archive, const std::string& name) {
   const std::string source = name + ".npy";
-  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) archive.fail(source + " is not an npy array");
+  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0)
+    archive.fail(source + " is not an npy array");
   const std::string npy_source = archive.source() + ": " + source;
   const Reader npy(data, npy_source);
   const int major = static_cast<unsigned char>(data[6]);
@@ -174,7 +182,8 @@ NpyArray decode_npy(const std::string& data, const Reader& archive, const std::s
   } else if (major == 2 || major == 3) {
     header_size = npy.u32(8), header_at = 12;
   } else {
-    archive.fail(source + " has npy format version " + std::to_string(major) + " (1 to 3 supported)");
+    archive.fail(source + " has npy format version " + std::to_string(major) +
+                 " (1 to 3 supported)");
   }
   NpyArray array;
   const std::string header = npy.str(header_at, header_size, "the npy header");
@@ -183,13 +192,14 @@ NpyArray decode_npy(const std::string& data, const Reader& archive, const std::s
   if (item == 0) archive.fail(source + " has dtype '" + array.descr + "'; expected <f4, <i8 or <U");
   std::int64_t count = 1;
   for (std::int64_t d : array.shape) {
-    if (d != 0 && count > (std::numeric_limits<std::int64_t>::max() / item) / d) archive.fail(source + " shape overflows");
+    if (d != 0 && count > (std::numeric_limits<std::int64_t>::max() / item) / d)
+      archive.fail(source + " shape overflows");
     count *= d;
   }
   const std::size_t data_at = header_at + header_size;
   if (data.size() - data_at != static_cast<std::size_t>(count * item))
-    archive.fail(source + " holds " + std::to_string(data.size() - data_at) + " data bytes; its shape needs " +
-                 std::to_string(count * item));
+    archive.fail(source + " holds " + std::to_string(data.size() - data_at) +
+                 " data bytes; its shape needs " + std::to_string(count * item));
   array.bytes = data.substr(data_at);
   return array;
 }
@@ -200,7 +210,8 @@ NpyArray decode_npy(const std::string& data, const Reader& archive, const std::s
 // claims more is corrupt.
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
-std::string inflate_raw(const std::string& compressed, std::size_t size, const Reader& archive, const std::string& name) {
+std::string inflate_raw(const std::string& compressed, std::size_t size, const Reader& archive,
+                        const std::string& name) {
   std::string out(size, '\0');
   z_stream stream{};
   if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) archive.fail("zlib inflateInit2 failed");
@@ -211,7 +222,8 @@ std::string inflate_raw(const std::string& compressed, std::size_t size, const R
   const int status = inflate(&stream, Z_FINISH);
   const std::size_t produced = stream.total_out;
   inflateEnd(&stream);
-  if (status != Z_STREAM_END || produced != size) archive.fail(name + " has corrupt compressed data");
+  if (status != Z_STREAM_END || produced != size)
+    archive.fail(name + " has corrupt compressed data");
   return out;
 }
 
@@ -241,7 +253,8 @@ std::string encode_npz(const NpzArchive& archive) {
     const std::uint32_t crc = crc_of(data), offset = static_cast<std::uint32_t>(out.size());
     const auto size = static_cast<std::uint32_t>(data.size());
     const auto common = [&](std::string& s) {
-      put16(s, 20), put16(s, 0), put16(s, 0), put16(s, 0), put16(s, kDosDate1980);  // version, flags, stored, time, date
+      put16(s, 20), put16(s, 0), put16(s, 0), put16(s, 0),
+          put16(s, kDosDate1980);  // version, flags, stored, time, date
       put32(s, crc), put32(s, size), put32(s, size);
       put16(s, static_cast<std::uint32_t>(file.size())), put16(s, 0);  // name length, extra length
     };
@@ -252,7 +265,8 @@ std::string encode_npz(const NpzArchive& archive) {
     put32(directory, kCentralHeader);
     put16(directory, 20);  // made by
     common(directory);
-    put16(directory, 0), put16(directory, 0), put16(directory, 0), put32(directory, 0);  // comment, disk, attributes
+    put16(directory, 0), put16(directory, 0), put16(directory, 0),
+        put32(directory, 0);  // comment, disk, attributes
     put32(directory, offset);
     directory += file;
   }
@@ -260,7 +274,8 @@ std::string encode_npz(const NpzArchive& archive) {
   out += directory;
   put32(out, kEndOfDirectory);
   put16(out, 0), put16(out, 0);
-  put16(out, static_cast<std::uint32_t>(archive.size())), put16(out, static_cast<std::uint32_t>(archive.size()));
+  put16(out, static_cast<std::uint32_t>(archive.size())),
+      put16(out, static_cast<std::uint32_t>(archive.size()));
   put32(out, static_cast<std::uint32_t>(directory.size())), put32(out, directory_at), put16(out, 0);
   return out;
 }
@@ -268,24 +283,31 @@ std::string encode_npz(const NpzArchive& archive) {
 NpzArchive decode_npz(const std::string& bytes, const std::string& source) {
   const Reader r(bytes, source);
   const std::size_t end = find_end_of_directory(r);
-  const std::uint32_t entries = r.u16(end + 10), directory_size = r.u32(end + 12), directory_at = r.u32(end + 16);
+  const std::uint32_t entries = r.u16(end + 10), directory_size = r.u32(end + 12),
+                      directory_at = r.u32(end + 16);
   if (directory_at == 0xFFFFFFFF || entries == 0xFFFF) r.fail("zip64 archives are not supported");
-  if (static_cast<std::size_t>(directory_at) + directory_size > end) r.fail("truncated or corrupt zip directory");
+  if (static_cast<std::size_t>(directory_at) + directory_size > end)
+    r.fail("truncated or corrupt zip directory");
   NpzArchive archive;
   std::size_t at = directory_at;
   for (std::uint32_t e = 0; e < entries; ++e) {
     if (r.u32(at) != kCentralHeader) r.fail("corrupt zip directory");
     const std::uint32_t flags = r.u16(at + 8), method = r.u16(at + 10), crc = r.u32(at + 16);
     const std::uint32_t stored_size = r.u32(at + 20), size = r.u32(at + 24);
-    const std::uint32_t name_size = r.u16(at + 28), extra_size = r.u16(at + 30), comment_size = r.u16(at + 32);
+    const std::uint32_t name_size = r.u16(at + 28), extra_size = r.u16(at + 30),
+                        comment_size = r.u16(at + 32);
     const std::uint32_t local_at = r.u32(at + 42);
     const std::string file = r.str(at + 46, name_size, "a file name");
     at += 46 + name_size + extra_size + comment_size;
     if (flags & 1) r.fail(file + " is encrypted");
-    if (method != 0 && method != 8) r.fail(file + " uses zip method " + std::to_string(method) + " (stored or deflate supported)");
-    if (file.size() < 5 || file.compare(file.size() - 4, 4, ".npy") != 0) r.fail("unexpected member " + file);
+    if (method != 0 && method != 8)
+      r.fail(file + " uses zip method " + std::to_string(method) +
+             " (stored or deflate supported)");
+    if (file.size() < 5 || file.compare(file.size() - 4, 4, ".npy") != 0)
+      r.fail("unexpected member " + file);
     if (r.u32(local_at) != kLocalHeader) r.fail("corrupt local header for " + file);
-    const std::size_t data_at = std::size_t{local_at} + 30 + r.u16(local_at + 26) + r.u16(local_at + 28);
+    const std::size_t data_at =
+        std::size_t{local_at} + 30 + r.u16(local_at + 26) + r.u16(local_at + 28);
     std::string data = r.str(data_at, stored_size, file.c_str());
     if (method == 0 && stored_size != size) r.fail(file + " has inconsistent sizes");
     if (method == 8) {
@@ -293,13 +315,15 @@ NpzArchive decode_npz(const std::string& bytes, const std::string& source) {
       // Checked before the output buffer is allocated: a few corrupt header bytes must not cost
       // gigabytes of memory.
       if (size > kMaxDeflateRatio * std::uint64_t{stored_size} + 64)
-        r.fail(file + " claims " + std::to_string(size) + " bytes uncompressed from " + std::to_string(stored_size) +
+        r.fail(file + " claims " + std::to_string(size) + " bytes uncompressed from " +
+               std::to_string(stored_size) +
                " compressed, more than deflate can expand (corrupt file)");
       data = inflate_raw(data, size, r, file);
     }
     if (crc_of(data) != crc) r.fail(file + " fails its CRC check (corrupt file)");
     const std::string name = file.substr(0, file.size() - 4);
-    if (!archive.emplace(name, decode_npy(data, r, name)).second) r.fail("duplicate member " + file);
+    if (!archive.emplace(name, decode_npy(data, r, name)).second)
+      r.fail("duplicate member " + file);
   }
   return archive;
 }

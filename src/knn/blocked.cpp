@@ -3,11 +3,11 @@
 //
 // Why the certificate holds. Let d be a pair's exact distance and f its float distance, with
 // |f - d| <= E for every training row of a query. Let L be the query's list: its `depth` smallest
-// f, sorted, f_k the k-th and f_last the last. The k rows with the smallest f all have d <= f_k + E,
-// so the k-th smallest exact distance is at most f_k + E, and every true neighbour has
-// f <= f_k + 2E. A row outside L has f >= f_last, so when f_last > f_k + 2E no true neighbour is
-// outside L, and re-ranking L exactly gives the exact answer. Otherwise the query is searched
-// exactly (rare: the float error is far below MNIST's gaps between neighbours).
+// f, sorted, f_k the k-th and f_last the last. The k rows with the smallest f all have d <= f_k +
+// E, so the k-th smallest exact distance is at most f_k + E, and every true neighbour has f <= f_k
+// + 2E. A row outside L has f >= f_last, so when f_last > f_k + 2E no true neighbour is outside L,
+// and re-ranking L exactly gives the exact answer. Otherwise the query is searched exactly (rare:
+// the float error is far below MNIST's gaps between neighbours).
 //
 // The bound. The GEMM sums K products with one rounding each (|error| <= K u |q| |t| for the dot
 // product, u = 2^-24), the norms and the final |q|^2 - 2 q.t + |t|^2 add a few roundings of
@@ -36,7 +36,8 @@ std::vector<float> squared_norms(const Dataset& data) {
   std::vector<float> norms(static_cast<std::size_t>(data.samples));
   for (std::int64_t i = 0; i < data.samples; ++i) {
     double sum = 0.0;
-    for (std::int64_t f = 0; f < data.features; ++f) sum += static_cast<double>(data.row(i)[f]) * data.row(i)[f];
+    for (std::int64_t f = 0; f < data.features; ++f)
+      sum += static_cast<double>(data.row(i)[f]) * data.row(i)[f];
     norms[static_cast<std::size_t>(i)] = static_cast<float>(sum);
   }
   return norms;
@@ -79,15 +80,18 @@ class QueryTile {
   std::int64_t run(std::int64_t first, std::int64_t rows, Neighbors& out) {
     std::vector<TopK<float>> lists;
     for (std::int64_t i = 0; i < rows; ++i)
-      lists.emplace_back(p_.depth, list_distances_.data() + i * p_.depth, list_indices_.data() + i * p_.depth);
+      lists.emplace_back(p_.depth, list_distances_.data() + i * p_.depth,
+                         list_indices_.data() + i * p_.depth);
     for (std::int64_t t0 = 0; t0 < p_.train.samples; t0 += kTrainTile) {
       const std::int64_t cols = std::min(kTrainTile, p_.train.samples - t0);
       float_distances(first, rows, t0, cols);
       for (std::int64_t i = 0; i < rows; ++i)
-        offer_candidates(distances_.data() + i * kTrainTile, cols, t0, lists[static_cast<std::size_t>(i)], find_at_most);
+        offer_candidates(distances_.data() + i * kTrainTile, cols, t0,
+                         lists[static_cast<std::size_t>(i)], find_at_most);
     }
     std::int64_t fallbacks = 0;
-    for (std::int64_t i = 0; i < rows; ++i) fallbacks += !rerank(first + i, lists[static_cast<std::size_t>(i)], out);
+    for (std::int64_t i = 0; i < rows; ++i)
+      fallbacks += !rerank(first + i, lists[static_cast<std::size_t>(i)], out);
     return fallbacks;
   }
 
@@ -114,9 +118,12 @@ class QueryTile {
   // True when the list provably holds every true neighbour (the header comment's argument).
   bool certified(std::int64_t query, const TopK<float>& list) const {
     if (list.size() == p_.train.samples) return true;
-    const double reach = static_cast<double>(std::sqrt(p_.query_norms[static_cast<std::size_t>(query)])) + p_.train_norm_max;
+    const double reach =
+        static_cast<double>(std::sqrt(p_.query_norms[static_cast<std::size_t>(query)])) +
+        p_.train_norm_max;
     const double error = static_cast<double>(p_.train.features + 16) * 0x1p-23 * reach * reach;
-    return static_cast<double>(list.distance(list.size() - 1)) > static_cast<double>(list.distance(p_.k - 1)) + 2.0 * error;
+    return static_cast<double>(list.distance(list.size() - 1)) >
+           static_cast<double>(list.distance(p_.k - 1)) + 2.0 * error;
   }
 
   // Exact neighbours from the certified list, written straight into the query's slots of out;
@@ -127,7 +134,8 @@ class QueryTile {
       return false;
     }
     TopK<double> best(p_.k, out.distance.data() + query * p_.k, out.index.data() + query * p_.k);
-    for (int c = 0; c < list.size(); ++c) best.offer(exact_distance(p_.train, list.index(c), p_.queries, query), list.index(c));
+    for (int c = 0; c < list.size(); ++c)
+      best.offer(exact_distance(p_.train, list.index(c), p_.queries, query), list.index(c));
     return true;
   }
 
@@ -141,8 +149,13 @@ class QueryTile {
 }  // namespace
 
 Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  Problem p{train, queries, search.k, candidate_depth(search.k, train.samples), squared_norms(train),
-            squared_norms(queries), 0.0f};
+  Problem p{train,
+            queries,
+            search.k,
+            candidate_depth(search.k, train.samples),
+            squared_norms(train),
+            squared_norms(queries),
+            0.0f};
   p.train_norm_max = std::sqrt(*std::max_element(p.train_norms.begin(), p.train_norms.end()));
   Neighbors out = empty_neighbors(queries.samples, search.k);
   const std::int64_t tiles = (queries.samples + kQueryTile - 1) / kQueryTile;
@@ -152,7 +165,8 @@ Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSea
     QueryTile tile(p);
 #pragma omp for schedule(dynamic)
     for (std::int64_t t = 0; t < tiles; ++t)
-      fallbacks += tile.run(t * kQueryTile, std::min(kQueryTile, queries.samples - t * kQueryTile), out);
+      fallbacks +=
+          tile.run(t * kQueryTile, std::min(kQueryTile, queries.samples - t * kQueryTile), out);
   }
   out.exact_fallbacks = fallbacks;
   return out;

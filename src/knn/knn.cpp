@@ -47,25 +47,32 @@ std::span<const KnnKernel> knn_kernels() { return kRegistry.kernels(); }
 const KnnKernel& knn_kernel(KnnVariant variant) { return kRegistry.dispatched(variant); }
 const KnnKernel& knn_kernel(std::string_view name) { return kRegistry.find(name); }
 
-double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries, std::int64_t query_row) {
+double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries,
+                      std::int64_t query_row) {
   const std::int64_t features = train.features;
   if (pixel_metric(train, queries))
     return static_cast<double>(pixel_distance(queries.pixels.data() + query_row * features,
-                                              train.pixels.data() + train_row * features, features)) /
+                                              train.pixels.data() + train_row * features,
+                                              features)) /
            kPixelScale;
   return float_distance(queries.row(query_row), train.row(train_row), features);
 }
 
-Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  if (search.k < 1) throw std::invalid_argument("k must be at least 1, not " + std::to_string(search.k));
+Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries,
+                         const KnnSearch& search) {
+  if (search.k < 1)
+    throw std::invalid_argument("k must be at least 1, not " + std::to_string(search.k));
   if (search.k > train.samples)
-    throw std::invalid_argument("k = " + std::to_string(search.k) + " is larger than the training set (" + train.name +
-                                ": " + std::to_string(train.samples) + " rows)");
+    throw std::invalid_argument("k = " + std::to_string(search.k) +
+                                " is larger than the training set (" + train.name + ": " +
+                                std::to_string(train.samples) + " rows)");
   if (train.samples > std::numeric_limits<std::int32_t>::max())
-    throw std::invalid_argument(train.name + " has more training rows than 32-bit indices can name");
+    throw std::invalid_argument(train.name +
+                                " has more training rows than 32-bit indices can name");
   if (train.features != queries.features)
-    throw std::invalid_argument("the training set has " + std::to_string(train.features) + " features per row but " +
-                                queries.name + " has " + std::to_string(queries.features));
+    throw std::invalid_argument("the training set has " + std::to_string(train.features) +
+                                " features per row but " + queries.name + " has " +
+                                std::to_string(queries.features));
   if (search.threads < 1) throw std::invalid_argument("threads must be at least 1");
   kRegistry.require_runs_here(kernel);
   if (queries.samples == 0) return empty_neighbors(0, search.k);

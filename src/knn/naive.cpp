@@ -35,13 +35,15 @@ Neighbors empty_neighbors(std::int64_t queries, int k) {
   return out;
 }
 
-void exact_search(const Dataset& train, const Dataset& queries, std::int64_t query, int k, double* distances,
-                  std::int32_t* order, Neighbors& out) {
+void exact_search(const Dataset& train, const Dataset& queries, std::int64_t query, int k,
+                  double* distances, std::int32_t* order, Neighbors& out) {
   const std::int64_t n = train.samples, features = train.features;
   if (pixel_metric(train, queries)) {
     const std::uint8_t* q = queries.pixels.data() + query * features;
     for (std::int64_t j = 0; j < n; ++j)
-      distances[j] = static_cast<double>(pixel_distance(q, train.pixels.data() + j * features, features)) / kPixelScale;
+      distances[j] =
+          static_cast<double>(pixel_distance(q, train.pixels.data() + j * features, features)) /
+          kPixelScale;
   } else {
     const float* q = queries.row(query);
     for (std::int64_t j = 0; j < n; ++j) distances[j] = float_distance(q, train.row(j), features);

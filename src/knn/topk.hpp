@@ -6,7 +6,8 @@
 
 namespace simdml::knn_detail {
 // Internal linkage: every translation unit gets its own copy, so a copy compiled for a wide target
-// can never be the one the linker keeps for baseline code (see DESIGN.md, one place for ISA decisions).
+// can never be the one the linker keeps for baseline code (see DESIGN.md, one place for ISA
+// decisions).
 namespace {
 
 // The `capacity` smallest (distance, index) pairs offered, sorted ascending; a pair beats another
@@ -19,7 +20,9 @@ class TopK {
       : capacity_(capacity), distances_(distances), indices_(indices) {}
 
   // Every pair that could still enter has a distance <= bound(): the cheap filter for scans.
-  Distance bound() const { return size_ < capacity_ ? std::numeric_limits<Distance>::max() : distances_[size_ - 1]; }
+  Distance bound() const {
+    return size_ < capacity_ ? std::numeric_limits<Distance>::max() : distances_[size_ - 1];
+  }
 
   void offer(Distance d, std::int32_t index) {
     if (size_ == capacity_ && !beats(d, index, size_ - 1)) return;
@@ -51,7 +54,8 @@ class TopK {
 // find(d, from, n, bound) returns the next j >= from with d[j] <= bound, or n: a vector scan,
 // since most of a row holds no candidate once the list is full.
 template <class Distance, class Find>
-void offer_candidates(const Distance* d, std::int64_t n, std::int64_t base, TopK<Distance>& list, Find find) {
+void offer_candidates(const Distance* d, std::int64_t n, std::int64_t base, TopK<Distance>& list,
+                      Find find) {
   for (std::int64_t j = find(d, 0, n, list.bound()); j < n; j = find(d, j + 1, n, list.bound()))
     list.offer(d[j], static_cast<std::int32_t>(base + j));
 }

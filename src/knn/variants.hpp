@@ -30,15 +30,16 @@ Neighbors empty_neighbors(std::int64_t queries, int k);
 
 // The exact k nearest training rows of one query by the textbook method: every distance, then a
 // partial sort. `distances` and `order` are scratch of train.samples elements each.
-void exact_search(const Dataset& train, const Dataset& queries, std::int64_t query, int k, double* distances,
-                  std::int32_t* order, Neighbors& out);
+void exact_search(const Dataset& train, const Dataset& queries, std::int64_t query, int k,
+                  double* distances, std::int32_t* order, Neighbors& out);
 
 Neighbors naive_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries,
+                              const KnnSearch& search);
 Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
 }  // namespace simdml::knn_detail

@@ -20,7 +20,9 @@ std::optional<KnnWeights> parse_knn_weights(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view knn_ties_name(KnnTies ties) { return ties == KnnTies::nearest ? "nearest" : "lowest-class"; }
+std::string_view knn_ties_name(KnnTies ties) {
+  return ties == KnnTies::nearest ? "nearest" : "lowest-class";
+}
 
 std::optional<KnnTies> parse_knn_ties(std::string_view name) {
   if (name == "nearest") return KnnTies::nearest;
@@ -43,15 +45,17 @@ std::vector<double> vote_weights(std::span<const double> squared, KnnWeights wei
 
 }  // namespace
 
-std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std::span<const std::int32_t> train_labels,
-                      int classes, KnnVoting voting) {
+std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k,
+                      std::span<const std::int32_t> train_labels, int classes, KnnVoting voting) {
   if (k < 1 || k > neighbors.k)
-    throw std::invalid_argument("cannot vote with k = " + std::to_string(k) + " from " + std::to_string(neighbors.k) +
-                                " neighbours");
+    throw std::invalid_argument("cannot vote with k = " + std::to_string(k) + " from " +
+                                std::to_string(neighbors.k) + " neighbours");
   const auto index = neighbors.indices_of(query).first(static_cast<std::size_t>(k));
-  const std::vector<double> w = vote_weights(neighbors.distances_of(query).first(static_cast<std::size_t>(k)), voting.weights);
+  const std::vector<double> w = vote_weights(
+      neighbors.distances_of(query).first(static_cast<std::size_t>(k)), voting.weights);
   std::vector<double> score(static_cast<std::size_t>(classes), 0.0);
-  for (int i = 0; i < k; ++i) score[static_cast<std::size_t>(train_labels[static_cast<std::size_t>(index[i])])] += w[i];
+  for (int i = 0; i < k; ++i)
+    score[static_cast<std::size_t>(train_labels[static_cast<std::size_t>(index[i])])] += w[i];
   const auto top = std::max_element(score.begin(), score.end());  // the first: the lowest class
   if (voting.ties == KnnTies::lowest_class) return static_cast<std::int32_t>(top - score.begin());
   const double best = *top;
@@ -62,34 +66,40 @@ std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k, std
   return train_labels[static_cast<std::size_t>(index[0])];
 }
 
-std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks, const Dataset& train,
-                                        const Dataset& queries, KnnVoting voting) {
+std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
+                                        const Dataset& train, const Dataset& queries,
+                                        KnnVoting voting) {
   const int classes = std::max(train.classes, queries.classes);
   std::vector<Evaluation> scores;
   for (int k : ks) {
     Evaluation e(classes);
     for (std::int64_t q = 0; q < queries.samples; ++q)
-      e.add(queries.labels[static_cast<std::size_t>(q)], knn_vote(neighbors, q, k, train.labels, classes, voting));
+      e.add(queries.labels[static_cast<std::size_t>(q)],
+            knn_vote(neighbors, q, k, train.labels, classes, voting));
     scores.push_back(std::move(e));
   }
   return scores;
 }
 
-CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds, std::span<const int> ks,
-                               KnnVoting voting, std::uint64_t seed, int threads) {
+CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds,
+                               std::span<const int> ks, KnnVoting voting, std::uint64_t seed,
+                               int threads) {
   if (folds < 2 || folds > data.samples)
-    throw std::invalid_argument("cross-validation needs 2 <= folds <= " + std::to_string(data.samples) + " (the rows of " +
-                                data.name + "), not " + std::to_string(folds));
+    throw std::invalid_argument(
+        "cross-validation needs 2 <= folds <= " + std::to_string(data.samples) + " (the rows of " +
+        data.name + "), not " + std::to_string(folds));
   if (ks.empty()) throw std::invalid_argument("cross-validation needs at least one k");
   const int max_k = *std::max_element(ks.begin(), ks.end());
   const std::int64_t largest_fold = (data.samples + folds - 1) / folds;
   if (max_k > data.samples - largest_fold)
-    throw std::invalid_argument("k = " + std::to_string(max_k) + " is larger than a training part of " +
-                                std::to_string(folds) + "-fold cross-validation (" +
+    throw std::invalid_argument("k = " + std::to_string(max_k) +
+                                " is larger than a training part of " + std::to_string(folds) +
+                                "-fold cross-validation (" +
                                 std::to_string(data.samples - largest_fold) + " rows)");
   Rng rng(seed, kSplitStream);
   const std::vector<std::int64_t> order = random_permutation(data.samples, rng);
-  CrossValidation cv{std::vector<int>(ks.begin(), ks.end()), std::vector<std::int64_t>(ks.size(), 0), data.samples, 0};
+  CrossValidation cv{std::vector<int>(ks.begin(), ks.end()),
+                     std::vector<std::int64_t>(ks.size(), 0), data.samples, 0};
   for (int f = 0; f < folds; ++f) {
     const std::int64_t begin = data.samples * f / folds, end = data.samples * (f + 1) / folds;
     std::vector<std::int64_t> held(order.begin() + begin, order.begin() + end);

@@ -7,19 +7,24 @@ namespace simdml::nn {
 
 Kernels resolve(const Compute& compute) {
   return {compute.gemm != nullptr ? *compute.gemm : gemm_kernel(GemmVariant::simd),
-          compute.activation != nullptr ? *compute.activation : activations(), std::max(1, compute.threads)};
+          compute.activation != nullptr ? *compute.activation : activations(),
+          std::max(1, compute.threads)};
 }
 
 ForwardBuffers::ForwardBuffers(const Network& net, std::int64_t max_rows) {
-  for (const Layer& layer : net.layers) out.emplace_back(static_cast<std::size_t>(max_rows * layer.outputs));
-  if (net.loss == Loss::cross_entropy) logits.resize(static_cast<std::size_t>(max_rows * net.outputs()));
+  for (const Layer& layer : net.layers)
+    out.emplace_back(static_cast<std::size_t>(max_rows * layer.outputs));
+  if (net.loss == Loss::cross_entropy)
+    logits.resize(static_cast<std::size_t>(max_rows * net.outputs()));
 }
 
 namespace {
 
 // z = in * W^T + b: the biases are copied into every row first, so the GEMM adds onto them.
-void affine(const Layer& layer, const float* in, std::int64_t rows, float* z, const Kernels& kernels) {
-  for (std::int64_t r = 0; r < rows; ++r) std::copy(layer.biases.begin(), layer.biases.end(), z + r * layer.outputs);
+void affine(const Layer& layer, const float* in, std::int64_t rows, float* z,
+            const Kernels& kernels) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    std::copy(layer.biases.begin(), layer.biases.end(), z + r * layer.outputs);
   GemmProblem p;
   p.trans_b = Trans::yes;
   p.m = rows, p.n = layer.outputs, p.k = layer.inputs;
@@ -32,15 +37,22 @@ void affine(const Layer& layer, const float* in, std::int64_t rows, float* z, co
 
 void activate(Activation a, const ActivationKernels& act, float* z, std::size_t n) {
   switch (a) {
-    case Activation::sigmoid: act.sigmoid(z, z, n); break;
-    case Activation::tanh: act.tanh(z, z, n); break;
-    case Activation::relu: act.relu(z, z, n); break;
+    case Activation::sigmoid:
+      act.sigmoid(z, z, n);
+      break;
+    case Activation::tanh:
+      act.tanh(z, z, n);
+      break;
+    case Activation::relu:
+      act.relu(z, z, n);
+      break;
   }
 }
 
 }  // namespace
 
-void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels, ForwardBuffers& buffers) {
+void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels,
+             ForwardBuffers& buffers) {
   const float* in = x;
   const std::size_t last = net.layers.size() - 1;
   for (std::size_t l = 0; l <= last; ++l) {
@@ -67,7 +79,8 @@ namespace {
 // Sums in the same order as one loop over all the outputs would. Kept apart from the cross-entropy
 // loop, whose libm calls made GCC keep the running total in memory: a store-to-load round trip on
 // every output, 10 us per batch of 256 rows, serial work that idled the second thread.
-double quadratic_loss_sum(const float* a, const std::int32_t* labels, std::int64_t rows, std::int64_t classes) {
+double quadratic_loss_sum(const float* a, const std::int32_t* labels, std::int64_t rows,
+                          std::int64_t classes) {
   double total = 0.0;
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t j = 0; j < classes; ++j) {
@@ -78,7 +91,8 @@ double quadratic_loss_sum(const float* a, const std::int32_t* labels, std::int64
 }
 
 // -log softmax(z)[label] = log sum exp(z - max) + max - z[label], stable for any logits.
-double cross_entropy_loss_sum(const float* z, const std::int32_t* labels, std::int64_t rows, std::int64_t classes) {
+double cross_entropy_loss_sum(const float* z, const std::int32_t* labels, std::int64_t rows,
+                              std::int64_t classes) {
   double total = 0.0;
   for (std::int64_t r = 0; r < rows; ++r, z += classes) {
     const double max = *std::max_element(z, z + classes);
@@ -91,7 +105,8 @@ double cross_entropy_loss_sum(const float* z, const std::int32_t* labels, std::i
 
 }  // namespace
 
-double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels, std::int64_t rows) {
+double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels,
+                  std::int64_t rows) {
   const std::int64_t classes = net.outputs();
   const double total = net.loss == Loss::quadratic
                            ? quadratic_loss_sum(buffers.out.back().data(), labels, rows, classes)

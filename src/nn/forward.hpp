@@ -19,13 +19,14 @@ Kernels resolve(const Compute& compute);
 // How a layer's GEMMs share its units between threads. The forward product splits the units as C's
 // columns and the weight update as C's rows (see GemmSplit) when the weights outweigh the batch
 // (at least as many units as rows): each thread then updates the weight rows it reads next, and
-// they stay in its cache. On a 2-core Emerald Rapids guest, batch 10 with 100 hidden units went from
-// 0.65x to 1.07 to 1.16x on 2 threads against 1 (before avx512's grain rose to 3.5 MFLOP and kept
-// those GEMMs on one thread there). A larger batch is the operand to keep in place,
-// so the GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
+// they stay in its cache. On a 2-core Emerald Rapids guest, batch 10 with 100 hidden units went
+// from 0.65x to 1.07 to 1.16x on 2 threads against 1 (before avx512's grain rose to 3.5 MFLOP and
+// kept those GEMMs on one thread there). A larger batch is the operand to keep in place, so the
+// GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
 inline GemmExecution layer_execution(const Layer& layer, std::int64_t rows, const Kernels& kernels,
                                      GemmSplit units_are) {
-  return {kernels.threads, GemmPath::automatic, layer.outputs >= rows ? units_are : GemmSplit::automatic};
+  return {kernels.threads, GemmPath::automatic,
+          layer.outputs >= rows ? units_are : GemmSplit::automatic};
 }
 
 // Per-layer output buffers for batches of up to max_rows rows.
@@ -36,9 +37,11 @@ struct ForwardBuffers {
 };
 
 // out[l] = f(out[l - 1] * W^T + b) for every layer, starting from x (rows x inputs).
-void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels, ForwardBuffers& buffers);
+void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels,
+             ForwardBuffers& buffers);
 
 // The mean loss over the batch whose forward pass is in `buffers`, summed in double in row order.
-double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels, std::int64_t rows);
+double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels,
+                  std::int64_t rows);
 
 }  // namespace simdml::nn

@@ -17,10 +17,14 @@ constexpr std::size_t kNameChars = 13;  // "cross-entropy"
 constexpr std::uintmax_t kMaxModelBytes = std::uintmax_t{4} << 30;
 
 NpyArray int64_array(const std::vector<std::int64_t>& values, bool scalar = false) {
-  NpyArray a{"<i8", scalar ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{std::int64_t(values.size())}, {}};
+  NpyArray a{
+      "<i8",
+      scalar ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{std::int64_t(values.size())},
+      {}};
   a.bytes.resize(values.size() * 8);
   for (std::size_t i = 0; i < values.size(); ++i)
-    for (int b = 0; b < 8; ++b) a.bytes[i * 8 + b] = static_cast<char>(static_cast<std::uint64_t>(values[i]) >> (8 * b));
+    for (int b = 0; b < 8; ++b)
+      a.bytes[i * 8 + b] = static_cast<char>(static_cast<std::uint64_t>(values[i]) >> (8 * b));
   return a;
 }
 
@@ -32,31 +36,42 @@ NpyArray float_array(const std::vector<float>& values, std::vector<std::int64_t>
 }
 
 NpyArray text_array(const std::vector<std::string_view>& values, bool scalar = false) {
-  NpyArray a{"<U" + std::to_string(kNameChars), scalar ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{std::int64_t(values.size())}, {}};
+  NpyArray a{
+      "<U" + std::to_string(kNameChars),
+      scalar ? std::vector<std::int64_t>{} : std::vector<std::int64_t>{std::int64_t(values.size())},
+      {}};
   a.bytes.assign(values.size() * kNameChars * 4, '\0');
   for (std::size_t i = 0; i < values.size(); ++i)
-    for (std::size_t c = 0; c < values[i].size() && c < kNameChars; ++c) a.bytes[(i * kNameChars + c) * 4] = values[i][c];
+    for (std::size_t c = 0; c < values[i].size() && c < kNameChars; ++c)
+      a.bytes[(i * kNameChars + c) * 4] = values[i][c];
   return a;
 }
 
 // Reads the arrays back, each checked against the shape the format promises.
 class ModelReader {
  public:
-  ModelReader(NpzArchive archive, std::string source) : archive_(std::move(archive)), source_(std::move(source)) {}
+  ModelReader(NpzArchive archive, std::string source)
+      : archive_(std::move(archive)), source_(std::move(source)) {}
 
-  [[noreturn]] void fail(const std::string& what) const { throw ModelFileError(source_ + ": " + what); }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ModelFileError(source_ + ": " + what);
+  }
 
-  const NpyArray& get(const std::string& name, std::string_view descr_prefix, std::vector<std::int64_t> shape) const {
+  const NpyArray& get(const std::string& name, std::string_view descr_prefix,
+                      std::vector<std::int64_t> shape) const {
     const auto it = archive_.find(name);
     if (it == archive_.end()) fail("no array '" + name + "'");
     const NpyArray& a = it->second;
     if (a.descr.rfind(descr_prefix, 0) != 0) fail("array '" + name + "' has dtype " + a.descr);
-    if (shape != a.shape) fail("array '" + name + "' has shape " + shape_text(a.shape) + ", expected " + shape_text(shape));
+    if (shape != a.shape)
+      fail("array '" + name + "' has shape " + shape_text(a.shape) + ", expected " +
+           shape_text(shape));
     return a;
   }
   const NpyArray& get_vector(const std::string& name, std::string_view descr_prefix) const {
     const auto it = archive_.find(name);
-    if (it == archive_.end() || it->second.shape.size() != 1) fail("no one-dimensional array '" + name + "'");
+    if (it == archive_.end() || it->second.shape.size() != 1)
+      fail("no one-dimensional array '" + name + "'");
     return get(name, descr_prefix, it->second.shape);
   }
   std::vector<std::int64_t> int64s(const NpyArray& a) const {
@@ -69,7 +84,8 @@ class ModelReader {
     return out;
   }
   std::vector<std::string> texts(const NpyArray& a) const {
-    const std::size_t chars = a.bytes.size() / 4 / std::max<std::size_t>(1, static_cast<std::size_t>(a.count()));
+    const std::size_t chars =
+        a.bytes.size() / 4 / std::max<std::size_t>(1, static_cast<std::size_t>(a.count()));
     std::vector<std::string> out(static_cast<std::size_t>(a.count()));
     for (std::size_t i = 0; i < out.size(); ++i)
       for (std::size_t c = 0; c < chars; ++c) {
@@ -99,9 +115,11 @@ class ModelReader {
 std::string read_whole_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw ModelFileError(path.string() + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) throw ModelFileError(path.string() + ": is a directory, not a file");
+  if (std::filesystem::is_directory(path, ec))
+    throw ModelFileError(path.string() + ": is a directory, not a file");
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxModelBytes) throw ModelFileError(path.string() + ": not a regular file of at most 4 GiB");
+  if (ec || size > kMaxModelBytes)
+    throw ModelFileError(path.string() + ": not a regular file of at most 4 GiB");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelFileError(path.string() + ": cannot open: " + std::strerror(errno));
   std::ostringstream bytes;
@@ -122,7 +140,8 @@ void save_model(const Network& net, const std::filesystem::path& path) {
   archive["loss"] = text_array({loss_name(net.loss)}, true);
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const Layer& layer = net.layers[l];
-    archive["weights_" + std::to_string(l)] = float_array(layer.weights, {layer.outputs, layer.inputs});
+    archive["weights_" + std::to_string(l)] =
+        float_array(layer.weights, {layer.outputs, layer.inputs});
     archive["biases_" + std::to_string(l)] = float_array(layer.biases, {layer.outputs});
   }
   write_file_atomically(path, io::encode_npz(archive));
@@ -137,7 +156,8 @@ Network load_model(const std::filesystem::path& path) {
     throw ModelFileError(std::string(e.what()) + " (not a simdml model file?)");
   }
   const ModelReader r(std::move(archive), source);
-  if (!r.has("simdml_model_version")) r.fail("not a simdml model file (no simdml_model_version array)");
+  if (!r.has("simdml_model_version"))
+    r.fail("not a simdml model file (no simdml_model_version array)");
   const std::int64_t version = r.int64s(r.get("simdml_model_version", "<i8", {}))[0];
   if (version != kModelFormatVersion)
     r.fail("model format version " + std::to_string(version) + "; this simdml reads version " +
@@ -163,11 +183,13 @@ Network load_model(const std::filesystem::path& path) {
   Network net{sizes, hidden, *loss, {}};
   for (std::int64_t l = 0; l < layers; ++l) {
     const std::string suffix = std::to_string(l);
-    const std::int64_t in = sizes[static_cast<std::size_t>(l)], out = sizes[static_cast<std::size_t>(l) + 1];
+    const std::int64_t in = sizes[static_cast<std::size_t>(l)],
+                       out = sizes[static_cast<std::size_t>(l) + 1];
     net.layers.push_back(Layer{in, out, r.floats(r.get("weights_" + suffix, "<f4", {out, in})),
                                r.floats(r.get("biases_" + suffix, "<f4", {out}))});
   }
-  if (r.has("weights_" + std::to_string(layers))) r.fail("holds more weight arrays than 'sizes' describes");
+  if (r.has("weights_" + std::to_string(layers)))
+    r.fail("holds more weight arrays than 'sizes' describes");
   return net;
 }
 

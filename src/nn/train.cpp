@@ -14,7 +14,8 @@ namespace {
 constexpr std::int64_t kPredictRows = 512;
 
 template <class Visit>
-void forward_in_chunks(const Network& net, const float* x, std::int64_t rows, const Compute& compute, Visit visit) {
+void forward_in_chunks(const Network& net, const float* x, std::int64_t rows,
+                       const Compute& compute, Visit visit) {
   const nn::Kernels kernels = nn::resolve(compute);
   nn::ForwardBuffers buffers(net, std::min(rows, kPredictRows));
   for (std::int64_t start = 0; start < rows; start += kPredictRows) {
@@ -26,14 +27,17 @@ void forward_in_chunks(const Network& net, const float* x, std::int64_t rows, co
 
 void check_features(const Network& net, const Dataset& data) {
   if (data.features != net.inputs())
-    throw std::invalid_argument(data.name + " has " + std::to_string(data.features) + " features; the network takes " +
-                                std::to_string(net.inputs()));
+    throw std::invalid_argument(data.name + " has " + std::to_string(data.features) +
+                                " features; the network takes " + std::to_string(net.inputs()));
   if (data.classes > net.outputs())
-    throw std::invalid_argument(data.name + " has " + std::to_string(data.classes) + " classes; the network has " +
-                                std::to_string(net.outputs()) + " outputs");
+    throw std::invalid_argument(data.name + " has " + std::to_string(data.classes) +
+                                " classes; the network has " + std::to_string(net.outputs()) +
+                                " outputs");
 }
 
-std::string number_name(double value) { return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf"); }
+std::string number_name(double value) {
+  return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+}
 
 // Copies the mini-batch's shuffled rows into one contiguous block for the GEMMs. A batch of 256
 // MNIST rows is 800 KB, whose copy is serial work worth 15 % of a single-threaded step, so large
@@ -44,15 +48,16 @@ std::string number_name(double value) { return std::isnan(value) ? "nan" : (valu
 // quarter of the bytes to fetch from memory (with prefetch_batch, Nielsen's epoch ~6 % faster).
 constexpr std::int64_t kParallelGatherBytes = 256 * 1024;
 
-void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows, const nn::Kernels& kernels,
-                  float* x, std::int32_t* labels) {
+void gather_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows,
+                  const nn::Kernels& kernels, float* x, std::int32_t* labels) {
   const auto features = static_cast<std::size_t>(data.features);
   const auto copy_row = [&](std::int64_t r) {
     const std::int64_t i = order[r];
     if (data.pixels.empty())
       std::copy_n(data.row(i), features, x + r * data.features);
     else
-      kernels.act.unit_from_bytes(data.pixels.data() + i * data.features, x + r * data.features, features);
+      kernels.act.unit_from_bytes(data.pixels.data() + i * data.features, x + r * data.features,
+                                  features);
     labels[r] = data.labels[static_cast<std::size_t>(i)];
   };
   const std::int64_t bytes = rows * data.features * static_cast<std::int64_t>(sizeof(float));
@@ -71,23 +76,27 @@ void prefetch_line_to_l2(const char* p) { asm volatile("prefetcht1 %0" : : "m"(*
 
 void prefetch_batch(const Dataset& data, const std::int64_t* order, std::int64_t rows) {
   const bool images = !data.pixels.empty();  // the gather's source: pixel bytes, else the floats
-  const char* base = images ? reinterpret_cast<const char*>(data.pixels.data()) : reinterpret_cast<const char*>(data.x.data());
+  const char* base = images ? reinterpret_cast<const char*>(data.pixels.data())
+                            : reinterpret_cast<const char*>(data.x.data());
   const std::int64_t row_bytes = data.features * (images ? 1 : std::int64_t{sizeof(float)});
   if (row_bytes == 0) return;
   for (std::int64_t r = 0; r < rows && (r + 1) * row_bytes <= kPrefetchBytes; ++r) {
     const char* row = base + order[r] * row_bytes;
-    for (std::int64_t offset = 0; offset < row_bytes; offset += 64) prefetch_line_to_l2(row + offset);
+    for (std::int64_t offset = 0; offset < row_bytes; offset += 64)
+      prefetch_line_to_l2(row + offset);
     prefetch_line_to_l2(row + row_bytes - 1);  // the last line, when the row starts mid-line
   }
 }
 
 }  // namespace
 
-void predict(const Network& net, const float* x, std::int64_t rows, float* outputs, const Compute& compute) {
+void predict(const Network& net, const float* x, std::int64_t rows, float* outputs,
+             const Compute& compute) {
   if (rows <= 0) return;
-  forward_in_chunks(net, x, rows, compute, [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
-    std::copy_n(b.out.back().data(), n * net.outputs(), outputs + start * net.outputs());
-  });
+  forward_in_chunks(
+      net, x, rows, compute, [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
+        std::copy_n(b.out.back().data(), n * net.outputs(), outputs + start * net.outputs());
+      });
 }
 
 double mean_loss(const Network& net, const Dataset& data, const Compute& compute) {
@@ -95,7 +104,8 @@ double mean_loss(const Network& net, const Dataset& data, const Compute& compute
   double total = 0.0;
   forward_in_chunks(net, data.x.data(), data.samples, compute,
                     [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
-                      total += nn::batch_loss(net, b, data.labels.data() + start, n) * static_cast<double>(n);
+                      total += nn::batch_loss(net, b, data.labels.data() + start, n) *
+                               static_cast<double>(n);
                     });
   return data.samples == 0 ? 0.0 : total / static_cast<double>(data.samples);
 }
@@ -116,8 +126,8 @@ Evaluation evaluate(const Network& net, const Dataset& data, const Compute& comp
   return e;
 }
 
-double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle, const Compute& compute,
-                   const ProgressCallback& progress) {
+double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle,
+                   const Compute& compute, const ProgressCallback& progress) {
   validate_sgd(sgd);
   check_features(net, train);
   if (train.samples == 0) throw std::invalid_argument(train.name + " has no samples to train on");
@@ -142,11 +152,13 @@ double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rn
     std::vector<float>& x = x_buffers[(start / batch) % 2];
     gather_batch(train, order.data() + start, rows, kernels, x.data(), labels.data());
     if (start + rows < train.samples)
-      prefetch_batch(train, order.data() + start + rows, std::min(batch, train.samples - start - rows));
+      prefetch_batch(train, order.data() + start + rows,
+                     std::min(batch, train.samples - start - rows));
     const double loss = trainer.step(x.data(), labels.data(), rows, sgd);
     if (!std::isfinite(loss))
-      throw TrainingDiverged("training diverged: the loss became " + number_name(loss) + " at mini-batch " +
-                             std::to_string(start / batch + 1) + nn::rate_advice(sgd.learning_rate));
+      throw TrainingDiverged("training diverged: the loss became " + number_name(loss) +
+                             " at mini-batch " + std::to_string(start / batch + 1) +
+                             nn::rate_advice(sgd.learning_rate));
     total += loss * static_cast<double>(rows);
     if (progress) progress(start + rows, train.samples);
   }

@@ -15,14 +15,22 @@ void output_delta(const Network& net, const float* a, const std::int32_t* labels
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t j = 0; j < classes; ++j)
       delta[r * classes + j] = a[r * classes + j] - (j == labels[r] ? 1.0f : 0.0f);
-  if (net.loss == Loss::quadratic) act.sigmoid_backward(a, delta, delta, static_cast<std::size_t>(rows * classes));
+  if (net.loss == Loss::quadratic)
+    act.sigmoid_backward(a, delta, delta, static_cast<std::size_t>(rows * classes));
 }
 
-void activation_backward(Activation a, const ActivationKernels& act, const float* y, float* delta, std::size_t n) {
+void activation_backward(Activation a, const ActivationKernels& act, const float* y, float* delta,
+                         std::size_t n) {
   switch (a) {
-    case Activation::sigmoid: act.sigmoid_backward(y, delta, delta, n); break;
-    case Activation::tanh: act.tanh_backward(y, delta, delta, n); break;
-    case Activation::relu: act.relu_backward(y, delta, delta, n); break;
+    case Activation::sigmoid:
+      act.sigmoid_backward(y, delta, delta, n);
+      break;
+    case Activation::tanh:
+      act.tanh_backward(y, delta, delta, n);
+      break;
+    case Activation::relu:
+      act.relu_backward(y, delta, delta, n);
+      break;
   }
 }
 
@@ -38,8 +46,9 @@ void column_sums(const float* delta, std::int64_t rows, std::int64_t cols, float
 // What the backward pass does with each layer's gradient: store it (as the batch mean) or take an
 // SGD step. Both are the one GEMM C = alpha * delta^T * in + beta * C:
 //   store:              C = G, alpha = 1 / rows,     beta = 0
-//   SGD:                C = W, alpha = -rate / rows, beta = 1 - rate * decay   (no extra pass over W)
-//   SGD with momentum:  C = V, alpha = -rate / rows, beta = momentum; then V -= rate * decay * W; W += V
+//   SGD:                C = W, alpha = -rate / rows, beta = 1 - rate * decay   (no extra pass over
+//   W) SGD with momentum:  C = V, alpha = -rate / rows, beta = momentum; then V -= rate * decay *
+//   W; W += V
 struct Trainer::Update {
   const SgdOptions* sgd = nullptr;  // nullptr: store into `gradients`
   Gradients* gradients = nullptr;
@@ -48,25 +57,30 @@ struct Trainer::Update {
 struct Trainer::Workspace {
   nn::Kernels kernels;
   nn::ForwardBuffers forward;
-  std::vector<std::vector<float>> delta;                 // per layer: dLoss/dz, rows x outputs
+  std::vector<std::vector<float>> delta;                   // per layer: dLoss/dz, rows x outputs
   std::vector<std::vector<float>> velocity_w, velocity_b;  // momentum, allocated on first use
   std::vector<float> bias_sums;
 };
 
-Trainer::Trainer(Network& net, std::int64_t max_rows, Compute compute) : net_(net), max_rows_(max_rows) {
+Trainer::Trainer(Network& net, std::int64_t max_rows, Compute compute)
+    : net_(net), max_rows_(max_rows) {
   if (max_rows < 1) throw std::invalid_argument("a batch needs at least one row");
-  work_.reset(new Workspace{nn::resolve(compute), nn::ForwardBuffers(net, max_rows), {}, {}, {}, {}});
-  for (const Layer& layer : net.layers) work_->delta.emplace_back(static_cast<std::size_t>(max_rows * layer.outputs));
+  work_.reset(
+      new Workspace{nn::resolve(compute), nn::ForwardBuffers(net, max_rows), {}, {}, {}, {}});
+  for (const Layer& layer : net.layers)
+    work_->delta.emplace_back(static_cast<std::size_t>(max_rows * layer.outputs));
 }
 
 Trainer::~Trainer() = default;
 
-double Trainer::forward_and_output_delta(const float* x, const std::int32_t* labels, std::int64_t rows) {
+double Trainer::forward_and_output_delta(const float* x, const std::int32_t* labels,
+                                         std::int64_t rows) {
   if (rows < 1 || rows > max_rows_)
-    throw std::invalid_argument("batch of " + std::to_string(rows) + " rows; this trainer takes 1 to " +
-                                std::to_string(max_rows_));
+    throw std::invalid_argument("batch of " + std::to_string(rows) +
+                                " rows; this trainer takes 1 to " + std::to_string(max_rows_));
   nn::forward(net_, x, rows, work_->kernels, work_->forward);
-  output_delta(net_, work_->forward.out.back().data(), labels, rows, work_->kernels.act, work_->delta.back().data());
+  output_delta(net_, work_->forward.out.back().data(), labels, rows, work_->kernels.act,
+               work_->delta.back().data());
   return nn::batch_loss(net_, work_->forward, labels, rows);
 }
 
@@ -139,7 +153,8 @@ void Trainer::update_biases(std::size_t l, const Update& update, float alpha) {
   }
 }
 
-double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t rows, const SgdOptions& sgd) {
+double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t rows,
+                     const SgdOptions& sgd) {
   if (sgd.momentum > 0.0f && work_->velocity_w.empty()) {
     for (const Layer& layer : net_.layers) {
       work_->velocity_w.emplace_back(layer.weights.size(), 0.0f);

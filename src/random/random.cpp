@@ -68,8 +68,8 @@ double Rng::normal() {
 }
 
 double portable_log(double x) {
-  // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172,
-  // summed as an odd series to t^25 (next term below 1e-20 relative).
+  // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(t), t = (m - 1) / (m + 1), |t| <
+  // 0.172, summed as an odd series to t^25 (next term below 1e-20 relative).
   int e = 0;
   double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
   if (m < 0.70710678118654752440) {

@@ -24,7 +24,8 @@ constexpr bool kIsAvx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
 
 // x * y + z
 template <class Arch>
-xsimd::batch<float, Arch> fma(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+xsimd::batch<float, Arch> fma(const xsimd::batch<float, Arch>& x,
+                              const xsimd::batch<float, Arch>& y,
                               const xsimd::batch<float, Arch>& z) {
   if constexpr (kIsAvx512<Arch>)
     return _mm512_fmadd_ps(x, y, z);
@@ -34,7 +35,8 @@ xsimd::batch<float, Arch> fma(const xsimd::batch<float, Arch>& x, const xsimd::b
 
 // -(x * y) + z
 template <class Arch>
-xsimd::batch<float, Arch> fnma(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+xsimd::batch<float, Arch> fnma(const xsimd::batch<float, Arch>& x,
+                               const xsimd::batch<float, Arch>& y,
                                const xsimd::batch<float, Arch>& z) {
   if constexpr (kIsAvx512<Arch>)
     return _mm512_fnmadd_ps(x, y, z);
@@ -44,7 +46,8 @@ xsimd::batch<float, Arch> fnma(const xsimd::batch<float, Arch>& x, const xsimd::
 
 // -(x * y) - z
 template <class Arch>
-xsimd::batch<float, Arch> fnms(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+xsimd::batch<float, Arch> fnms(const xsimd::batch<float, Arch>& x,
+                               const xsimd::batch<float, Arch>& y,
                                const xsimd::batch<float, Arch>& z) {
   if constexpr (kIsAvx512<Arch>)
     return _mm512_fnmsub_ps(x, y, z);

@@ -14,7 +14,8 @@ namespace simdml::fuzz {
 
 class MemoryFile {
  public:
-  MemoryFile(const std::uint8_t* data, std::size_t size) : fd_(memfd_create("simdml-fuzz", MFD_CLOEXEC)) {
+  MemoryFile(const std::uint8_t* data, std::size_t size)
+      : fd_(memfd_create("simdml-fuzz", MFD_CLOEXEC)) {
     if (fd_ < 0) throw std::runtime_error("memfd_create failed");
     for (std::size_t done = 0; done < size;) {
       const ssize_t wrote = write(fd_, data + done, size - done);

@@ -63,7 +63,8 @@ struct Blocking<xsimd::avx512bw> {
   // Zen 5: at 2e5, batch-10 training ran 0.84x as fast on 2 threads as on 1 (the 30x784x10 weight
   // update split, its halves crossing cores every step); 6e5 and 1.2e6 gave 0.95 to 1.0x.
   // Emerald Rapids moves lines between cores more slowly: at 1e6, batch 64 with 30 hidden units
-  // ran 0.82x on 2 threads (its 3 MFLOP GEMMs split); at 3.5e6 every training shape is 1.00x or better.
+  // ran 0.82x on 2 threads (its 3 MFLOP GEMMs split); at 3.5e6 every training shape is 1.00x or
+  // better.
   static constexpr double kFlopsPerExtraThread = 3.5e6;
 };
 

@@ -1,5 +1,5 @@
-// Moves of whole vectors and of a vector's first lanes, for the edges of C (the micro-kernel) and of
-// op(B) (packing). Only target translation units include this; everything has internal linkage.
+// Moves of whole vectors and of a vector's first lanes, for the edges of C (the micro-kernel) and
+// of op(B) (packing). Only target translation units include this; everything has internal linkage.
 #pragma once
 
 #include <immintrin.h>

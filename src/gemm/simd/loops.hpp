@@ -8,11 +8,10 @@
 // and a no-packing path for small or skinny problems, where copying operands costs more than it
 // saves: A is read in place and B in place too unless it is transposed or ragged.
 //
-// Threading: one OpenMP team per call, over (MC block x slice of NR panels) tasks in the packed path
-// and over contiguous ranges of C's columns or rows in the unpacked path, which runs a one-thread
-// team inline.
-// K is never split, so every element of C is produced by one thread in the order fixed by KC,
-// whatever the thread count.
+// Threading: one OpenMP team per call, over (MC block x slice of NR panels) tasks in the packed
+// path and over contiguous ranges of C's columns or rows in the unpacked path, which runs a
+// one-thread team inline. K is never split, so every element of C is produced by one thread in the
+// order fixed by KC, whatever the thread count.
 //
 // Everything here has internal linkage: each target's translation unit gets its own copy, so the
 // linker can never hand code compiled for one target to another (see DESIGN.md, "ODR").
@@ -50,7 +49,8 @@ template <class Arch>
 double flops_per_extra_thread() {
   static const double threshold = [] {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
-    const bool passive = policy != nullptr && (std::string_view(policy) == "passive" || std::string_view(policy) == "PASSIVE");
+    const bool passive = policy != nullptr && (std::string_view(policy) == "passive" ||
+                                               std::string_view(policy) == "PASSIVE");
     return Tile<Arch>::kFlopsPerExtraThread * (passive ? 20.0 : 1.0);  // passive: Zen 3's 4e6 / 2e5
   }();
   return threshold;
@@ -58,9 +58,11 @@ double flops_per_extra_thread() {
 
 template <class Arch>
 int useful_threads(const GemmProblem& p, int requested, std::int64_t max_tasks) {
-  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  const double flops =
+      2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
   const auto by_work = static_cast<std::int64_t>(flops / flops_per_extra_thread<Arch>()) + 1;
-  return static_cast<int>(std::max<std::int64_t>(1, std::min({std::int64_t{requested}, by_work, max_tasks})));
+  return static_cast<int>(
+      std::max<std::int64_t>(1, std::min({std::int64_t{requested}, by_work, max_tasks})));
 }
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
@@ -90,8 +92,9 @@ struct PackedGemm {
         constexpr int NV = decltype(width)::value;
         for (std::int64_t ir = ir_begin; ir < ir_end; ir += MR) {
           float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
-          run_tile<Arch, NV>(std::min<std::int64_t>(MR, mc - ir), kc, PackedA<MR>{a_block + ir * kc}, b,
-                             NR, p.alpha, beta, c, p.ldc, n_valid);
+          run_tile<Arch, NV>(std::min<std::int64_t>(MR, mc - ir), kc,
+                             PackedA<MR>{a_block + ir * kc}, b, NR, p.alpha, beta, c, p.ldc,
+                             n_valid);
         }
       });
     };
@@ -132,7 +135,8 @@ struct PackedGemm {
     for (std::int64_t task = 0; task < tasks; ++task) {
       const auto [i0, i_end] = a_block_rows(p.m, ic_blocks, task / slices);
       const std::int64_t slice = task % slices, mc = i_end - i0;
-      const auto a_floats = static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc + kPackASlack<Arch>);
+      const auto a_floats =
+          static_cast<std::size_t>(ceil_div(mc, MR) * MR * kc + kPackASlack<Arch>);
       float* a_block = thread_scratch().ensure(a_floats);
       pack_a<Arch>(p, i0, mc, l0, kc, a_block);
       macro_kernel(a_block, i0, mc, l0, kc, j0, nc, panels * slice / slices,
@@ -165,7 +169,7 @@ void packed_gemm(const GemmProblem& p, int threads) {
   // Always a region of its own, even of one thread: the loops' orphaned omp for would otherwise
   // bind to a caller's parallel region (k-NN calls GEMMs from one) and split its work across
   // threads that are running GEMMs of their own. Packed problems are large; the region is noise.
-#pragma omp parallel num_threads(useful_threads<Arch>(p, threads, max_tasks))
+#pragma omp parallel num_threads(useful_threads <Arch>(p, threads, max_tasks))
   gemm.jc_loop();
 }
 
@@ -175,7 +179,8 @@ void packed_gemm(const GemmProblem& p, int threads) {
 
 // Rows [i_begin, i_end) of the NR panel at column j0.
 template <class Arch>
-void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin, std::int64_t i_end) {
+void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
+                    std::int64_t i_end) {
   using T = Tile<Arch>;
   constexpr int MR = T::kMr, NR = T::kNr;
   const std::int64_t n_valid = std::min<std::int64_t>(NR, p.n - j0);
@@ -222,11 +227,12 @@ GemmSplit unpacked_split(const GemmProblem& p, int threads, GemmSplit hint) {
   using T = Tile<Arch>;
   if (hint != GemmSplit::automatic) return hint;
   if (ceil_div(p.n, T::kNr) >= threads) return GemmSplit::columns;
-  return ceil_div(p.m, T::kWidth) >= ceil_div(p.n, T::kWidth) ? GemmSplit::rows : GemmSplit::columns;
+  return ceil_div(p.m, T::kWidth) >= ceil_div(p.n, T::kWidth) ? GemmSplit::rows
+                                                              : GemmSplit::columns;
 }
 
-// One thread's share of C: rows [i_begin, i_end) of the NR panels from column j_begin up to C's last
-// column, part.n (p itself, or p cut short so that no panel reads B's columns past the share).
+// One thread's share of C: rows [i_begin, i_end) of the NR panels from column j_begin up to C's
+// last column, part.n (p itself, or p cut short so that no panel reads B's columns past the share).
 struct UnpackedShare {
   GemmProblem part;
   std::int64_t j_begin, i_begin, i_end;
@@ -254,7 +260,8 @@ void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit hint) {
   };
   run_tasks(team, team, [&](std::int64_t t) {
     const UnpackedShare s = share(t);
-    for (std::int64_t j0 = s.j_begin; j0 < s.part.n; j0 += T::kNr) unpacked_panel<Arch>(s.part, j0, s.i_begin, s.i_end);
+    for (std::int64_t j0 = s.j_begin; j0 < s.part.n; j0 += T::kNr)
+      unpacked_panel<Arch>(s.part, j0, s.i_begin, s.i_end);
   });
 }
 
@@ -267,14 +274,15 @@ void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit hint) {
 bool prefer_unpacked(const GemmProblem& p) {
   constexpr std::int64_t kSmallRows = 32, kSmallColumns = 32;
   constexpr double kSmallFlops = 8.0e6;
-  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  const double flops =
+      2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
   return p.m <= kSmallRows || p.n <= kSmallColumns || flops <= kSmallFlops;
 }
 
 template <class Arch>
 void simd_gemm(const GemmProblem& p, const GemmExecution& exec) {
-  const bool unpacked = exec.path == GemmPath::unpacked ||
-                        (exec.path == GemmPath::automatic && prefer_unpacked(p));
+  const bool unpacked =
+      exec.path == GemmPath::unpacked || (exec.path == GemmPath::automatic && prefer_unpacked(p));
   if (unpacked)
     unpacked_gemm<Arch>(p, exec.threads, exec.split);
   else

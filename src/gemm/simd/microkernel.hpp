@@ -1,8 +1,9 @@
-// The register-tile micro-kernel and its three ways of reading A: packed, or in place by rows or columns.
+// The register-tile micro-kernel and its three ways of reading A: packed, or in place by rows or
+// columns.
 //
 // Contract: for a ROWS x NR tile of C (ROWS <= MR), acc(i, j) = sum over k < kc of A(i, k) B(k, j),
-// one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j < n_valid
-// only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
+// one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j <
+// n_valid only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
 //   A(i, k): from an A panel (below); only rows i < ROWS are read.
 //   B(k, j) = b[k * rs_b + j]: NR floats readable at every k. Columns j >= n_valid hold copies of
 //            the last valid column (see pack.hpp); their results are computed and thrown away.
@@ -101,8 +102,8 @@ struct TileStore {
 
 // NV vectors per row: T::kVectorsPerRow for a whole panel, fewer for a narrow last panel.
 template <class Arch, int ROWS, int NV, class APanel>
-void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, float alpha, float beta,
-                 float* c, std::int64_t ldc, std::int64_t n_valid) {
+void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, float alpha,
+                 float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   constexpr int W = T::kWidth;
@@ -148,14 +149,15 @@ void microkernel_rows(std::integer_sequence<int, Rows...>, std::int64_t rows, st
 
 // Runs the kernel NV vectors wide on a tile of `rows` (1..MR) rows.
 template <class Arch, int NV, class APanel>
-void run_tile(std::int64_t rows, std::int64_t kc, const APanel& a, const float* b, std::int64_t rs_b,
-              float alpha, float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
+void run_tile(std::int64_t rows, std::int64_t kc, const APanel& a, const float* b,
+              std::int64_t rs_b, float alpha, float beta, float* c, std::int64_t ldc,
+              std::int64_t n_valid) {
   constexpr int MR = Tile<Arch>::kMr;
   if (rows == MR)  // the hot case, without the search
     microkernel<Arch, MR, NV>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid);
   else
-    microkernel_rows<Arch, NV>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b, alpha,
-                               beta, c, ldc, n_valid);
+    microkernel_rows<Arch, NV>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b,
+                               alpha, beta, c, ldc, n_valid);
 }
 
 // Calls sweep(std::integral_constant<int, NV>) with the kernel width a panel of n_valid columns

@@ -1,7 +1,8 @@
 // Packing: copy blocks of op(A) and op(B) into the panel layouts the micro-kernel reads, padded to
 // whole tiles with copies of the last valid row or column (their results are discarded, and copying
 // never reads outside the operand). Handles both transpositions, so the loops above never look at
-// them again. Writes are sequential; a transposing copy goes through 4x4 or 8x8 register transposes.
+// them again. Writes are sequential; a transposing copy goes through 4x4 or 8x8 register
+// transposes.
 #pragma once
 
 #include <immintrin.h>
@@ -80,11 +81,14 @@ constexpr int kTransposeWidth = Tile<Arch>::kWidth == 4 ? 4 : 8;
 // A's MR rows are transposed in blocks of W (the transpose width), the rows past MR being copies
 // of the last one. Each block column is stored whole, in increasing address order, so its padding
 // lanes land on the next column's first rows and are overwritten by them. The last column's padding
-// runs this many floats past the panel, into the next panel (written later) or a buffer's spare end.
+// runs this many floats past the panel, into the next panel (written later) or a buffer's spare
+// end.
 template <class Arch>
-constexpr int kTransposeGroups = (Tile<Arch>::kMr + kTransposeWidth<Arch> - 1) / kTransposeWidth<Arch>;
+constexpr int kTransposeGroups =
+    (Tile<Arch>::kMr + kTransposeWidth<Arch> - 1) / kTransposeWidth<Arch>;
 template <class Arch>
-constexpr std::int64_t kPackASlack = kTransposeGroups<Arch> * kTransposeWidth<Arch> - Tile<Arch>::kMr;
+constexpr std::int64_t kPackASlack =
+    kTransposeGroups<Arch>* kTransposeWidth<Arch> - Tile<Arch>::kMr;
 
 // src[i][0 : kc] for the panel's rows (kTransposeGroups * W pointers) -> out[k * MR + i].
 template <class Arch>
@@ -134,7 +138,8 @@ void pack_a(const simdml::GemmProblem& p, std::int64_t i0, std::int64_t mc, std:
 // cols holding copies of the last valid one: whole vectors, the one cut by the edge masked. SSE2
 // has no masked loads, and its 8-float rows copy faster element by element than through a buffer.
 template <class Arch>
-void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t cols, float* out) {
+void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t cols,
+                      float* out) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   constexpr int W = T::kWidth;

@@ -5,7 +5,8 @@
 
 namespace simdml::gemm_detail {
 
-static_assert(Tile<xsimd::fma3<xsimd::avx2>>::kMr == kTileAvx2.rows && Tile<xsimd::fma3<xsimd::avx2>>::kNr == kTileAvx2.columns,
+static_assert(Tile<xsimd::fma3<xsimd::avx2>>::kMr == kTileAvx2.rows &&
+                  Tile<xsimd::fma3<xsimd::avx2>>::kNr == kTileAvx2.columns,
               "the kernel list publishes this target's tile");
 
 void simd_gemm_avx2(const GemmProblem& p, const GemmExecution& exec) {

@@ -5,7 +5,8 @@
 
 namespace simdml::gemm_detail {
 
-static_assert(Tile<xsimd::avx512bw>::kMr == kTileAvx512.rows && Tile<xsimd::avx512bw>::kNr == kTileAvx512.columns,
+static_assert(Tile<xsimd::avx512bw>::kMr == kTileAvx512.rows &&
+                  Tile<xsimd::avx512bw>::kNr == kTileAvx512.columns,
               "the kernel list publishes this target's tile");
 
 void simd_gemm_avx512(const GemmProblem& p, const GemmExecution& exec) {

@@ -5,7 +5,8 @@
 
 namespace simdml::gemm_detail {
 
-static_assert(Tile<xsimd::sse2>::kMr == kTileSse2.rows && Tile<xsimd::sse2>::kNr == kTileSse2.columns,
+static_assert(Tile<xsimd::sse2>::kMr == kTileSse2.rows &&
+                  Tile<xsimd::sse2>::kNr == kTileSse2.columns,
               "the kernel list publishes this target's tile");
 
 void simd_gemm_sse2(const GemmProblem& p, const GemmExecution& exec) {

@@ -33,7 +33,8 @@ std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / t
 
 // Words per row, padded to whole query row blocks (see kernels.hpp).
 std::int64_t words_per_row(const Dataset& data, const Int8Kernels& kernels) {
-  return round_up((data.features + kernels.features_per_word - 1) / kernels.features_per_word, kernels.query_row_words);
+  return round_up((data.features + kernels.features_per_word - 1) / kernels.features_per_word,
+                  kernels.query_row_words);
 }
 
 // Training rows in NR-row panels (layout in kernels.hpp), with their squared norms, each less
@@ -46,7 +47,8 @@ struct PackedTrain {
 // F, the kernel's features per word, as a constant: the copy loop unrolls into whole words.
 template <std::int64_t F>
 PackedTrain pack_train(const Dataset& train, const Int8Kernels& kernels, int threads) {
-  const std::int64_t nr = kernels.cols, rows = round_up(train.samples, nr), features = train.features;
+  const std::int64_t nr = kernels.cols, rows = round_up(train.samples, nr),
+                     features = train.features;
   constexpr std::int64_t f_per_word = F;
   const std::int64_t row_bytes = words_per_row(train, kernels) * f_per_word;
   PackedTrain packed{std::vector<std::uint8_t>(static_cast<std::size_t>(rows * row_bytes), 0),
@@ -54,7 +56,8 @@ PackedTrain pack_train(const Dataset& train, const Int8Kernels& kernels, int thr
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (std::int64_t row = 0; row < train.samples; ++row) {
     const std::uint8_t* src = train.pixels.data() + row * features;
-    std::uint8_t* word = packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * f_per_word;
+    std::uint8_t* word =
+        packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * f_per_word;
     std::int32_t norm = 0, sum = 0;
     for (std::int64_t f = 0; f < features; f += f_per_word, word += nr * f_per_word)
       for (std::int64_t h = 0; h < f_per_word && f + h < features; ++h) {
@@ -69,10 +72,17 @@ PackedTrain pack_train(const Dataset& train, const Int8Kernels& kernels, int thr
 
 class QueryTile {
  public:
-  QueryTile(const Dataset& train, const Dataset& queries, const Int8Kernels& kernels, const PackedTrain& packed, int k)
-      : train_(train), queries_(queries), kernels_(kernels), packed_(packed), k_(k),
+  QueryTile(const Dataset& train, const Dataset& queries, const Int8Kernels& kernels,
+            const PackedTrain& packed, int k)
+      : train_(train),
+        queries_(queries),
+        kernels_(kernels),
+        packed_(packed),
+        k_(k),
         words_(words_per_row(train, kernels)),
-        tile_rows_(std::clamp<std::int64_t>(kMaxQueryTileRows / kernels.rows, 1, kQueryPanelsPerTile) * kernels.rows),
+        tile_rows_(
+            std::clamp<std::int64_t>(kMaxQueryTileRows / kernels.rows, 1, kQueryPanelsPerTile) *
+            kernels.rows),
         chunk_cols_(kChunkPanels * kernels.cols),
         query_words_(static_cast<std::size_t>(tile_rows_ * words_)),
         query_norms_(static_cast<std::size_t>(tile_rows_)),
@@ -85,18 +95,21 @@ class QueryTile {
   void run(std::int64_t first, std::int64_t rows, Neighbors& out) {
     pack_queries(first, rows);
     std::vector<TopK<std::int32_t>> lists;
-    for (std::int64_t i = 0; i < rows; ++i) lists.emplace_back(k_, top_dist_.data() + i * k_, top_index_.data() + i * k_);
+    for (std::int64_t i = 0; i < rows; ++i)
+      lists.emplace_back(k_, top_dist_.data() + i * k_, top_index_.data() + i * k_);
     for (std::int64_t c0 = 0; c0 < train_.samples; c0 += chunk_cols_) {
       const std::int64_t cols = std::min(chunk_cols_, train_.samples - c0);
       chunk_distances(rows, c0, cols);
       for (std::int64_t i = 0; i < rows; ++i)
-        offer_candidates(dist_.data() + i * chunk_cols_, cols, c0, lists[static_cast<std::size_t>(i)], kernels_.find_at_most);
+        offer_candidates(dist_.data() + i * chunk_cols_, cols, c0,
+                         lists[static_cast<std::size_t>(i)], kernels_.find_at_most);
     }
     for (std::int64_t i = 0; i < rows; ++i)
       for (int s = 0; s < k_; ++s) {
         const TopK<std::int32_t>& list = lists[static_cast<std::size_t>(i)];
         out.index[static_cast<std::size_t>((first + i) * k_ + s)] = list.index(s);
-        out.distance[static_cast<std::size_t>((first + i) * k_ + s)] = static_cast<double>(list.distance(s)) / kPixelScale;
+        out.distance[static_cast<std::size_t>((first + i) * k_ + s)] =
+            static_cast<double>(list.distance(s)) / kPixelScale;
       }
   }
 
@@ -104,10 +117,12 @@ class QueryTile {
   // Query rows in MR-row panels (layout in kernels.hpp), zero past the last query. Each feature
   // is a field of 32 / F bits holding the two's-complement bits of q - offset.
   void pack_queries(std::int64_t first, std::int64_t rows) {
-    const std::int64_t mr = kernels_.rows, f_per_word = kernels_.features_per_word, features = queries_.features;
+    const std::int64_t mr = kernels_.rows, f_per_word = kernels_.features_per_word,
+                       features = queries_.features;
     const std::int64_t row_words = kernels_.query_row_words;
     const int field_bits = static_cast<int>(32 / f_per_word);
-    const std::uint32_t field_mask = (std::uint32_t{1} << field_bits) - 1;  // F >= 2: fields below 32 bits
+    const std::uint32_t field_mask =
+        (std::uint32_t{1} << field_bits) - 1;  // F >= 2: fields below 32 bits
     std::fill(query_words_.begin(), query_words_.end(), 0);
     std::fill(query_norms_.begin(), query_norms_.end(), 0);
     for (std::int64_t i = 0; i < rows; ++i) {
@@ -120,7 +135,8 @@ class QueryTile {
         std::uint32_t bits = 0;
         for (std::int64_t h = 0; h < f_per_word && f + h < features; ++h) {
           const std::int32_t pixel = q[f + h];
-          bits |= (static_cast<std::uint32_t>(pixel - kernels_.query_offset) & field_mask) << (field_bits * h);
+          bits |= (static_cast<std::uint32_t>(pixel - kernels_.query_offset) & field_mask)
+                  << (field_bits * h);
           norm += pixel * pixel;
         }
         *word++ = static_cast<std::int32_t>(bits);
@@ -140,8 +156,9 @@ class QueryTile {
       const std::int64_t row0 = c0 + jr * nr;
       const std::uint8_t* b = packed_.panels.data() + row0 * words_ * kernels_.features_per_word;
       for (std::int64_t ir = 0; ir < query_panels; ++ir)
-        kernels_.distance_tile(words_, query_words_.data() + ir * words_ * mr, b, query_norms_.data() + ir * mr,
-                               packed_.norms.data() + row0, dist_.data() + ir * mr * chunk_cols_ + jr * nr, chunk_cols_);
+        kernels_.distance_tile(words_, query_words_.data() + ir * words_ * mr, b,
+                               query_norms_.data() + ir * mr, packed_.norms.data() + row0,
+                               dist_.data() + ir * mr * chunk_cols_ + jr * nr, chunk_cols_);
     }
   }
 
@@ -154,22 +171,26 @@ class QueryTile {
   std::vector<std::int32_t> query_words_, query_norms_, dist_, top_dist_, top_index_;
 };
 
-Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
+                   const KnnSearch& search) {
   if (!pixel_metric(train, queries))
-    throw std::invalid_argument("the int8 k-NN needs pixel data (IDX images); " + train.name + " and " + queries.name +
+    throw std::invalid_argument("the int8 k-NN needs pixel data (IDX images); " + train.name +
+                                " and " + queries.name +
                                 " are not both images: use blocked or naive");
   if (train.features > kMaxFeatures)
-    throw std::invalid_argument("the int8 k-NN handles at most " + std::to_string(kMaxFeatures) + " pixels per image, not " +
-                                std::to_string(train.features));
-  const PackedTrain packed = kernels.features_per_word == 4 ? pack_train<4>(train, kernels, search.threads)
-                                                            : pack_train<2>(train, kernels, search.threads);
+    throw std::invalid_argument("the int8 k-NN handles at most " + std::to_string(kMaxFeatures) +
+                                " pixels per image, not " + std::to_string(train.features));
+  const PackedTrain packed = kernels.features_per_word == 4
+                                 ? pack_train<4>(train, kernels, search.threads)
+                                 : pack_train<2>(train, kernels, search.threads);
   Neighbors out = empty_neighbors(queries.samples, search.k);
 #pragma omp parallel num_threads(search.threads)
   {
     QueryTile tile(train, queries, kernels, packed, search.k);
     const std::int64_t step = tile.tile_rows(), tiles = (queries.samples + step - 1) / step;
 #pragma omp for schedule(dynamic)
-    for (std::int64_t t = 0; t < tiles; ++t) tile.run(t * step, std::min(step, queries.samples - t * step), out);
+    for (std::int64_t t = 0; t < tiles; ++t)
+      tile.run(t * step, std::min(step, queries.samples - t * step), out);
   }
   return out;
 }
@@ -185,7 +206,8 @@ Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnS
 Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return int8_knn(int8_avx512, train, queries, search);
 }
-Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries,
+                              const KnnSearch& search) {
   return int8_knn(int8_avx512vnni, train, queries, search);
 }
 Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {

@@ -25,7 +25,8 @@ struct Int8Kernels {
   int query_row_words;
 
   // Contract: for i < MR, j < NR,
-  //   dist[i * ldd + j] = query_norms[i] + train_norms[j] - 2 * sum over f of (q_i[f] - offset) * t_j[f]
+  //   dist[i * ldd + j] = query_norms[i] + train_norms[j] - 2 * sum over f of (q_i[f] - offset) *
+  //   t_j[f]
   // exactly, in int32 (the caller keeps every term below 2^31).
   //   query_panel: word ((w / B) * MR + i) * B + w % B holds features F w ... F w + F - 1 of
   //                query i, minus the offset, as F signed fields of 32 / F bits (the first
@@ -33,12 +34,13 @@ struct Int8Kernels {
   //   train_panel: byte (w * NR + j) * F + h holds feature F w + h of training row j, 0 past the
   //                features or the rows.
   // Every element of the MR x NR tile is written, also those of padding rows.
-  void (*distance_tile)(std::int64_t words, const std::int32_t* query_panel, const std::uint8_t* train_panel,
-                        const std::int32_t* query_norms, const std::int32_t* train_norms, std::int32_t* dist,
-                        std::int64_t ldd);
+  void (*distance_tile)(std::int64_t words, const std::int32_t* query_panel,
+                        const std::uint8_t* train_panel, const std::int32_t* query_norms,
+                        const std::int32_t* train_norms, std::int32_t* dist, std::int64_t ldd);
 
   // The first j in [from, n) with d[j] <= bound, or n.
-  std::int64_t (*find_at_most)(const std::int32_t* d, std::int64_t from, std::int64_t n, std::int32_t bound);
+  std::int64_t (*find_at_most)(const std::int32_t* d, std::int64_t from, std::int64_t n,
+                               std::int32_t bound);
 };
 
 extern const Int8Kernels int8_sse2;

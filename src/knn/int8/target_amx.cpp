@@ -47,10 +47,12 @@ void configure_tiles() {
   configured = true;
 }
 
-void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uint8_t* b, const std::int32_t* qn,
-                       const std::int32_t* tn, std::int32_t* dist, std::int64_t ldd) {
+void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uint8_t* b,
+                       const std::int32_t* qn, const std::int32_t* tn, std::int32_t* dist,
+                       std::int64_t ldd) {
   configure_tiles();
-  const auto query_stride = kTileBytes, train_stride = NR * 4, dist_stride = static_cast<int>(ldd * 4);
+  const auto query_stride = kTileBytes, train_stride = NR * 4,
+             dist_stride = static_cast<int>(ldd * 4);
   _tile_zero(4);
   _tile_zero(5);
   _tile_zero(6);
@@ -77,14 +79,21 @@ void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uin
     const __m512i q = _mm512_set1_epi32(qn[i]);
     const __m512i d0 = _mm512_loadu_si512(row), d1 = _mm512_loadu_si512(row + 16);
     _mm512_storeu_si512(row, _mm512_sub_epi32(_mm512_add_epi32(q, tn0), _mm512_add_epi32(d0, d0)));
-    _mm512_storeu_si512(row + 16, _mm512_sub_epi32(_mm512_add_epi32(q, tn1), _mm512_add_epi32(d1, d1)));
+    _mm512_storeu_si512(row + 16,
+                        _mm512_sub_epi32(_mm512_add_epi32(q, tn1), _mm512_add_epi32(d1, d1)));
   }
 }
 
 }  // namespace
 
-constinit const Int8Kernels int8_amx = {Isa::avx512, MR, NR, 4, 0, kWordsPerBlock, amx_distance_tile,
-                                         CandidateScan<Avx512Ops>::find_at_most};
+constinit const Int8Kernels int8_amx = {Isa::avx512,
+                                        MR,
+                                        NR,
+                                        4,
+                                        0,
+                                        kWordsPerBlock,
+                                        amx_distance_tile,
+                                        CandidateScan<Avx512Ops>::find_at_most};
 static_assert(MR == kInt8TileAmx.rows && NR == kInt8TileAmx.columns,
               "the kernel list publishes this kernel's tile");
 

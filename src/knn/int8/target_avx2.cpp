@@ -10,7 +10,8 @@ namespace {
 struct Avx2Ops {
   using Vector = __m256i;
   static constexpr int kLanes = 8;
-  static constexpr int kRows = 5;  // 10 accumulators + 2 training vectors + 1 query word (6 rows made GCC spill)
+  static constexpr int kRows =
+      5;  // 10 accumulators + 2 training vectors + 1 query word (6 rows made GCC spill)
 
   static Vector zero() { return _mm256_setzero_si256(); }
   static Vector widen_pairs(const std::uint8_t* p) {
@@ -20,8 +21,12 @@ struct Avx2Ops {
   static Vector madd(Vector a, Vector b) { return _mm256_madd_epi16(a, b); }
   static Vector add(Vector a, Vector b) { return _mm256_add_epi32(a, b); }
   static Vector sub(Vector a, Vector b) { return _mm256_sub_epi32(a, b); }
-  static Vector load(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static void store(std::int32_t* p, Vector v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static Vector load(const std::int32_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static void store(std::int32_t* p, Vector v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+  }
   static bool any_at_most(Vector d, std::int32_t bound) {
     return _mm256_movemask_epi8(_mm256_cmpgt_epi32(d, _mm256_set1_epi32(bound))) != -1;
   }
@@ -30,7 +35,8 @@ struct Avx2Ops {
 }  // namespace
 
 constinit const Int8Kernels int8_avx2 = Int8Tile<PairWords<Avx2Ops>>::table(Isa::avx2);
-static_assert(Int8Tile<PairWords<Avx2Ops>>::MR == kInt8TileAvx2.rows && Int8Tile<PairWords<Avx2Ops>>::NR == kInt8TileAvx2.columns,
+static_assert(Int8Tile<PairWords<Avx2Ops>>::MR == kInt8TileAvx2.rows &&
+                  Int8Tile<PairWords<Avx2Ops>>::NR == kInt8TileAvx2.columns,
               "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail

@@ -12,19 +12,22 @@ namespace simdml::knn_detail {
 namespace {
 
 struct VnniOps : Avx512Ops {
-  static constexpr int kRows = 8;  // 16 accumulators, 2 training vectors, 1 query word (GCC 12 spills from 10 rows)
+  static constexpr int kRows =
+      8;  // 16 accumulators, 2 training vectors, 1 query word (GCC 12 spills from 10 rows)
   static constexpr int kFeaturesPerWord = 4, kQueryOffset = 128;
 
   static Vector load_train(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
   static Vector dot_add(Vector acc, Vector query_word, Vector train) {
-    return _mm512_dpbusd_epi32(acc, train, query_word);  // unsigned train bytes x signed query bytes
+    return _mm512_dpbusd_epi32(acc, train,
+                               query_word);  // unsigned train bytes x signed query bytes
   }
 };
 
 }  // namespace
 
 constinit const Int8Kernels int8_avx512vnni = Int8Tile<VnniOps>::table(Isa::avx512);
-static_assert(Int8Tile<VnniOps>::MR == kInt8TileAvx512Vnni.rows && Int8Tile<VnniOps>::NR == kInt8TileAvx512Vnni.columns,
+static_assert(Int8Tile<VnniOps>::MR == kInt8TileAvx512Vnni.rows &&
+                  Int8Tile<VnniOps>::NR == kInt8TileAvx512Vnni.columns,
               "the kernel list publishes this kernel's tile");
 
 }  // namespace simdml::knn_detail

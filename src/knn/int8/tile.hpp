@@ -24,7 +24,9 @@ struct PairWords : Ops {
   using V = typename Ops::Vector;
   static constexpr int kFeaturesPerWord = 2, kQueryOffset = 0;
   static V load_train(const std::uint8_t* p) { return Ops::widen_pairs(p); }
-  static V dot_add(V acc, V query_word, V train) { return Ops::add(acc, Ops::madd(query_word, train)); }
+  static V dot_add(V acc, V query_word, V train) {
+    return Ops::add(acc, Ops::madd(query_word, train));
+  }
 };
 
 // The first distance in d[from, n) at most `bound`, or n: the candidate scan after each tile.
@@ -32,7 +34,8 @@ struct PairWords : Ops {
 // (AMX's tiles) can still use it.
 template <class Ops>
 struct CandidateScan {
-  static std::int64_t find_at_most(const std::int32_t* d, std::int64_t from, std::int64_t n, std::int32_t bound) {
+  static std::int64_t find_at_most(const std::int32_t* d, std::int64_t from, std::int64_t n,
+                                   std::int32_t bound) {
     std::int64_t j = from;
     for (; j + Ops::kLanes <= n; j += Ops::kLanes)
       if (Ops::any_at_most(Ops::load(d + j), bound)) break;
@@ -52,8 +55,9 @@ struct Int8Tile {
 
   static constexpr int F = Ops::kFeaturesPerWord;
 
-  static void distance_tile(std::int64_t words, const std::int32_t* a, const std::uint8_t* b, const std::int32_t* qn,
-                            const std::int32_t* tn, std::int32_t* dist, std::int64_t ldd) {
+  static void distance_tile(std::int64_t words, const std::int32_t* a, const std::uint8_t* b,
+                            const std::int32_t* qn, const std::int32_t* tn, std::int32_t* dist,
+                            std::int64_t ldd) {
     V acc[MR][kVectors];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
@@ -75,7 +79,8 @@ struct Int8Tile {
     for (int i = 0; i < MR; ++i) {
       const V qi = Ops::broadcast(qn[i]);
       Ops::store(dist + i * ldd, Ops::sub(Ops::add(qi, tn0), Ops::add(acc[i][0], acc[i][0])));
-      Ops::store(dist + i * ldd + kLanes, Ops::sub(Ops::add(qi, tn1), Ops::add(acc[i][1], acc[i][1])));
+      Ops::store(dist + i * ldd + kLanes,
+                 Ops::sub(Ops::add(qi, tn1), Ops::add(acc[i][1], acc[i][1])));
     }
   }
 
