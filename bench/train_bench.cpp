@@ -69,7 +69,7 @@ void register_benchmarks() {
         }
       }
   }
-  // The speed target: one epoch of network.py's configuration on 20,000 images.
+  // The textbook speed figure: one epoch of network.py's configuration on 20,000 images.
   for (int threads : thread_counts())
     register_timed("nielsen_epoch/20000x784-30-10/b10", threads, [threads](benchmark::State& s) {
       train_benchmark(s, gemm_kernel(GemmVariant::simd), 10, 30, 20000, threads);

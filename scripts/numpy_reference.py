@@ -6,7 +6,7 @@
 
 784-H-10, ReLU hidden layer, softmax + cross-entropy, He-normal weights and zero biases, plain SGD
 on the batch-averaged gradient (batch 64, rate 0.1), reshuffled every epoch, 10 epochs, in
-float32: the configuration of issue 3's ReLU accuracy targets. NumPy's own generator draws the
+float32: the configuration of the ReLU accuracy runs. NumPy's own generator draws the
 weights and the order, so no run matches a simdml run bit for bit; what is comparable is the
 distribution over seeds. The last epoch's test accuracy moves by about a percentage point from
 one epoch (or seed) to the next, so a single run says little about an implementation.

@@ -1,4 +1,4 @@
-// Loaders on valid files and on every kind of bad file the issue lists; each error must name the
+// Loaders on valid files and on every kind of bad file README's hardening table lists; each error must name the
 // file and say what is wrong.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

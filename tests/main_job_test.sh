@@ -40,7 +40,7 @@ PY
 # Running again into the same folder is refused rather than mixing two runs.
 if "$simdml" run --quick --out "$out" >/dev/null 2>&1; then fail "a second run into a full folder was accepted"; fi
 # Interrupted (SIGTERM, as Ctrl-C's SIGINT) during the accuracy runs: exit 130, and the folder
-# keeps only complete files - no temporary, and every report there whole. (On Zen 5, Nielsen's
+# keeps only complete files - no temporary, and every report there whole. (On a fast CPU Nielsen's
 # 30 epochs finish within the first second, so its report may be there, complete.)
 interrupted=$out-interrupted
 rm -rf "$interrupted"

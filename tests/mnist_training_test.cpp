@@ -1,7 +1,7 @@
 // Training on real MNIST from SIMDML_DATA (skipped with a message when it is absent): a few
 // epochs of each textbook configuration, short enough for CI. The runs are deterministic, so the
 // thresholds are a little below the measured figures only to allow deliberate numeric changes;
-// issue-level targets (30 and 10 epochs) are measured by `simdml train` (see README).
+// full runs (30 and 10 epochs) are `simdml run`'s accuracy stage, gated by AccuracyGate.Exact.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

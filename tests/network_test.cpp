@@ -98,6 +98,18 @@ INSTANTIATE_TEST_SUITE_P(EveryActivationAndLoss, GradientCheck,
 
 // --- the textbook programs -------------------------------------------------------------------
 
+// Nielsen's chapter 1 perceptron, the network's ancestor: fires (1) when w . x + b > 0.
+struct Perceptron {
+  std::vector<float> weights;
+  float bias = 0.0f;
+  int fire(const std::vector<float>& x) const {
+    if (x.size() != weights.size()) throw std::invalid_argument("input size differs from weights");
+    float sum = bias;
+    for (std::size_t i = 0; i < x.size(); ++i) sum += weights[i] * x[i];
+    return sum > 0.0f ? 1 : 0;
+  }
+};
+
 TEST(Perceptron, FixedWeightsComputeTheGates) {
   const Perceptron nand{{-2.0f, -2.0f}, 3.0f};  // Nielsen, chapter 1
   const Perceptron and_gate{{1.0f, 1.0f}, -1.5f};

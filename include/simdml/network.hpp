@@ -169,11 +169,4 @@ class DivergenceGuard {
   std::vector<double> initial_rms_;
 };
 
-// Nielsen's chapter 1 perceptron: fires (1) when w . x + b > 0.
-struct Perceptron {
-  std::vector<float> weights;
-  float bias = 0.0f;
-  int fire(const std::vector<float>& x) const;
-};
-
 }  // namespace simdml

@@ -6,8 +6,8 @@
 
 namespace simdml::knn_detail {
 // Internal linkage: every translation unit gets its own copy, so a copy compiled for a wide target
-// can never be the one the linker keeps for baseline code (see DESIGN.md, one place for ISA
-// decisions).
+// can never be the one the linker keeps for baseline code (docs/design.md, "One definition per
+// target").
 namespace {
 
 // The `capacity` smallest (distance, index) pairs offered, sorted ascending; a pair beats another

@@ -19,10 +19,8 @@ Kernels resolve(const Compute& compute);
 // How a layer's GEMMs share its units between threads. The forward product splits the units as C's
 // columns and the weight update as C's rows (see GemmSplit) when the weights outweigh the batch
 // (at least as many units as rows): each thread then updates the weight rows it reads next, and
-// they stay in its cache. On a 2-core Emerald Rapids guest, batch 10 with 100 hidden units went
-// from 0.65x to 1.07 to 1.16x on 2 threads against 1 (before avx512's grain rose to 3.5 MFLOP and
-// kept those GEMMs on one thread there). A larger batch is the operand to keep in place, so the
-// GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
+// they stay in its cache (docs/experiments.md#e30). A larger batch is the operand to keep in
+// place, so the GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
 inline GemmExecution layer_execution(const Layer& layer, std::int64_t rows, const Kernels& kernels,
                                      GemmSplit units_are) {
   return {kernels.threads, GemmPath::automatic,

@@ -151,14 +151,6 @@ void DivergenceGuard::check(const Network& net, int epoch, float learning_rate) 
   }
 }
 
-int Perceptron::fire(const std::vector<float>& x) const {
-  if (x.size() != weights.size())
-    throw std::invalid_argument("perceptron input size differs from its weights");
-  float sum = bias;
-  for (std::size_t i = 0; i < x.size(); ++i) sum += weights[i] * x[i];
-  return sum > 0.0f ? 1 : 0;
-}
-
 std::uint32_t parameters_crc32(const Network& net) {
   static_assert(std::endian::native == std::endian::little,
                 "the checksum is defined on little-endian bytes");

@@ -2,7 +2,8 @@
 // thread is fixed by the task count and the team size alone.
 //
 // Internal linkage (an anonymous namespace), like everything the per-target translation units
-// include: each gets its own copy, built with its own flags (see DESIGN.md, "ODR").
+// include: each gets its own copy, built with its own flags (docs/design.md, "One definition per
+// target").
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,7 @@
 //   NC       columns of B packed at once. With the B micro-panel in L1, a KC x NC panel (4 MiB
 //            for AVX2) stays in the shared L3. With the A micro-panel in L1, B streams from L2 or
 //            L3 once per MR rows of A, and a narrower panel means packing A again more often; 1024
-//            columns (1 MiB) was the best measured on both CPUs that ran this order (below).
+//            columns (1 MiB) was the best measured (docs/experiments.md#e11).
 //   grain    kFlopsPerExtraThread: the work that pays for waking one more thread (see loops.hpp).
 #pragma once
 
@@ -46,25 +46,19 @@ struct Blocking<xsimd::fma3<xsimd::avx2>> {
   static constexpr int kMr = 6, kVectorsPerRow = 2;  // 6 x 16 tile: 12 accumulators
   static constexpr std::int64_t kMc = 168, kNc = 4080;
   static constexpr InL1 kInL1 = InL1::b_micro_panel;
-  // Zen 3, 1 -> 2 threads: 10x30x784 1.64x faster with spinning threads, 2x slower when passive.
+  // Small network GEMMs gain from a second spinning thread (docs/experiments.md#e06, #e35).
   static constexpr double kFlopsPerExtraThread = 2.0e5;
 };
 
 template <>
 struct Blocking<xsimd::avx512bw> {
   static constexpr int kMr = 12, kVectorsPerRow = 2;  // 12 x 32 tile: 24 accumulators
-  // Emerald Rapids, 1 thread, A micro-panel in L1 against B's: 2048^3 133 -> 147 GFLOP/s, 1024^3
-  // 142 -> 148. There NC 1024 (half its 2 MiB L2) beat 512 and 2048 by 3 % and 7 % at 2048^3.
-  // Zen 4 (1 MiB L2; 512-bit FMAs at half Emerald Rapids' rate, so B may come from L3): NC 1024
-  // beat 512 by 2 % on 1 and 2 threads at 2048^3; 2048 was another 2 % faster there. Zen 5 has
-  // not run this order.
+  // The A micro-panel stays in L1 (docs/experiments.md#e10); NC 1024 is the best measured across
+  // CPUs for that order (#e08, #e11).
   static constexpr std::int64_t kMc = 144, kNc = 1024;
   static constexpr InL1 kInL1 = InL1::a_micro_panel;
-  // Zen 5: at 2e5, batch-10 training ran 0.84x as fast on 2 threads as on 1 (the 30x784x10 weight
-  // update split, its halves crossing cores every step); 6e5 and 1.2e6 gave 0.95 to 1.0x.
-  // Emerald Rapids moves lines between cores more slowly: at 1e6, batch 64 with 30 hidden units
-  // ran 0.82x on 2 threads (its 3 MFLOP GEMMs split); at 3.5e6 every training shape is 1.00x or
-  // better.
+  // Below this a split's halves of C crossing cores cost more than the second thread gains
+  // (docs/experiments.md#e07, #e09).
   static constexpr double kFlopsPerExtraThread = 3.5e6;
 };
 

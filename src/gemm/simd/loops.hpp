@@ -14,7 +14,8 @@
 // order fixed by KC, whatever the thread count.
 //
 // Everything here has internal linkage: each target's translation unit gets its own copy, so the
-// linker can never hand code compiled for one target to another (see DESIGN.md, "ODR").
+// linker can never hand code compiled for one target to another (docs/design.md, "One definition
+// per target").
 #pragma once
 
 #include <omp.h>
@@ -51,7 +52,8 @@ double flops_per_extra_thread() {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     const bool passive = policy != nullptr && (std::string_view(policy) == "passive" ||
                                                std::string_view(policy) == "PASSIVE");
-    return Tile<Arch>::kFlopsPerExtraThread * (passive ? 20.0 : 1.0);  // passive: Zen 3's 4e6 / 2e5
+    // A passive wait makes every region a futex wake-up (docs/experiments.md#e35).
+    return Tile<Arch>::kFlopsPerExtraThread * (passive ? 20.0 : 1.0);
   }();
   return threshold;
 }

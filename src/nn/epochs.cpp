@@ -139,9 +139,8 @@ double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rn
   // the batch's rows between the threads and the weight update its columns, so each core ends a
   // step holding lines of x that the other gathered, and a gather into those lines waits for the
   // other core to give each one up. A buffer's lines are a whole step older when it comes round
-  // again, with the other buffer's traffic in between, so fewer of them wait: on 2 Zen 4 cores,
-  // batch 256 trained 7.5 % (30 hidden units) and 5 % (100) faster on 2 threads, 1 thread
-  // unchanged; a third buffer gained nothing more. An epoch of one batch needs only one buffer.
+  // again, with the other buffer's traffic in between, so fewer of them wait
+  // (docs/experiments.md#e31). An epoch of one batch needs only one buffer.
   const auto batch_floats = static_cast<std::size_t>(batch * train.features);
   std::vector<float> x_buffers[2] = {std::vector<float>(batch_floats),
                                      std::vector<float>(batch < train.samples ? batch_floats : 0)};
