@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes the page of one machine in docs/results/ from a `simdml run` results folder.
 
     build/simdml run --out results/today
@@ -50,7 +50,7 @@ def limits(results):
 def scrub(text, folder):
     """Cuts this machine's paths: the results folder, then any build folder and source tree."""
     text = text.replace(str(folder.resolve()), "RESULTS")
-    text = re.sub(r"(?<![\w.])/[^\s'\"]*?/build/", "build/", text)
+    text = re.sub(r"(?<![\w.])/[^\s'\"]*?/build(?=[/\s]|$)", "build", text, flags=re.M)
     return re.sub(r"(?<![\w.])/[^\s'\"]*?/(scripts|tests)/", r"\1/", text)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
 icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
-mismatch, runs without a baseline) and bench_table.py's GEMM table (which peak it divides by).
+mismatch, runs without a baseline), bench_table.py's GEMM table (which peak it divides by) and
+results_page.py (what a machine's page states, and that no path of the machine survives).
 Synthetic inputs only; the real gates run as their own tests."""
 import json
 import random
@@ -17,6 +18,7 @@ import accuracy_gate  # noqa: E402
 import bench_compare  # noqa: E402
 import bench_table  # noqa: E402
 import icount_gate  # noqa: E402
+import results_page  # noqa: E402
 
 
 def benchmark_json(path, times_ms, name="gemm/simd-avx2/256x256x256NN/threads:1/real_time"):
@@ -191,6 +193,52 @@ class KnnTableOrder(unittest.TestCase):
             rows = [line.split("|")[2].strip() for line in bench_table.knn_table(folder).splitlines()
                     if line.startswith("| mnist")]
         self.assertEqual(rows, ["naive", "int8-avx2", "int8-avx512vnni", "int8-amx", "int8-future", "faiss-IndexFlatL2"])
+
+
+class ResultsPage(unittest.TestCase):
+    """A results folder becomes a page naming the CPU, date, commit and the run's limits."""
+
+    def results_folder(self, folder):
+        machine = {"cpu": "Test CPU", "cpu_vendor": "TestVendor", "logical_cores": 2,
+                   "isa_extensions": ["sse2", "avx2"], "simd_target": "avx2", "threads": 2,
+                   "compiler": "GCC 12.2.0", "openmp": 201511, "xsimd": "8.1.0", "zlib": "1.2.13",
+                   "simdml_version": "0.1.0", "git_commit": "abc123def456"}
+        figures = [{"name": "fma_peak/avx2/threads:1:GFLOP/s", "value": 91.5, "unit": "GFLOP/s"},
+                   {"name": "copy/memory/10000000:GB/s", "value": 24.25, "unit": "GB/s"}]
+        (folder / "results.json").write_text(json.dumps({
+            "machine": machine, "supported_targets": ["sse2", "avx2"], "figures": figures,
+            "benchmark_context": {"date": "2026-12-01T10:00:00+00:00", "simdml_bench_threads": "1,2"}}))
+        (folder / "report.md").write_text(
+            "# simdml run\n\n- CPU: Test CPU\n\n## GEMM\n\n![plot](plots/gemm.png)\n\n| a | b |\n\n"
+            "## Reproduce\n\n```sh\n/home/someone/simdml/build/bench/gemm_bench --benchmark_out="
+            f"{folder.resolve()}/gemm_bench.json\n/home/someone/simdml/scripts/icount_gate.py --build "
+            "/home/someone/simdml/build --json x\n```\n")
+
+    def test_page_states_the_machine_and_its_limits_without_local_paths(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run, out = Path(tmp) / "run", Path(tmp) / "docs"
+            run.mkdir()
+            self.results_folder(run)
+            self.assertEqual(results_page.main([str(run), "--machine", "test-box", "--out", str(out)]), 0)
+            page = (out / "test-box.md").read_text()
+            for expected in ("| CPU | Test CPU (TestVendor), 2 logical cores |", "2026-12-01", "abc123def456",
+                             "FMA peak, avx2, 1 thread | 91.5 GFLOP/s", "24.2 GB/s", "## GEMM",
+                             "build/bench/gemm_bench --benchmark_out=RESULTS/gemm_bench.json",
+                             "scripts/icount_gate.py --build build --json x"):
+                self.assertIn(expected, page)
+            self.assertNotIn("/home/someone", page)
+            self.assertNotIn(tmp, page)
+            self.assertNotIn("![", page)
+            self.assertIn("[test-box](test-box.md) | Test CPU (TestVendor), 2 logical cores | 2026-12-01 | abc123def456",
+                          (out / "README.md").read_text())
+
+    def test_bad_machine_names_and_folders_are_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with self.assertRaises(SystemExit):
+                results_page.main([tmp, "--machine", "Bad Name", "--out", tmp])
+            with self.assertRaises(SystemExit):
+                results_page.main([tmp, "--machine", "ok-name", "--out", tmp])  # no results.json
+            self.assertFalse((Path(tmp) / "ok-name.md").exists())
 
 
 if __name__ == "__main__":
