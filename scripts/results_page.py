@@ -110,8 +110,10 @@ def write_index(out):
                     f"{when.group(1) if when else '?'} | {when.group(2) if when else '?'} |")
     (out / "README.md").write_text(
         "# Measured results, one page per machine\n\n"
-        "Each page is generated from one `simdml run` by `scripts/results_page.py` "
-        "(see the main README, \"Benchmarks and regression tracking\").\n\n"
+        "Each page comes from one `simdml run`: written by `scripts/results_page.py` (see the main "
+        "README, \"Benchmarks and regression tracking\"), or, for runs before that script existed, "
+        "transcribed and cut to the figures of code unchanged since. A page names its date and "
+        "commit; git keeps its earlier versions.\n\n"
         "| machine | CPU | date | commit |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
