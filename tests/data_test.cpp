@@ -1,5 +1,5 @@
-// Loaders on valid files and on every kind of bad file README's hardening table lists; each error must name the
-// file and say what is wrong.
+// Loaders on valid files and on every kind of bad file README's hardening table lists; each error
+// must name the file and say what is wrong.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -20,7 +20,8 @@ Kernels resolve(const Compute& compute);
 // columns and the weight update as C's rows (see GemmSplit) when the weights outweigh the batch
 // (at least as many units as rows): each thread then updates the weight rows it reads next, and
 // they stay in its cache (docs/experiments.md#e30). A larger batch is the operand to keep in
-// place, so the GEMM splits as it prefers. `units_are` names the dimension of C that holds the units.
+// place, so the GEMM splits as it prefers. `units_are` names the dimension of C that holds the
+// units.
 inline GemmExecution layer_execution(const Layer& layer, std::int64_t rows, const Kernels& kernels,
                                      GemmSplit units_are) {
   return {kernels.threads, GemmPath::automatic,
