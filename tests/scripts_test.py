@@ -241,5 +241,16 @@ class ResultsPage(unittest.TestCase):
             self.assertFalse((Path(tmp) / "ok-name.md").exists())
 
 
+class ReadmeExample(unittest.TestCase):
+    """README's C++ example is compiled: it is an excerpt of the consumer project CI builds."""
+
+    def test_the_cpp_block_is_in_the_consumer(self):
+        root = SCRIPTS.parent
+        readme = (root / "README.md").read_text()
+        block = readme.split("```cpp\n", 1)[1].split("```\n", 1)[0]
+        self.assertGreater(len(block.splitlines()), 5)
+        self.assertIn(block, (root / "tests" / "consumer" / "consumer.cpp").read_text())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,5 +1,6 @@
 // Calls the GEMM and the k-NN of an installed simdml; exits 0 when both give the known answers.
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "simdml/gemm.hpp"
