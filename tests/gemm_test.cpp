@@ -64,16 +64,28 @@ class GemmKernelTest : public testing::KernelTest<GemmKernel> {
   const GemmKernel& kernel() const { return GetParam(); }
 };
 
-// M around the kernel's MR and N around its NR, and around NR / 2: every simd tile is two vectors
-// wide, so that is where a ragged last vector begins (KC is DepthAroundTheKBlock's).
-TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
-  const std::vector<std::int64_t> rows =
-      testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::rows);
+// M around the kernel's MR, and N around its NR and NR / 2: every simd tile is two vectors wide, so
+// that is where a ragged last vector begins. A kernel without a tile is cut at every tile's edges.
+std::vector<std::int64_t> row_edges(const GemmKernel& kernel) {
+  return testing::tile_edges(kernel, gemm_kernels(), &OutputTile::rows);
+}
+
+std::vector<std::int64_t> column_edges(const GemmKernel& kernel) {
   std::vector<std::int64_t> columns =
-      testing::tile_edges(kernel(), gemm_kernels(), &OutputTile::columns);
-  for (const std::int64_t half : testing::edge_sizes(std::vector<int>{kernel().tile.columns / 2}))
-    columns.push_back(half);
+      testing::tile_edges(kernel, gemm_kernels(), &OutputTile::columns);
+  std::vector<int> halves{kernel.tile.columns / 2};
+  if (kernel.tile.columns == 0)
+    for (const GemmKernel& k : gemm_kernels()) halves.push_back(k.tile.columns / 2);
+  for (const std::int64_t n : testing::edge_sizes(halves)) columns.push_back(n);
+  std::sort(columns.begin(), columns.end());
+  columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+  return columns;
+}
+
+TEST_P(GemmKernelTest, EdgeSizesAllTransposes) {
+  const std::vector<std::int64_t> rows = row_edges(kernel()), columns = column_edges(kernel());
   ASSERT_GE(rows.size(), 5u);
+  ASSERT_GE(columns.size(), 7u);
   for (Trans ta : {Trans::no, Trans::yes})
     for (Trans tb : {Trans::no, Trans::yes})
       for (std::int64_t m : rows)
@@ -142,13 +154,14 @@ class GuardedMatrix {
 
 // Ragged edges compute whole vectors; only the valid lanes may be read or written. A, B and C each
 // end at an inaccessible page, with no padding after their last row. The widths cut a panel below,
-// at and above a vector of every target (4, 8, 16 lanes) and one vector short of a whole panel.
+// at and above one vector (NR / 2) and a whole panel (NR) of the kernel's tile.
 TEST_P(GemmKernelTest, RaggedEdgesTouchNothingPastTheMatrices) {
   std::mt19937 rng(5);
+  const std::vector<std::int64_t> rows = row_edges(kernel()), columns = column_edges(kernel());
   for (Trans ta : {Trans::no, Trans::yes})
     for (Trans tb : {Trans::no, Trans::yes})
-      for (std::int64_t m : {1, 7, 13})
-        for (std::int64_t n : {1, 3, 4, 9, 14, 16, 17, 24, 30, 33})
+      for (std::int64_t m : rows)
+        for (std::int64_t n : columns)
           for (std::int64_t k : {5, 300})
             for (float beta : {0.0f, 0.5f})
               for (GemmPath path : {GemmPath::packed, GemmPath::unpacked}) {
