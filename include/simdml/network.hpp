@@ -129,9 +129,6 @@ class Trainer {
 void predict(const Network& net, const float* x, std::int64_t rows, float* outputs,
              const Compute& compute);
 
-// The mean loss over a dataset (no update).
-double mean_loss(const Network& net, const Dataset& data, const Compute& compute);
-
 // Accuracy and confusion matrix; the prediction is the largest output (the lowest index on ties).
 Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute);
 

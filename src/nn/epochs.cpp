@@ -99,17 +99,6 @@ void predict(const Network& net, const float* x, std::int64_t rows, float* outpu
       });
 }
 
-double mean_loss(const Network& net, const Dataset& data, const Compute& compute) {
-  check_features(net, data);
-  double total = 0.0;
-  forward_in_chunks(net, data.x.data(), data.samples, compute,
-                    [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
-                      total += nn::batch_loss(net, b, data.labels.data() + start, n) *
-                               static_cast<double>(n);
-                    });
-  return data.samples == 0 ? 0.0 : total / static_cast<double>(data.samples);
-}
-
 Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute) {
   check_features(net, data);
   const std::int64_t classes = net.outputs();
