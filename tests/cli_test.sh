@@ -39,6 +39,9 @@ expect 0 "simd target used: sse2" -- info --isa sse2 --threads 3
 [[ "$output" == *"gemm kernel:      simd-sse2"* && "$output" == *"openmp threads:   3"* && "$output" == *"zlib:"* ]] ||
   { echo "FAIL: simdml info --isa sse2 --threads 3 printed:"; echo "$output"; failures=$((failures + 1)); }
 expect 2 "--isa must be sse2, avx2 or avx512" -- info --isa bogus
+expect 2 "invalid choice: 'frob'" -- history frob
+expect 1 "no such history database" -- history list --db "$work/no-such.db"
+expect 2 "--only must include report" -- run --only accuracy --history "$work/h.db" --out "$work/never"
 
 expect 2 "--batch must be an integer from 1" -- train --batch 0
 expect 2 "--eta must be a number from" -- train --eta -1

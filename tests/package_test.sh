@@ -61,6 +61,9 @@ if [ -n "${SIMDML_DATA:-}" ] && [ -d "$SIMDML_DATA/mnist" ]; then
     fail "the installed simdml run did not use the installed report script"
   grep -q "| match |" "$work/run/report.md" || fail "the installed run's accuracy differs from the baselines"
   echo "ok: the installed simdml run finds its scripts and baselines under the prefix"
+  "$prefix/bin/simdml" history add --db "$work/history.db" "$work/run" | grep -q "^recorded: run 1" ||
+    fail "the installed simdml history did not record the run"
+  echo "ok: the installed simdml history records the run"
 else
   echo "skip: SIMDML_DATA holds no mnist/; the installed simdml run is not tried"
 fi

@@ -76,5 +76,6 @@ int run_evaluate(const std::vector<std::string_view>& args);
 int run_predict(const std::vector<std::string_view>& args);
 int run_knn(const std::vector<std::string_view>& args);
 int run_main_job(const std::vector<std::string_view>& args);
+int run_history(const std::vector<std::string_view>& args);
 
 }  // namespace simdml::cli

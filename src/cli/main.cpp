@@ -49,8 +49,12 @@ constexpr Command kCommands[] = {
      "report",
      "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] "
      "[--threads N]\n"
-     "         [--only accuracy,benchmarks,instructions,report]",
+     "         [--only accuracy,benchmarks,instructions,report] [--history FILE]",
      simdml::cli::run_main_job},
+    {"history", "regression tracking: record runs in a history database, list them, export",
+     "simdml history add --db FILE RESULTS_DIR | list --db FILE |\n"
+     "         export --db FILE --format bencher|github-action-benchmark [--out FILE]",
+     simdml::cli::run_history},
 };
 
 void print_help() {

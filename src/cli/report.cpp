@@ -45,6 +45,7 @@ void write_machine(Json& json, const Compute& compute) {
   json.field("zlib", zlibVersion());
   json.field("simdml_version", SIMDML_VERSION);
   json.field("git_commit", SIMDML_GIT_COMMIT);
+  json.field("build_type", SIMDML_BUILD_TYPE);
   json.end_object();
 }
 

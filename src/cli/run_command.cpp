@@ -146,7 +146,11 @@ RunSettings run_settings(const Arguments& args) {
             "--only takes a list of accuracy, benchmarks, instructions, report; got '" + *only +
             "'");
     }
-  } else if (s.mode == RunMode::quick) {
+  }
+  s.history = args.get("history");
+  if (s.history && !s.report)
+    throw UsageError("--history records the report's results.json: --only must include report");
+  if (s.mode == RunMode::quick && !args.get("only")) {
     s.instructions = false;  // they take a minute; --only instructions still asks for them
     std::printf("skipping instruction counts: --quick\n");
   }
@@ -182,7 +186,8 @@ const char* mode_name(RunMode mode) {
 }  // namespace
 
 int run_main_job(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"out", "dataset", "data", "threads", "only"}, {"quick", "full"});
+  const Arguments args(words, {"out", "dataset", "data", "threads", "only", "history"},
+                       {"quick", "full"});
   RunSettings settings = run_settings(args);
   drop_unavailable_stages(settings);
   prepare_folder(settings.out);

@@ -135,6 +135,14 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
                       {},
                       "wrote",
                       "report.md"});
+  if (s.history)
+    stages.push_back(
+        {"history",
+         "record the run in the history database " + *s.history,
+         {path(s.installation.scripts / "history.py"), "add", "--db", *s.history, path(s.out)},
+         {},
+         "",
+         ""});
   return stages;
 }
 

@@ -24,6 +24,7 @@ struct RunSettings {
   std::filesystem::path out;  // the results folder
   Installation installation;  // where simdml, bench/, the scripts and baselines are
   bool accuracy = true, benchmarks = true, instructions = true, report = true;
+  std::optional<std::string> history;  // --history FILE: record the run there at the end
 };
 
 struct Stage {

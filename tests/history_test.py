@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""The history database keeps what it is given and nothing else: a folder is recorded once, bad
+folders and bad databases get a clear error and leave the database as it was, an ingest killed at
+any moment (SIGKILL) leaves it whole, and ingests running at once all land. Synthetic results
+folders; `simdml history` itself runs as a subprocess, as a user would start it."""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+HISTORY = SCRIPTS / "history.py"
+sys.path.insert(0, str(SCRIPTS))
+import history_db  # noqa: E402
+
+
+def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026-12-01T10:00:00+00:00",
+                   seed=1, slow=None):
+    """A results folder as simdml run writes it: results.json, one suite's JSON, instruction counts.
+    slow: {series index: factor} multiplies those series' times."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    machine = {"cpu": "Test CPU", "simd_target": "avx2", "threads": 2, "compiler": "GCC 12.2.0",
+               "build_type": "Release", "git_commit": commit}
+    accuracy = [{"run": "nielsen", "dataset": "mnist", "final_correct": 9359, "epoch_correct": [9000, 9359],
+                 "weights_crc32": "e215c803"},
+                {"run": "knn", "dataset": "mnist", "correct_per_k": {"1": 9557, "2": 9557}}]
+    (folder / "results.json").write_text(json.dumps({
+        "schema": "simdml-results/1", "machine": machine, "benchmark_context": {"date": date},
+        "accuracy_gate": accuracy, "figures": []}))
+    entries = []
+    for s in range(series):
+        base = 1e-3 * (1 + s % 7) * (slow or {}).get(s, 1.0)
+        name = f"gemm/simd-avx2/shape{s}/threads:1/real_time"
+        for r in range(repetitions):
+            entries.append({"name": name, "run_name": name, "run_type": "iteration", "repetition_index": r,
+                            "real_time": base * 1e3 * (1 + rng.gauss(0, 0.01)), "time_unit": "ms"})
+    (folder / "gemm_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
+    (folder / "instruction_counts.json").write_text(json.dumps(
+        {"workloads": [{"name": "gemm/simd-avx2/256x256x256NN", "instructions": 3963035}]}))
+    return folder
+
+
+def history(*args, check=False):
+    return subprocess.run([sys.executable, str(HISTORY), *map(str, args)], capture_output=True, text=True,
+                          check=check)
+
+
+def dump(db_path):
+    """The database's whole content, as SQL text (the -wal file included)."""
+    with sqlite3.connect(db_path) as db:
+        return "\n".join(db.iterdump())
+
+
+def count(db_path, table):
+    with sqlite3.connect(db_path) as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+class Recording(unittest.TestCase):
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+        self.db = self.tmp / "history.db"
+
+    def test_a_folder_is_recorded_once(self):
+        folder = results_folder(self.tmp / "run1")
+        first = history("add", "--db", self.db, folder)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("recorded: run 1", first.stdout)
+        samples = count(self.db, "samples")
+        self.assertEqual(samples, 40 * 3)
+        self.assertEqual(count(self.db, "exact_values"), 1 + 2 + 1 + 2 + 1)
+        again = history("add", "--db", self.db, folder)
+        self.assertEqual(again.returncode, 0)
+        self.assertIn("already recorded: run 1", again.stdout)
+        self.assertEqual(count(self.db, "runs"), 1)
+        self.assertEqual(count(self.db, "samples"), samples)
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], history_db.SCHEMA_VERSION)
+            self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], history_db.APPLICATION_ID)
+
+    def test_bad_results_folders_leave_the_database_as_it_was(self):
+        history("add", "--db", self.db, results_folder(self.tmp / "good"), check=True)
+        before = dump(self.db)
+        truncated = results_folder(self.tmp / "truncated")
+        text = (truncated / "results.json").read_text()
+        (truncated / "results.json").write_text(text[: len(text) // 2])
+        newer = results_folder(self.tmp / "newer", commit="n")
+        (newer / "results.json").write_text(
+            (newer / "results.json").read_text().replace("simdml-results/1", "simdml-results/2"))
+        foreign = results_folder(self.tmp / "foreign", commit="f")
+        (foreign / "results.json").write_text(json.dumps({"hello": "world"}))
+        bad_suite = results_folder(self.tmp / "bad-suite", commit="b")
+        (bad_suite / "gemm_bench.json").write_text("{\"benchmarks\": [")
+        (self.tmp / "empty").mkdir()
+        cases = {self.tmp / "missing": "not a directory", self.tmp / "empty": "has no results.json",
+                 truncated: "truncated or corrupt", newer: "newer than this simdml reads",
+                 foreign: "not a results.json of simdml run", bad_suite: "gemm_bench.json",
+                 self.db: "not a directory"}
+        for folder, message in cases.items():
+            with self.subTest(folder=folder.name):
+                result = history("add", "--db", self.db, folder)
+                self.assertEqual(result.returncode, 1, result.stdout)
+                self.assertIn(message, result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
+        self.assertEqual(dump(self.db), before)
+
+    def test_bad_databases_are_refused_and_not_touched(self):
+        folder = results_folder(self.tmp / "run")
+        junk = self.tmp / "junk.db"
+        junk.write_bytes(b"this is not a database at all" * 10)
+        other = self.tmp / "other.db"
+        with sqlite3.connect(other) as db:
+            db.execute("CREATE TABLE notes (text)")
+        newer = self.tmp / "newer.db"
+        history("add", "--db", newer, results_folder(self.tmp / "seed", commit="s"), check=True)
+        with sqlite3.connect(newer) as db:
+            db.execute("PRAGMA user_version = 99")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        corrupt = self.tmp / "corrupt.db"
+        history("add", "--db", corrupt, results_folder(self.tmp / "seed2", commit="t"), check=True)
+        with sqlite3.connect(corrupt) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = bytearray(corrupt.read_bytes())
+        data[100:len(data)] = bytes(len(data) - 100)  # keep the header, wipe every page
+        corrupt.write_bytes(data)
+        cases = {junk: "not an SQLite file", other: "an SQLite file of another program",
+                 newer: "schema version 99 is newer", corrupt: "not a usable SQLite database",
+                 self.tmp: "is a directory"}
+        for path, message in cases.items():
+            with self.subTest(db=path.name):
+                before = path.read_bytes() if path.is_file() else None
+                result = history("add", "--db", path, folder)
+                self.assertEqual(result.returncode, 1, result.stdout)
+                self.assertIn(message, result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
+                if before is not None:
+                    self.assertEqual(path.read_bytes(), before)
+
+    def test_a_read_only_location_gets_an_error_and_no_file(self):
+        # /proc takes no new files, even from root (CI runs as root, which ignores permission bits).
+        result = history("add", "--db", "/proc/simdml-history.db", results_folder(self.tmp / "run"))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("cannot create", result.stderr)
+        self.assertFalse(Path("/proc/simdml-history.db").exists())
+
+    def test_an_ingest_killed_at_any_moment_leaves_the_database_whole(self):
+        history("add", "--db", self.db, results_folder(self.tmp / "first"), check=True)
+        rng = random.Random(7)
+        for attempt in range(24):
+            folder = results_folder(self.tmp / f"run{attempt}", commit=f"k{attempt}", series=700, repetitions=5,
+                                    seed=attempt)
+            runs_before = count(self.db, "runs")
+            process = subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 0.4))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            with sqlite3.connect(self.db) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+                runs = db.execute("SELECT id FROM runs ORDER BY id").fetchall()
+                self.assertIn(len(runs), (runs_before, runs_before + 1))
+                if len(runs) > runs_before:  # landed whole, or not at all
+                    n = db.execute("SELECT count(*) FROM samples WHERE run_id = ?", (runs[-1][0],)).fetchone()[0]
+                    self.assertEqual(n, 700 * 5)
+        # Killed with every row written and COMMIT not yet run: nothing of the run is left.
+        for attempt in range(3):
+            folder = results_folder(self.tmp / f"stalled{attempt}", commit=f"s{attempt}", series=700)
+            runs_before = count(self.db, "runs")
+            env = dict(os.environ, SIMDML_HISTORY_STALL_BEFORE_COMMIT="30")
+            process = subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            time.sleep(1.0 + attempt * 0.5)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            self.assertEqual(count(self.db, "runs"), runs_before)
+            with sqlite3.connect(self.db) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        # The database still takes runs afterwards.
+        history("add", "--db", self.db, results_folder(self.tmp / "after", commit="after"), check=True)
+
+    def test_ingests_running_at_once_all_land(self):
+        folders = [results_folder(self.tmp / f"run{i}", commit=f"p{i}", series=300, seed=i) for i in range(4)]
+        processes = [subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(f)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in folders]
+        for p in processes:
+            _, err = p.communicate()
+            self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(count(self.db, "runs"), 4)
+        self.assertEqual(count(self.db, "samples"), 4 * 300 * 3)
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+
+class Exports(unittest.TestCase):
+    def test_both_formats_carry_every_series_of_the_newest_run(self):
+        tmp = Path(tempfile.mkdtemp())
+        db = tmp / "h.db"
+        history("add", "--db", db, results_folder(tmp / "old", commit="old", date="2026-11-01T00:00:00"), check=True)
+        history("add", "--db", db, results_folder(tmp / "new", commit="new", slow={0: 2.0}), check=True)
+        bencher = json.loads(history("export", "--db", db, "--format", "bencher", check=True).stdout)
+        shape0 = bencher["gemm/simd-avx2/shape0/threads:1/real_time"]["latency"]
+        self.assertAlmostEqual(shape0["value"] / 1e6, 2.0, delta=0.1)  # the new run's, in ns
+        self.assertLessEqual(shape0["lower_value"], shape0["value"])
+        self.assertEqual(bencher["instructions/gemm/simd-avx2/256x256x256NN"]["instructions"]["value"], 3963035)
+        out = tmp / "gab.json"
+        history("export", "--db", db, "--format", "github-action-benchmark", "--out", out, check=True)
+        rows = json.loads(out.read_text())
+        self.assertEqual({"name", "unit", "value"} - set(rows[0]), set())
+        self.assertEqual(len([r for r in rows if r["unit"] == "ns"]), 40)
+
+
+if __name__ == "__main__":
+    unittest.main()
