@@ -27,7 +27,7 @@ if(SIMDML_BUILD_BENCHMARKS)
 endif()
 install(PROGRAMS scripts/report.py scripts/accuracy_gate.py scripts/icount_gate.py
                  scripts/bench_table.py scripts/bench_compare.py scripts/results_page.py
-                 scripts/history.py scripts/history_db.py
+                 scripts/history.py scripts/history_db.py scripts/changepoint.py
         DESTINATION ${SIMDML_INSTALL_DATADIR}/scripts)
 install(FILES tests/baselines/accuracy.json tests/baselines/instruction_counts.json
         DESTINATION ${SIMDML_INSTALL_DATADIR}/baselines)
@@ -59,7 +59,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3, python3-numpy, python3-scipy")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-matplotlib, python3-scipy, valgrind, zlib1g-dev")
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -3,11 +3,15 @@
 
     simdml history add --db FILE RESULTS_DIR      record a results folder (once; re-adding is recognised)
     simdml history list --db FILE                 the runs recorded, per machine fingerprint
+    simdml history check --db FILE [--fingerprint KEY] [--threshold 5%] [--min-effect 1%]
+                         [--window 60] [--min-runs 3] [--json FILE]
+                                                  change points of the newest run's machine; exit 1
+                                                  when the newest run is on the slow side of one
     simdml history export --db FILE --format bencher|github-action-benchmark [--out FILE]
                                                   the newest run in Bencher's or github-action-benchmark's format
 
 Exit status: 0 done, 1 a database or results folder that cannot be used (the message says why;
-the database is left as it was), 2 a usage error.
+the database is left as it was) or, for check, a regression, 2 a usage error.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import changepoint  # noqa: E402
 import history_db  # noqa: E402
 from history_db import HistoryError  # noqa: E402
 
@@ -72,6 +77,113 @@ def run_figures(db, run_id):
     return ([(n, statistics.median(v), min(v), max(v)) for n, v in timed.items()], exact)
 
 
+def window_runs(db, fingerprint, window):
+    rows = db.execute("SELECT r.id, r.git_commit, r.time FROM runs r JOIN fingerprints f ON f.id = r.fingerprint_id "
+                      "WHERE f.key = ? ORDER BY r.time DESC, r.id DESC LIMIT ?", (fingerprint, window)).fetchall()
+    return rows[::-1]
+
+
+def window_series(db, run_ids):
+    """{series: {run id: [repetitions]}} for time series, {series: {run id: value}} for exact ones."""
+    marks = ",".join("?" * len(run_ids))
+    timed, exact = {}, {}
+    for name, run_id, value in db.execute(
+            f"SELECT s.name, x.run_id, x.value FROM samples x JOIN series s ON s.id = x.series_id "
+            f"WHERE x.run_id IN ({marks}) ORDER BY x.run_id, x.repetition", run_ids):
+        timed.setdefault(name, {}).setdefault(run_id, []).append(value)
+    for name, run_id, value in db.execute(
+            f"SELECT s.name, e.run_id, e.value FROM exact_values e JOIN series s ON s.id = e.series_id "
+            f"WHERE e.run_id IN ({marks})", run_ids):
+        exact.setdefault(name, {})[run_id] = value
+    return timed, exact
+
+
+def timed_findings(name, per_run, runs, newest_id, min_size, threshold, min_effect):
+    order = [r for r in runs if r[0] in per_run]
+    if not order or order[-1][0] != newest_id:
+        return []
+    medians = [statistics.median(per_run[r[0]]) for r in order]
+    found = []
+    points = [c for c in changepoint.change_points(medians, min_size=min_size)
+              if abs(c["change_percent"]) >= min_effect]
+    for i, c in enumerate(points):
+        last = i == len(points) - 1
+        found.append({"series": name, "kind": "time", "last_good": order[c["at"] - 1][1],
+                      "first_bad": order[c["at"]][1], "change_percent": c["change_percent"],
+                      "interval_percent": [c["low_percent"], c["high_percent"]],
+                      "evidence": f"max-t {c['t']:.2f} > {c['threshold']:.2f} for {c['runs']} runs, "
+                                  f"p {'<' if c['p'] <= 1 / changepoint.SIMULATIONS else '='} {c['p']:.2g}",
+                      "flagged": last and c["change_percent"] >= threshold})
+    return found
+
+
+def exact_findings(name, per_run, runs, newest_id):
+    order = [r for r in runs if r[0] in per_run]
+    found = []
+    for before, after in zip(order, order[1:]):
+        old, new = per_run[before[0]], per_run[after[0]]
+        if old == new:
+            continue
+        change = None
+        if old.isdigit() and new.isdigit() and int(old) != 0:
+            change = 100.0 * (int(new) - int(old)) / int(old)
+        found.append({"series": name, "kind": "exact", "last_good": before[1], "first_bad": after[1],
+                      "change_percent": change, "from": old, "to": new,
+                      "evidence": "exact series: any difference is a change",
+                      "flagged": after[0] == newest_id})
+    return found
+
+
+def describe(f):
+    size = "" if f["change_percent"] is None else f"{f['change_percent']:+.1f} %"
+    if f["kind"] == "time":
+        low, high = f["interval_percent"]
+        size += f" [{low:+.1f}, {high:+.1f}]"
+    else:
+        size = f"{f['from']} -> {f['to']}" + (f" ({size})" if size else "")
+    mark = "REGRESSION" if f["flagged"] else "change"
+    return (f"{mark:<10} {f['series']}: {size}, last good {f['last_good']}, first bad {f['first_bad']}; "
+            f"{f['evidence']}")
+
+
+def parse_threshold(text):
+    try:
+        value = float(text.rstrip("%").strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold takes a percentage such as 5% (got {text!r})") from None
+    if not 0 <= value < 1000:
+        raise argparse.ArgumentTypeError(f"--threshold must be from 0 to 1000 % (got {text!r})")
+    return value
+
+
+def command_check(args):
+    db = history_db.connect(args.db, create=False)
+    try:
+        newest_id, _, _, key = newest_run(db, args.fingerprint)
+        runs = window_runs(db, key, args.window)
+        timed, exact = window_series(db, [r[0] for r in runs])
+    finally:
+        db.close()
+    findings = []
+    for name in sorted(timed):
+        findings += timed_findings(name, timed[name], runs, newest_id, args.min_runs, args.threshold,
+                                   args.min_effect)
+    for name in sorted(exact):
+        findings += exact_findings(name, exact[name], runs, newest_id)
+    flagged = [f for f in findings if f["flagged"]]
+    print(f"{key}: {len(timed)} timed and {len(exact)} exact series over the last {len(runs)} runs; "
+          f"threshold {args.threshold:g} %")
+    for f in findings:
+        print("  " + describe(f))
+    print(f"{len(findings)} change points; {len(flagged)} with the newest run on the slow side")
+    if args.json:
+        tmp = Path(f"{args.json}.tmp")
+        tmp.write_text(json.dumps({"fingerprint": key, "runs": len(runs), "threshold_percent": args.threshold,
+                                   "findings": findings}, indent=1) + "\n")
+        tmp.replace(args.json)
+    return 1 if flagged else 0
+
+
 def export_bencher(timed, exact):
     """Bencher Metric Format: {benchmark: {measure: {value, lower_value, upper_value}}}."""
     out = {}
@@ -116,20 +228,31 @@ def parser():
     add = sub.add_parser("add", help="record a results folder of simdml run")
     add.add_argument("results", type=Path, help="the folder simdml run wrote")
     listing = sub.add_parser("list", help="the runs recorded, per machine fingerprint")
+    check = sub.add_parser("check", help="change points of the newest run's machine")
+    check.add_argument("--fingerprint", help="the machine's key as list prints it (default: the newest run's)")
+    check.add_argument("--threshold", type=parse_threshold, default=5.0,
+                       help="a slow-down this large at the newest run fails (default 5%%)")
+    check.add_argument("--min-effect", type=parse_threshold, default=1.0,
+                       help="smaller wall-clock changes are not reported (default 1%%)")
+    check.add_argument("--window", type=int, default=60, help="the newest runs examined (default 60)")
+    check.add_argument("--min-runs", type=int, default=3, help="runs on each side of a change (default 3)")
+    check.add_argument("--json", type=Path, help="write the findings here")
     export = sub.add_parser("export", help="the newest run for Bencher or github-action-benchmark")
     export.add_argument("--format", required=True, choices=["bencher", "github-action-benchmark"])
     export.add_argument("--fingerprint", help="the machine's runs to take the newest of (default: any)")
     export.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
-    for command in (add, listing, export):
+    for command in (add, listing, check, export):
         command.add_argument("--db", required=True, type=Path, help="the history database (SQLite)")
     return p
 
 
-COMMANDS = {"add": command_add, "list": command_list, "export": command_export}
+COMMANDS = {"add": command_add, "list": command_list, "check": command_check, "export": command_export}
 
 
 def main(argv):
     args = parser().parse_args(argv)
+    if getattr(args, "window", 4) < 4 or getattr(args, "min_runs", 1) < 1:
+        parser().error("--window must be at least 4 and --min-runs at least 1")
     try:
         return COMMANDS[args.command](args)
     except HistoryError as e:

@@ -18,18 +18,22 @@ from pathlib import Path
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 HISTORY = SCRIPTS / "history.py"
 sys.path.insert(0, str(SCRIPTS))
+import numpy as np  # noqa: E402
+
+import changepoint  # noqa: E402
+import changepoint_quality  # noqa: E402
 import history_db  # noqa: E402
 
 
 def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026-12-01T10:00:00+00:00",
-                   seed=1, slow=None):
+                   seed=1, slow=None, final_correct=9359):
     """A results folder as simdml run writes it: results.json, one suite's JSON, instruction counts.
     slow: {series index: factor} multiplies those series' times."""
     rng = random.Random(seed)
     folder.mkdir(parents=True)
     machine = {"cpu": "Test CPU", "simd_target": "avx2", "threads": 2, "compiler": "GCC 12.2.0",
                "build_type": "Release", "git_commit": commit}
-    accuracy = [{"run": "nielsen", "dataset": "mnist", "final_correct": 9359, "epoch_correct": [9000, 9359],
+    accuracy = [{"run": "nielsen", "dataset": "mnist", "final_correct": final_correct, "epoch_correct": [9000, 9359],
                  "weights_crc32": "e215c803"},
                 {"run": "knn", "dataset": "mnist", "correct_per_k": {"1": 9557, "2": 9557}}]
     (folder / "results.json").write_text(json.dumps({
@@ -198,6 +202,79 @@ class Recording(unittest.TestCase):
         self.assertEqual(count(self.db, "samples"), 4 * 300 * 3)
         with sqlite3.connect(self.db) as db:
             self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+
+class Detection(unittest.TestCase):
+    """change_points() on series whose truth is known, and `check` on histories built to have one."""
+
+    def test_false_alarms_are_alpha_per_series_of_normal_noise(self):
+        rng = np.random.default_rng(5)
+        t, _ = changepoint.max_t(rng.standard_normal((40_000, 30)), 3)
+        rate = float(np.mean(t > changepoint.null_threshold(30, 3)))
+        self.assertLess(abs(rate - changepoint.ALPHA), 0.0005, rate)
+
+    def test_rates_at_low_noise_and_on_this_machines_noise(self):
+        quiet = changepoint_quality.rates(changepoint_quality.normal_noise(0.005), 400, seed=3)
+        self.assertGreaterEqual(quiet["detection_percent"]["5%"], 95.0)
+        self.assertLessEqual(quiet["false_alarms_per_1000"], 2.5)
+        noise = json.loads((SCRIPTS.parent / "tests" / "baselines" / "benchmark_noise.json").read_text())
+        here = changepoint_quality.rates(changepoint_quality.machine_noise(noise["residuals"]), 400, seed=3)
+        detection = [here["detection_percent"][f"{s}%"] for s in changepoint_quality.STEPS]
+        self.assertEqual(detection, sorted(detection))  # larger steps are found more often
+        self.assertGreaterEqual(detection[-1], 70.0)
+
+    def build_history(self, db, good=12, bad=4, slow=None, final_correct=9359):
+        tmp = db.parent
+        for i in range(good):
+            history("add", "--db", db, results_folder(tmp / f"good{i}", commit=f"good{i}", seed=i,
+                                                      date=f"2026-12-01T10:{i:02d}:00"), check=True)
+        for i in range(bad):
+            history("add", "--db", db, results_folder(tmp / f"bad{i}", commit=f"bad{i}", seed=100 + i, slow=slow,
+                                                      final_correct=final_correct,
+                                                      date=f"2026-12-01T11:{i:02d}:00"), check=True)
+
+    def check(self, db, *extra):
+        out = db.parent / "check.json"
+        result = history("check", "--db", db, "--json", out, *extra)
+        return result, json.loads(out.read_text())
+
+    def test_check_names_the_slowed_series_and_the_first_bad_commit(self):
+        db = Path(tempfile.mkdtemp()) / "h.db"
+        self.build_history(db, slow={3: 1.10})
+        result, report = self.check(db)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        flagged = [f for f in report["findings"] if f["flagged"]]
+        self.assertEqual([f["series"] for f in flagged], ["gemm/simd-avx2/shape3/threads:1/real_time"])
+        self.assertEqual((flagged[0]["last_good"], flagged[0]["first_bad"]), ("good11", "bad0"))
+        low, high = flagged[0]["interval_percent"]
+        self.assertLess(low, 10.0)
+        self.assertGreater(high, 10.0)
+        self.assertIn("REGRESSION gemm/simd-avx2/shape3", result.stdout)
+        # Below the threshold it is reported, not failed.
+        result, report = self.check(db, "--threshold", "15%")
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(len(report["findings"]), 1)
+
+    def test_noise_alone_passes_and_a_speed_up_is_no_regression(self):
+        db = Path(tempfile.mkdtemp()) / "h.db"
+        self.build_history(db, bad=0, good=16)
+        result, report = self.check(db)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertEqual(report["findings"], [])
+        faster = Path(tempfile.mkdtemp()) / "h.db"
+        self.build_history(faster, slow={5: 0.8})
+        result, report = self.check(faster)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertLess(report["findings"][0]["change_percent"], -15.0)
+
+    def test_any_change_of_an_exact_series_is_one(self):
+        db = Path(tempfile.mkdtemp()) / "h.db"
+        self.build_history(db, bad=1, final_correct=9358)
+        result, report = self.check(db)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        flagged = [f for f in report["findings"] if f["flagged"]]
+        self.assertEqual(flagged[0]["series"], "accuracy/nielsen/mnist/final_correct")
+        self.assertEqual((flagged[0]["from"], flagged[0]["to"]), ("9359", "9358"))
 
 
 class Exports(unittest.TestCase):
