@@ -27,7 +27,8 @@ if(SIMDML_BUILD_BENCHMARKS)
 endif()
 install(PROGRAMS scripts/report.py scripts/accuracy_gate.py scripts/icount_gate.py
                  scripts/bench_table.py scripts/bench_compare.py scripts/results_page.py
-                 scripts/history.py scripts/history_db.py scripts/changepoint.py
+                 scripts/history.py scripts/history_db.py scripts/history_report.py
+                 scripts/changepoint.py
         DESTINATION ${SIMDML_INSTALL_DATADIR}/scripts)
 install(FILES tests/baselines/accuracy.json tests/baselines/instruction_counts.json
         DESTINATION ${SIMDML_INSTALL_DATADIR}/baselines)

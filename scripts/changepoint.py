@@ -34,7 +34,10 @@ SIMULATIONS = 40_000
 def null_statistics(n, min_size):
     """The largest split statistic of SIMULATIONS series of n normal values without a step, sorted."""
     rng = np.random.default_rng(20261201 + 1000 * n + min_size)
-    return np.sort(max_t(rng.standard_normal((SIMULATIONS, n)), min_size)[0])
+    rows = max(1, min(SIMULATIONS, 2_000_000 // n))  # in chunks of at most 16 MB of noise
+    chunks = [max_t(rng.standard_normal((min(rows, SIMULATIONS - i), n)), min_size)[0]
+              for i in range(0, SIMULATIONS, rows)]
+    return np.sort(np.concatenate(chunks))
 
 
 def null_threshold(n, min_size, alpha=ALPHA):

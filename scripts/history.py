@@ -7,6 +7,7 @@
                          [--window 60] [--min-runs 3] [--json FILE]
                                                   change points of the newest run's machine; exit 1
                                                   when the newest run is on the slow side of one
+    simdml history report --db FILE --out DIR     the trend page, DIR/index.html (charts inline)
     simdml history export --db FILE --format bencher|github-action-benchmark [--out FILE]
                                                   the newest run in Bencher's or github-action-benchmark's format
 
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import changepoint  # noqa: E402
 import history_db  # noqa: E402
+import history_report  # noqa: E402
 from history_db import HistoryError  # noqa: E402
 
 
@@ -86,7 +88,9 @@ def window_runs(db, fingerprint, window):
 def window_series(db, run_ids):
     """{series: {run id: [repetitions]}} for time series, {series: {run id: value}} for exact ones."""
     marks = ",".join("?" * len(run_ids))
-    timed, exact = {}, {}
+    timed, exact, suites = {}, {}, {}
+    for name, suite in db.execute("SELECT name, suite FROM series"):
+        suites[name] = suite
     for name, run_id, value in db.execute(
             f"SELECT s.name, x.run_id, x.value FROM samples x JOIN series s ON s.id = x.series_id "
             f"WHERE x.run_id IN ({marks}) ORDER BY x.run_id, x.repetition", run_ids):
@@ -95,7 +99,7 @@ def window_series(db, run_ids):
             f"SELECT s.name, e.run_id, e.value FROM exact_values e JOIN series s ON s.id = e.series_id "
             f"WHERE e.run_id IN ({marks})", run_ids):
         exact.setdefault(name, {})[run_id] = value
-    return timed, exact
+    return timed, exact, suites
 
 
 def timed_findings(name, per_run, runs, newest_id, min_size, threshold, min_effect):
@@ -156,12 +160,20 @@ def parse_threshold(text):
     return value
 
 
-def command_check(args):
+def analyse(args):
+    """The newest run's machine: its last --window runs, their series, peaks and change points."""
     db = history_db.connect(args.db, create=False)
     try:
         newest_id, _, _, key = newest_run(db, args.fingerprint)
         runs = window_runs(db, key, args.window)
-        timed, exact = window_series(db, [r[0] for r in runs])
+        timed, exact, suites = window_series(db, [r[0] for r in runs])
+        peaks = {}
+        marks = ",".join("?" * len(runs))
+        for run_id, isa, threads, flops in db.execute(
+                f"SELECT run_id, isa, threads, flops_per_second FROM peaks WHERE run_id IN ({marks})",
+                [r[0] for r in runs]):
+            peaks.setdefault((isa, threads), {})[run_id] = flops
+        target = db.execute("SELECT simd_target FROM fingerprints WHERE key = ?", (key,)).fetchone()[0]
     finally:
         db.close()
     findings = []
@@ -170,18 +182,46 @@ def command_check(args):
                                    args.min_effect)
     for name in sorted(exact):
         findings += exact_findings(name, exact[name], runs, newest_id)
+    for f in findings:
+        f["suite"] = suites.get(f["series"], "")
+    return key, runs, timed, exact, peaks, target, findings
+
+
+def write_atomically(path, text):
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def command_check(args):
+    key, runs, timed, exact, _, _, findings = analyse(args)
     flagged = [f for f in findings if f["flagged"]]
     print(f"{key}: {len(timed)} timed and {len(exact)} exact series over the last {len(runs)} runs; "
           f"threshold {args.threshold:g} %")
     for f in findings:
         print("  " + describe(f))
     print(f"{len(findings)} change points; {len(flagged)} with the newest run on the slow side")
+    suites = sorted({f["suite"] for f in flagged if f["kind"] == "time"})
+    if suites:
+        print(f"suites with a wall-clock regression: {','.join(suites)}")
     if args.json:
-        tmp = Path(f"{args.json}.tmp")
-        tmp.write_text(json.dumps({"fingerprint": key, "runs": len(runs), "threshold_percent": args.threshold,
-                                   "findings": findings}, indent=1) + "\n")
-        tmp.replace(args.json)
+        write_atomically(args.json, json.dumps({"fingerprint": key, "runs": len(runs),
+                                                "threshold_percent": args.threshold, "findings": findings},
+                                               indent=1) + "\n")
     return 1 if flagged else 0
+
+
+def command_report(args):
+    key, runs, timed, _, peaks, target, findings = analyse(args)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        page = history_report.page(key, runs, timed, findings, peaks, target, args.min_runs)
+        write_atomically(args.out / "index.html", page)
+    except OSError as e:
+        raise HistoryError(f"cannot write the report into {args.out}: {e.strerror}") from None
+    print(f"wrote {args.out / 'index.html'}: {len(timed)} series of {key}, {len(runs)} runs, "
+          f"{len(findings)} change points")
+    return 0
 
 
 def export_bencher(timed, exact):
@@ -229,24 +269,28 @@ def parser():
     add.add_argument("results", type=Path, help="the folder simdml run wrote")
     listing = sub.add_parser("list", help="the runs recorded, per machine fingerprint")
     check = sub.add_parser("check", help="change points of the newest run's machine")
-    check.add_argument("--fingerprint", help="the machine's key as list prints it (default: the newest run's)")
-    check.add_argument("--threshold", type=parse_threshold, default=5.0,
-                       help="a slow-down this large at the newest run fails (default 5%%)")
-    check.add_argument("--min-effect", type=parse_threshold, default=1.0,
-                       help="smaller wall-clock changes are not reported (default 1%%)")
-    check.add_argument("--window", type=int, default=60, help="the newest runs examined (default 60)")
-    check.add_argument("--min-runs", type=int, default=3, help="runs on each side of a change (default 3)")
+    report = sub.add_parser("report", help="the trend page: one HTML file with its charts")
+    report.add_argument("--out", required=True, type=Path, help="the folder to write index.html into")
     check.add_argument("--json", type=Path, help="write the findings here")
+    for command, window in ((check, 60), (report, 1000)):
+        command.add_argument("--fingerprint", help="the machine's key as list prints it (default: the newest run's)")
+        command.add_argument("--threshold", type=parse_threshold, default=5.0,
+                             help="a slow-down this large at the newest run fails (default 5%%)")
+        command.add_argument("--min-effect", type=parse_threshold, default=1.0,
+                             help="smaller wall-clock changes are not reported (default 1%%)")
+        command.add_argument("--window", type=int, default=window, help=f"the newest runs examined (default {window})")
+        command.add_argument("--min-runs", type=int, default=3, help="runs on each side of a change (default 3)")
     export = sub.add_parser("export", help="the newest run for Bencher or github-action-benchmark")
     export.add_argument("--format", required=True, choices=["bencher", "github-action-benchmark"])
     export.add_argument("--fingerprint", help="the machine's runs to take the newest of (default: any)")
     export.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
-    for command in (add, listing, check, export):
+    for command in (add, listing, check, report, export):
         command.add_argument("--db", required=True, type=Path, help="the history database (SQLite)")
     return p
 
 
-COMMANDS = {"add": command_add, "list": command_list, "check": command_check, "export": command_export}
+COMMANDS = {"add": command_add, "list": command_list, "check": command_check, "report": command_report,
+            "export": command_export}
 
 
 def main(argv):

@@ -9,10 +9,11 @@ Schema (version 1, PRAGMA user_version; PRAGMA application_id marks the file as 
   runs          one results folder: fingerprint, git commit, time, and the SHA-256 of its
                 results.json (unique: the same folder is recognised, never stored twice)
   series        one measured quantity: its name, kind ('time': wall clock, repetitions vary;
-                'exact': must repeat exactly - accuracy counts, weight CRCs, instruction counts)
-                and unit
+                'exact': must repeat exactly - accuracy counts, weight CRCs, instruction counts),
+                unit, and the suite or stage that measures it (gemm_bench, accuracy, instructions)
   samples       one repetition of one time series in one run (seconds)
   exact_values  the value of one exact series in one run (text, compared as written)
+  peaks         the FMA peak measured in one run, per target and thread count (FLOP/s)
 Every write is one transaction (BEGIN IMMEDIATE ... COMMIT) in WAL mode, so a killed writer leaves
 the database as it was, and two writers take turns (each waits up to 60 s for the other).
 """
@@ -21,6 +22,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ RESULTS_FORMAT = "simdml-results"
 RESULTS_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+PEAK_FIGURE = re.compile(r"^fma_peak/([a-z0-9]+)/threads:(\d+):GFLOP/s$")
 
 # Seconds to wait between the last write and COMMIT: only the kill test sets it.
 STALL_BEFORE_COMMIT = os.environ.get("SIMDML_HISTORY_STALL_BEFORE_COMMIT")
@@ -56,13 +59,20 @@ MIGRATIONS = {
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
             kind TEXT NOT NULL CHECK (kind IN ('time', 'exact')),
-            unit TEXT NOT NULL);
+            unit TEXT NOT NULL,
+            suite TEXT NOT NULL);
         CREATE TABLE samples (
             run_id INTEGER NOT NULL REFERENCES runs(id),
             series_id INTEGER NOT NULL REFERENCES series(id),
             repetition INTEGER NOT NULL,
             value REAL NOT NULL,
             PRIMARY KEY (run_id, series_id, repetition)) WITHOUT ROWID;
+        CREATE TABLE peaks (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            isa TEXT NOT NULL,
+            threads INTEGER NOT NULL,
+            flops_per_second REAL NOT NULL,
+            PRIMARY KEY (run_id, isa, threads)) WITHOUT ROWID;
         CREATE TABLE exact_values (
             run_id INTEGER NOT NULL REFERENCES runs(id),
             series_id INTEGER NOT NULL REFERENCES series(id),
@@ -86,7 +96,9 @@ class Run:
     git_commit: str
     time: str
     samples: dict = field(default_factory=dict)  # series name -> [seconds per repetition]
+    suites: dict = field(default_factory=dict)   # series name -> the suite that measured it
     exact: dict = field(default_factory=dict)    # series name -> (value text, unit)
+    peaks: dict = field(default_factory=dict)    # (isa, threads) -> FLOP/s
 
 
 def fingerprint_of(machine):
@@ -173,7 +185,12 @@ def read_results(folder):
     for suite in sorted(folder.glob("*_bench.json")):
         for name, values in _benchmark_samples(suite).items():
             run.samples.setdefault(name, []).extend(values)
+            run.suites[name] = suite.stem
     run.exact = _exact_series(results, folder)
+    for f in results.get("figures", []):
+        m = PEAK_FIGURE.match(str(f.get("name", "")))
+        if m and isinstance(f.get("value"), (int, float)):
+            run.peaks[(m.group(1), int(m.group(2)))] = float(f["value"]) * 1e9
     if not run.samples and not run.exact:
         raise HistoryError(f"{folder}: the results folder holds no benchmark, accuracy or instruction figures")
     if not run.time:  # a run without benchmarks: when its report was written
@@ -269,12 +286,14 @@ def add_run(db, run):
                             "VALUES (?, ?, ?, ?, ?, ?)",
                             (fp_id, run.git_commit, run.time, run.sha256, run.source,
                              json.dumps(run.machine, sort_keys=True))).lastrowid
-        ids = _series_ids(db, [(n, "time", "s") for n in run.samples] +
-                          [(n, "exact", unit) for n, (_, unit) in run.exact.items()])
+        ids = _series_ids(db, [(n, "time", "s", run.suites[n]) for n in run.samples] +
+                          [(n, "exact", unit, n.split("/", 1)[0]) for n, (_, unit) in run.exact.items()])
         db.executemany("INSERT INTO samples (run_id, series_id, repetition, value) VALUES (?, ?, ?, ?)",
                        [(run_id, ids[n], i, v) for n, values in run.samples.items() for i, v in enumerate(values)])
         db.executemany("INSERT INTO exact_values (run_id, series_id, value) VALUES (?, ?, ?)",
                        [(run_id, ids[n], value) for n, (value, _) in run.exact.items()])
+        db.executemany("INSERT INTO peaks (run_id, isa, threads, flops_per_second) VALUES (?, ?, ?, ?)",
+                       [(run_id, isa, threads, v) for (isa, threads), v in run.peaks.items()])
         if STALL_BEFORE_COMMIT:  # tests/history_test.py kills a writer here, with everything written
             time.sleep(float(STALL_BEFORE_COMMIT))
         db.execute("COMMIT")
@@ -285,9 +304,9 @@ def add_run(db, run):
 
 
 def _series_ids(db, wanted):
-    db.executemany("INSERT OR IGNORE INTO series (name, kind, unit) VALUES (?, ?, ?)", wanted)
+    db.executemany("INSERT OR IGNORE INTO series (name, kind, unit, suite) VALUES (?, ?, ?, ?)", wanted)
     ids = {}
-    for name, kind, _ in wanted:
+    for name, kind, _, _ in wanted:
         row = db.execute("SELECT id, kind FROM series WHERE name = ?", (name,)).fetchone()
         if row[1] != kind:
             raise HistoryError(f"series {name!r} is stored as {row[1]} but this run records it as {kind}")

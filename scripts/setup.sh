@@ -17,10 +17,11 @@ packages=(
   libopenblas-dev          # the reference BLAS in tests and benchmarks
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
-  python3 python3-scipy python3-matplotlib   # the report's plots, bench_compare's rank test
+  python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
   valgrind                 # the instruction-count gate (callgrind)
-  clang-format             # the style check (tests/format_test.sh)
+  clang-format             # the style check (scripts/format.sh --check, in ctest)
   dpkg-dev                 # cpack -G DEB reads library dependencies with dpkg-shlibdeps
+  chromium                 # the history page rendered as a person sees it (tests/history_test.py)
   clang libclang-rt-14-dev libomp-14-dev   # the asan-ubsan preset and the libFuzzer targets
   curl ca-certificates
 )

@@ -6,6 +6,7 @@ folders; `simdml history` itself runs as a subprocess, as a user would start it.
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -275,6 +276,63 @@ class Detection(unittest.TestCase):
         flagged = [f for f in report["findings"] if f["flagged"]]
         self.assertEqual(flagged[0]["series"], "accuracy/nielsen/mnist/final_correct")
         self.assertEqual((flagged[0]["from"], flagged[0]["to"]), ("9359", "9358"))
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars"]
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if (Path(folder) / name).exists():
+                return str(Path(folder) / name)
+    return None
+
+
+class Page(unittest.TestCase):
+    """The trend page as a person sees it: rendered by headless Chromium, its charts drawn."""
+
+    def setUp(self):
+        self.browser = chromium()
+        if self.browser is None:
+            self.skipTest("no chromium (scripts/setup.sh installs it)")
+        self.tmp = Path(tempfile.mkdtemp())
+        db = self.tmp / "h.db"
+        Detection.build_history(self, db, slow={3: 1.10})
+        result = history("report", "--db", db, "--out", self.tmp / "report")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.page = self.tmp / "report" / "index.html"
+
+    def render(self, *flags):
+        profile = tempfile.mkdtemp()
+        return subprocess.run([self.browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags,
+                               self.page.as_uri()], capture_output=True, text=True, timeout=120)
+
+    def test_every_chart_is_in_the_rendered_page_with_its_lines(self):
+        dom = self.render("--dump-dom").stdout
+        charts = dom.count('<svg class="chart"')
+        self.assertEqual(charts, 40)  # one per group: 40 series of one kernel each
+        for polyline in re.findall(r'<polyline class="median" points="([^"]*)"', dom):
+            self.assertGreaterEqual(len(polyline.split()), 16)  # a point per run
+        self.assertIn("gemm/simd-avx2/shape3/threads:1/real_time", dom.split("<h2>Trends</h2>")[0])
+        self.assertIn('stroke="#d62728"', dom)  # the change point's mark
+
+    def test_the_screenshot_shows_charts_and_the_change(self):
+        from PIL import Image
+        shot = self.tmp / "page.png"
+        result = self.render("--window-size=1000,1200", f"--screenshot={shot}")
+        self.assertTrue(shot.exists(), result.stderr[-2000:])
+        image = Image.open(shot).convert("RGB")
+        colors = image.getcolors(maxcolors=1 << 20)
+        self.assertGreater(len(colors), 50, "the page looks blank")
+        white = max(count for count, rgb in colors if rgb == (255, 255, 255))
+        self.assertLess(white / (image.width * image.height), 0.95, "the page is mostly empty")
+        blue = sum(count for count, (r, g, b) in colors if b > 150 and r < 100 and 80 < g < 160)
+        self.assertGreater(blue, 500, "no chart line is drawn")
+        red = sum(count for count, (r, g, b) in colors if r > 170 and g < 120 and b < 120)
+        self.assertGreater(red, 20, "the change point is not marked")
 
 
 class Exports(unittest.TestCase):

@@ -63,7 +63,11 @@ if [ -n "${SIMDML_DATA:-}" ] && [ -d "$SIMDML_DATA/mnist" ]; then
   echo "ok: the installed simdml run finds its scripts and baselines under the prefix"
   "$prefix/bin/simdml" history add --db "$work/history.db" "$work/run" | grep -q "^recorded: run 1" ||
     fail "the installed simdml history did not record the run"
-  echo "ok: the installed simdml history records the run"
+  "$prefix/bin/simdml" history check --db "$work/history.db" > /dev/null ||
+    fail "the installed simdml history check failed on a one-run history"
+  "$prefix/bin/simdml" history report --db "$work/history.db" --out "$work/page" > /dev/null &&
+    [ -s "$work/page/index.html" ] || fail "the installed simdml history report wrote no page"
+  echo "ok: the installed simdml history records, checks and reports the run"
 else
   echo "skip: SIMDML_DATA holds no mnist/; the installed simdml run is not tried"
 fi

@@ -2,7 +2,8 @@
 """Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
 icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
 mismatch, runs without a baseline), bench_table.py's GEMM table (which peak it divides by) and
-results_page.py (what a machine's page states, and that no path of the machine survives).
+results_page.py (what a machine's page states, and that no path of the machine survives), and
+the example CI workflow (valid YAML running the commands README documents).
 Synthetic inputs only; the real gates run as their own tests."""
 import json
 import random
@@ -250,6 +251,33 @@ class ReadmeExample(unittest.TestCase):
         block = readme.split("```cpp\n", 1)[1].split("```\n", 1)[0]
         self.assertGreater(len(block.splitlines()), 5)
         self.assertIn(block, (root / "tests" / "consumer" / "consumer.cpp").read_text())
+
+
+class ExampleWorkflow(unittest.TestCase):
+    """.github/workflows/benchmarks.yml is valid YAML, its shell steps parse, and every simdml
+    command and option it runs is one README documents."""
+
+    def test_the_workflow_runs_what_readme_documents(self):
+        import re
+        import yaml
+        root = SCRIPTS.parent
+        workflow = yaml.safe_load((root / ".github" / "workflows" / "benchmarks.yml").read_text())
+        steps = workflow["jobs"]["benchmarks"]["steps"]
+        scripts = [s["run"] for s in steps if "run" in s]
+        self.assertGreaterEqual(len(scripts), 3)
+        readme = (root / "README.md").read_text()
+        used = set()
+        for script in scripts:
+            plain = re.sub(r"\$\{\{[^}]*\}\}", "X", script)
+            syntax = subprocess.run(["bash", "-n"], input=plain, text=True, capture_output=True)
+            self.assertEqual(syntax.returncode, 0, syntax.stderr)
+            for path in re.findall(r"\b(scripts/[\w.]+)", script):
+                self.assertTrue((root / path).exists(), path)
+            used |= set(re.findall(r"simdml (history \w+|run)", script))
+            used |= set(re.findall(r"(--(?:history|suites|min-runs|json|only))\b", script))
+        self.assertTrue({"history check", "history report", "run", "--history", "--suites"} <= used, used)
+        for item in used:
+            self.assertTrue(item in readme, f"README does not document {item!r}")
 
 
 if __name__ == "__main__":

@@ -49,10 +49,12 @@ constexpr Command kCommands[] = {
      "report",
      "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] "
      "[--threads N]\n"
-     "         [--only accuracy,benchmarks,instructions,report] [--history FILE]",
+     "         [--only accuracy,benchmarks,instructions,report] [--suites gemm_bench,...]\n"
+     "         [--history FILE]",
      simdml::cli::run_main_job},
-    {"history", "regression tracking: record runs in a history database, list them, export",
+    {"history", "regression tracking: record runs, find change points, draw the trends, export",
      "simdml history add --db FILE RESULTS_DIR | list --db FILE |\n"
+     "         check --db FILE [--threshold 5%] [--json FILE] | report --db FILE --out DIR |\n"
      "         export --db FILE --format bencher|github-action-benchmark [--out FILE]",
      simdml::cli::run_history},
 };

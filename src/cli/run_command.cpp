@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -147,6 +148,17 @@ RunSettings run_settings(const Arguments& args) {
             "'");
     }
   }
+  if (const auto suites = args.get("suites")) {
+    const std::vector<std::string> known = benchmark_suites();
+    for (std::string_view part : split_list(*suites)) {
+      if (std::find(known.begin(), known.end(), part) == known.end())
+        throw UsageError(
+            "--suites takes a list of gemm_bench, activation_bench, train_bench, "
+            "knn_bench; got '" +
+            std::string(part) + "'");
+      s.suites.emplace_back(part);
+    }
+  }
   s.history = args.get("history");
   if (s.history && !s.report)
     throw UsageError("--history records the report's results.json: --only must include report");
@@ -186,7 +198,7 @@ const char* mode_name(RunMode mode) {
 }  // namespace
 
 int run_main_job(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"out", "dataset", "data", "threads", "only", "history"},
+  const Arguments args(words, {"out", "dataset", "data", "threads", "only", "history", "suites"},
                        {"quick", "full"});
   RunSettings settings = run_settings(args);
   drop_unavailable_stages(settings);

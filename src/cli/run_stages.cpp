@@ -1,5 +1,7 @@
 #include "run_stages.hpp"
 
+#include <algorithm>
+
 namespace simdml::cli {
 namespace {
 
@@ -96,6 +98,12 @@ Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
 
 }  // namespace
 
+std::vector<std::string> benchmark_suites() {
+  std::vector<std::string> names;
+  for (const BenchmarkSet& set : kBenchmarkSets) names.emplace_back(set.suite);
+  return names;
+}
+
 std::vector<Stage> plan_stages(const RunSettings& s) {
   const std::string simdml = path(s.installation.simdml), threads = std::to_string(s.threads);
   std::vector<Stage> stages;
@@ -116,7 +124,10 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
       stages.push_back(std::move(stage));
     }
   if (s.benchmarks)
-    for (const BenchmarkSet& set : kBenchmarkSets) stages.push_back(benchmark_stage(s, set));
+    for (const BenchmarkSet& set : kBenchmarkSets)
+      if (s.suites.empty() ||
+          std::find(s.suites.begin(), s.suites.end(), set.suite) != s.suites.end())
+        stages.push_back(benchmark_stage(s, set));
   if (s.instructions)
     stages.push_back(
         {"instructions",

@@ -24,6 +24,7 @@ struct RunSettings {
   std::filesystem::path out;  // the results folder
   Installation installation;  // where simdml, bench/, the scripts and baselines are
   bool accuracy = true, benchmarks = true, instructions = true, report = true;
+  std::vector<std::string> suites;     // --suites: the benchmark programs to run (empty: all)
   std::optional<std::string> history;  // --history FILE: record the run there at the end
 };
 
@@ -37,5 +38,6 @@ struct Stage {
 };
 
 std::vector<Stage> plan_stages(const RunSettings& settings);
+std::vector<std::string> benchmark_suites();  // gemm_bench, activation_bench, ...
 
 }  // namespace simdml::cli
