@@ -6,6 +6,7 @@
 //       --benchmark_enable_random_interleaving=true
 #include <cblas.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -52,9 +53,34 @@ void set_rate(benchmark::State& state, const Shape& s) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void run_simdml(benchmark::State& state, const GemmKernel& kernel, const Shape& s, int threads) {
+#ifdef SIMDML_SLOWED_KERNEL
+// A test build (gemm_bench_slowed, tests/history_e2e_test.py): the kernel named
+// SIMDML_SLOWED_KERNEL spins SIMDML_SLOWED_MICROSECONDS after every call, a regression of known
+// size for the history's check to find.
+GemmFunction g_unslowed = nullptr;
+void slowed_run(const GemmProblem& p, const GemmExecution& e) {
+  g_unslowed(p, e);
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(SIMDML_SLOWED_MICROSECONDS);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+GemmKernel as_run(const GemmKernel& kernel) {
+  if (kernel.name != SIMDML_SLOWED_KERNEL) return kernel;
+  g_unslowed = kernel.run;
+  GemmKernel slowed = kernel;
+  slowed.run = slowed_run;
+  return slowed;
+}
+#else
+const GemmKernel& as_run(const GemmKernel& kernel) { return kernel; }
+#endif
+
+void run_simdml(benchmark::State& state, const GemmKernel& measured, const Shape& s, int threads) {
   Operands ops(s);
   const GemmProblem p = ops.problem(s);
+  const GemmKernel kernel = as_run(measured);
   for (auto _ : state) {
     sgemm(kernel, p, {threads});
     benchmark::ClobberMemory();

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""End to end: a history of real gemm_bench runs, then the same benchmarks from gemm_bench_slowed
+(simd-sse2 made 300 us slower per call); `simdml history check` must name both simd-sse2 series,
+the last good and the first bad commit, and leave OpenBLAS, measured beside them, alone.
+
+    history_e2e_test.py BUILD/bench/gemm_bench BUILD/bench/gemm_bench_slowed
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HISTORY = Path(__file__).resolve().parent.parent / "scripts" / "history.py"
+FILTER = "(simd-sse2|openblas)/(256x256x256|100x30x784)"
+GOOD, BAD = 8, 3
+
+
+def measured_folder(program, folder, commit, minute):
+    folder.mkdir()
+    subprocess.run([program, f"--benchmark_filter={FILTER}", "--benchmark_repetitions=3",
+                    "--benchmark_min_time=0.05", "--benchmark_enable_random_interleaving=true",
+                    f"--benchmark_out={folder / 'gemm_bench.json'}", "--benchmark_out_format=json"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, SIMDML_BENCH_THREADS="1"))
+    machine = {"cpu": "this machine", "simd_target": "sse2", "threads": 1, "compiler": "GCC",
+               "build_type": "Release", "git_commit": commit}
+    (folder / "results.json").write_text(json.dumps({
+        "schema": "simdml-results/1", "machine": machine, "figures": [],
+        "benchmark_context": {"date": f"2026-12-01T12:{minute:02d}:00+00:00"}}))
+    return folder
+
+
+def main(good_program, slowed_program):
+    tmp = Path(tempfile.mkdtemp())
+    db = tmp / "history.db"
+    runs = [(good_program, f"good{i}") for i in range(GOOD)] + [(slowed_program, f"slow{i}") for i in range(BAD)]
+    for minute, (program, commit) in enumerate(runs):
+        folder = measured_folder(program, tmp / commit, commit, minute)
+        subprocess.run([sys.executable, str(HISTORY), "add", "--db", str(db), str(folder)], check=True,
+                       stdout=subprocess.DEVNULL)
+    out = tmp / "check.json"
+    result = subprocess.run([sys.executable, str(HISTORY), "check", "--db", str(db), "--json", str(out)],
+                            capture_output=True, text=True)
+    print(result.stdout)
+    findings = json.loads(out.read_text())["findings"]
+    flagged = {f["series"]: f for f in findings if f["flagged"]}
+    failures = []
+    for shape in ("256x256x256NN", "100x30x784NT"):
+        name = f"gemm/simd-sse2/{shape}/threads:1/real_time"
+        f = flagged.get(name)
+        if f is None:
+            failures.append(f"{name} was not flagged")
+        elif (f["last_good"], f["first_bad"]) != (f"good{GOOD - 1}", "slow0"):
+            failures.append(f"{name}: last good {f['last_good']}, first bad {f['first_bad']}")
+    wrongly = [n for n in flagged if "openblas" in n]
+    if wrongly:
+        failures.append(f"OpenBLAS, unchanged, was flagged: {wrongly}")
+    if result.returncode != 1:
+        failures.append(f"check exited {result.returncode}, not 1")
+    for failure in failures:
+        print("FAIL:", failure)
+    print(f"{2 - sum('simd-sse2' in f for f in failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
