@@ -222,7 +222,7 @@ class Detection(unittest.TestCase):
         here = changepoint_quality.rates(changepoint_quality.machine_noise(noise["residuals"]), 400, seed=3)
         detection = [here["detection_percent"][f"{s}%"] for s in changepoint_quality.STEPS]
         self.assertEqual(detection, sorted(detection))  # larger steps are found more often
-        self.assertGreaterEqual(detection[-1], 65.0)
+        self.assertGreaterEqual(detection[-1], 55.0)
         self.assertLessEqual(here["false_alarms_per_1000"], 1.0)
 
     def build_history(self, db, good=12, bad=4, slow=None, final_correct=9359):
