@@ -92,7 +92,7 @@ def step(log_values, at):
 
 def change_points(run_medians, min_size=3, alpha=ALPHA):
     """Every significant step of one series (run medians in run order), left to right:
-    dicts {at, change_percent, low_percent, high_percent, t, threshold, p}."""
+    dicts {at, change_percent, low_percent, high_percent, t, threshold, runs, p, rank_p}."""
     y = np.log(np.asarray(run_medians, dtype=float))
     found = []
 
@@ -105,11 +105,12 @@ def change_points(run_medians, min_size=3, alpha=ALPHA):
         if t[0] <= threshold:
             return
         split = lo + int(at[0])
-        if stats.mannwhitneyu(y[lo:split], y[split:hi], alternative="two-sided").pvalue > RANK_ALPHA:
+        rank_p = float(stats.mannwhitneyu(y[lo:split], y[split:hi], alternative="two-sided").pvalue)
+        if rank_p > RANK_ALPHA:
             return
         change, low, high = step(y[lo:hi], split - lo)
         found.append({"at": split, "change_percent": change, "low_percent": low, "high_percent": high,
-                      "t": float(t[0]), "threshold": threshold, "runs": n,
+                      "t": float(t[0]), "threshold": threshold, "runs": n, "rank_p": rank_p,
                       "p": simulated_p(float(t[0]), n, min_size)})
         search(lo, split)
         search(split, hi)

@@ -17,6 +17,7 @@ the database is left as it was) or, for check, a regression, 2 a usage error.
 
 import argparse
 import json
+import sqlite3
 import statistics
 import sys
 from pathlib import Path
@@ -113,10 +114,12 @@ def timed_findings(name, per_run, runs, newest_id, min_size, threshold, min_effe
     for i, c in enumerate(points):
         last = i == len(points) - 1
         found.append({"series": name, "kind": "time", "last_good": order[c["at"] - 1][1],
-                      "first_bad": order[c["at"]][1], "change_percent": c["change_percent"],
+                      "first_bad": order[c["at"]][1], "first_bad_run": order[c["at"]][0],
+                      "change_percent": c["change_percent"],
                       "interval_percent": [c["low_percent"], c["high_percent"]],
                       "evidence": f"max-t {c['t']:.2f} > {c['threshold']:.2f} for {c['runs']} runs, "
-                                  f"p {'<' if c['p'] <= 1 / changepoint.SIMULATIONS else '='} {c['p']:.2g}",
+                                  f"p {'<' if c['p'] <= 1 / changepoint.SIMULATIONS else '='} {c['p']:.2g}; "
+                                  f"Mann-Whitney U p = {c['rank_p']:.2g}",
                       "flagged": last and c["change_percent"] >= threshold})
     return found
 
@@ -215,7 +218,7 @@ def command_report(args):
     key, runs, timed, _, peaks, target, findings = analyse(args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        page = history_report.page(key, runs, timed, findings, peaks, target, args.min_runs)
+        page = history_report.page(key, runs, timed, findings, peaks, target)
         write_atomically(args.out / "index.html", page)
     except OSError as e:
         raise HistoryError(f"cannot write the report into {args.out}: {e.strerror}") from None
@@ -301,6 +304,10 @@ def main(argv):
         return COMMANDS[args.command](args)
     except HistoryError as e:
         print(f"simdml history {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as e:  # damage found only when a page is read
+        print(f"simdml history {args.command}: error: {args.db}: the history database is damaged or "
+              f"not of this schema ({e})", file=sys.stderr)
         return 1
 
 

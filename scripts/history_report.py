@@ -14,8 +14,6 @@ import math
 import re
 import statistics
 
-import changepoint
-
 WIDTH, HEIGHT, PAD, LEGEND = 760, 190, 40, 130
 GEMM_SHAPE = re.compile(r"^gemm/[^/]+/(\d+)x(\d+)x(\d+)[A-Z]*/threads:(\d+)")
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"]
@@ -105,7 +103,9 @@ def series_points(per_run, index_of):
     return {index_of[r]: (statistics.median(v), min(v), max(v)) for r, v in per_run.items() if r in index_of}
 
 
-def page(fingerprint, runs, timed, findings, peaks, default_isa, min_size=3):
+def page(fingerprint, runs, timed, findings, peaks, default_isa):
+    """The page for one machine: runs [(id, commit, time)] in order, timed {series: {run id:
+    [seconds]}}, findings as `check` reports them, peaks {(isa, threads): {run id: FLOP/s}}."""
     index_of = {run_id: i for i, (run_id, _, _) in enumerate(runs)}
     groups = {}
     for name in sorted(timed):
@@ -129,21 +129,19 @@ def page(fingerprint, runs, timed, findings, peaks, default_isa, min_size=3):
     else:
         body.append("<p>No change point in the runs shown.</p>")
     body.append("<h2>Trends</h2>")
-    marks_of = {}
-    for name, per_run in timed.items():
-        order = [r for r, _, _ in runs if r in per_run]
-        medians = [statistics.median(per_run[r]) for r in order]
-        marks_of[name] = [(index_of[order[c["at"]]], runs[index_of[order[c["at"]]]][1])
-                          for c in changepoint.change_points(medians, min_size=min_size)
-                          if abs(c["change_percent"]) >= 1.0] if len(order) >= 2 * min_size else []
+    marks_of = {name: [] for name in timed}
+    for f in findings:
+        if f["kind"] == "time" and f["first_bad_run"] in index_of:
+            marks_of[f["series"]].append((index_of[f["first_bad_run"]], f["first_bad"]))
     # Groups whose series changed come first, so the page shows what moved before what did not.
     changed = {group_of(f["series"]) for f in findings if f["kind"] == "time"}
     for group, names in sorted(groups.items(), key=lambda g: (g[0] not in changed, g[0])):
         lines = [(name.split("/")[1] if name.count("/") >= 2 else name, series_points(timed[name], index_of))
                  for name in names]
         marks = sorted({m for name in names for m in marks_of[name]})
-        peak = peak_seconds(names[0], peaks, default_isa, index_of) if len(names) == 1 else \
-            peak_seconds(next((n for n in names if "/simd-" in n), names[0]), peaks, default_isa, index_of)
+        # A group's bound is its best kernel's: the peak of the machine's own target.
+        best = next((n for n in names if f"/simd-{default_isa}/" in n), names[0])
+        peak = peak_seconds(best, peaks, default_isa, index_of)
         body.append(f'<section class="group"><h3>{html.escape(group)}</h3>')
         body.append(svg_chart(group, lines, runs, marks, peak))
         if len(names) > 1:
