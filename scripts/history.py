@@ -153,6 +153,18 @@ def describe(f):
             f"{f['evidence']}")
 
 
+def at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer of at least {low} (got {text!r})")
+        return value
+    return parse
+
+
 def parse_threshold(text):
     try:
         value = float(text.rstrip("%").strip())
@@ -281,8 +293,10 @@ def parser():
                              help="a slow-down this large at the newest run fails (default 5%%)")
         command.add_argument("--min-effect", type=parse_threshold, default=1.0,
                              help="smaller wall-clock changes are not reported (default 1%%)")
-        command.add_argument("--window", type=int, default=window, help=f"the newest runs examined (default {window})")
-        command.add_argument("--min-runs", type=int, default=3, help="runs on each side of a change (default 3)")
+        command.add_argument("--window", type=at_least(4), default=window,
+                             help=f"the newest runs examined (default {window})")
+        command.add_argument("--min-runs", type=at_least(1), default=3,
+                             help="runs on each side of a change (default 3)")
     export = sub.add_parser("export", help="the newest run for Bencher or github-action-benchmark")
     export.add_argument("--format", required=True, choices=["bencher", "github-action-benchmark"])
     export.add_argument("--fingerprint", help="the machine's runs to take the newest of (default: any)")
@@ -298,8 +312,6 @@ COMMANDS = {"add": command_add, "list": command_list, "check": command_check, "r
 
 def main(argv):
     args = parser().parse_args(argv)
-    if getattr(args, "window", 4) < 4 or getattr(args, "min_runs", 1) < 1:
-        parser().error("--window must be at least 4 and --min-runs at least 1")
     try:
         return COMMANDS[args.command](args)
     except HistoryError as e:

@@ -69,6 +69,18 @@ def count(db_path, table):
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def build_history(db, good=12, bad=4, slow=None, final_correct=9359):
+    """good runs, then bad ones (slowed or with another accuracy count), in time order."""
+    tmp = db.parent
+    for i in range(good):
+        history("add", "--db", db, results_folder(tmp / f"good{i}", commit=f"good{i}", seed=i,
+                                                  date=f"2026-12-01T10:{i:02d}:00"), check=True)
+    for i in range(bad):
+        history("add", "--db", db, results_folder(tmp / f"bad{i}", commit=f"bad{i}", seed=100 + i, slow=slow,
+                                                  final_correct=final_correct,
+                                                  date=f"2026-12-01T11:{i:02d}:00"), check=True)
+
+
 class Recording(unittest.TestCase):
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp())
@@ -225,16 +237,6 @@ class Detection(unittest.TestCase):
         self.assertGreaterEqual(detection[-1], 55.0)
         self.assertLessEqual(here["false_alarms_per_1000"], 1.0)
 
-    def build_history(self, db, good=12, bad=4, slow=None, final_correct=9359):
-        tmp = db.parent
-        for i in range(good):
-            history("add", "--db", db, results_folder(tmp / f"good{i}", commit=f"good{i}", seed=i,
-                                                      date=f"2026-12-01T10:{i:02d}:00"), check=True)
-        for i in range(bad):
-            history("add", "--db", db, results_folder(tmp / f"bad{i}", commit=f"bad{i}", seed=100 + i, slow=slow,
-                                                      final_correct=final_correct,
-                                                      date=f"2026-12-01T11:{i:02d}:00"), check=True)
-
     def check(self, db, *extra):
         out = db.parent / "check.json"
         result = history("check", "--db", db, "--json", out, *extra)
@@ -242,7 +244,7 @@ class Detection(unittest.TestCase):
 
     def test_check_names_the_slowed_series_and_the_first_bad_commit(self):
         db = Path(tempfile.mkdtemp()) / "h.db"
-        self.build_history(db, slow={3: 1.10})
+        build_history(db, slow={3: 1.10})
         result, report = self.check(db)
         self.assertEqual(result.returncode, 1, result.stdout)
         flagged = [f for f in report["findings"] if f["flagged"]]
@@ -259,19 +261,19 @@ class Detection(unittest.TestCase):
 
     def test_noise_alone_passes_and_a_speed_up_is_no_regression(self):
         db = Path(tempfile.mkdtemp()) / "h.db"
-        self.build_history(db, bad=0, good=16)
+        build_history(db, bad=0, good=16)
         result, report = self.check(db)
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertEqual(report["findings"], [])
         faster = Path(tempfile.mkdtemp()) / "h.db"
-        self.build_history(faster, slow={5: 0.8})
+        build_history(faster, slow={5: 0.8})
         result, report = self.check(faster)
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertLess(report["findings"][0]["change_percent"], -15.0)
 
     def test_any_change_of_an_exact_series_is_one(self):
         db = Path(tempfile.mkdtemp()) / "h.db"
-        self.build_history(db, bad=1, final_correct=9358)
+        build_history(db, bad=1, final_correct=9358)
         result, report = self.check(db)
         self.assertEqual(result.returncode, 1, result.stdout)
         flagged = [f for f in report["findings"] if f["flagged"]]
@@ -301,7 +303,7 @@ class Page(unittest.TestCase):
             self.skipTest("no chromium (scripts/setup.sh installs it)")
         self.tmp = Path(tempfile.mkdtemp())
         db = self.tmp / "h.db"
-        Detection.build_history(self, db, slow={3: 1.10})
+        build_history(db, slow={3: 1.10})
         result = history("report", "--db", db, "--out", self.tmp / "report")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.page = self.tmp / "report" / "index.html"

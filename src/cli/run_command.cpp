@@ -151,11 +151,11 @@ RunSettings run_settings(const Arguments& args) {
   if (const auto suites = args.get("suites")) {
     const std::vector<std::string> known = benchmark_suites();
     for (std::string_view part : split_list(*suites)) {
-      if (std::find(known.begin(), known.end(), part) == known.end())
-        throw UsageError(
-            "--suites takes a list of gemm_bench, activation_bench, train_bench, "
-            "knn_bench; got '" +
-            std::string(part) + "'");
+      if (std::find(known.begin(), known.end(), part) == known.end()) {
+        std::string names;
+        for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+        throw UsageError("--suites takes a list of " + names + "; got '" + std::string(part) + "'");
+      }
       s.suites.emplace_back(part);
     }
   }
