@@ -2,8 +2,10 @@
 // images (../shared/data) and Fashion-MNIST's 60,000, for every kernel of the list and, when
 // Debian's libfaiss-dev was found at configure time, faiss's IndexFlatL2 beside them. Counters:
 // queries/s (items) and OP/s, counting a multiply and an add per feature of every query x
-// training pair (2 Q N K). The naive loops run on the first 200 queries only (rates stay
-// comparable). Datasets come from SIMDML_DATA (else ./data); a missing one is reported and skipped.
+// training pair (2 Q N K), whether computed or, for pruned, skipped by its bound; pruned also
+// reports exact_share and its phases' seconds. The naive loops run on the first 200 queries only
+// (rates stay comparable). Datasets come from SIMDML_DATA (else ./data); a missing one is reported
+// and skipped.
 //
 //   SIMDML_DATA=../shared/data ./build/bench/knn_bench --benchmark_filter='mnist'
 #include <cstdio>
@@ -41,10 +43,21 @@ void knn_benchmark(benchmark::State& state, const Problem& p, const KnnKernel& k
                    int threads) {
   const Dataset queries =
       kernel.variant == KnnVariant::naive ? slice_rows(p.queries, 0, kNaiveQueries) : p.queries;
-  for (auto _ : state)
-    benchmark::DoNotOptimize(
-        find_neighbors(kernel, p.train, queries, KnnSearch{kNeighbors, threads}));
+  Neighbors last;
+  for (auto _ : state) {
+    last = find_neighbors(kernel, p.train, queries, KnnSearch{kNeighbors, threads});
+    benchmark::DoNotOptimize(last.index.data());
+  }
   set_counters(state, p, queries.samples);
+  // pruned: the share of the pairs whose distance it computed, and its phases' seconds (the last
+  // iteration's).
+  if (kernel.variant == KnnVariant::pruned) {
+    state.counters["exact_share"] =
+        static_cast<double>(last.exact_pairs) /
+        (static_cast<double>(queries.samples) * static_cast<double>(p.train.samples));
+    for (const KnnPhase& phase : last.phases)
+      state.counters[std::string(phase.name) + "_s"] = phase.seconds;
+  }
 }
 
 #ifdef SIMDML_HAVE_FAISS

@@ -332,6 +332,9 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
     out += ["## k-NN", ""]
     if (name := plots.get("knn")):
         out += [f"![accuracy against k](plots/{name})", "", knn_accuracy_table(runs["knn"]), ""]
+    if (folder / "iris_regions.svg").exists():
+        out += ["k-NN's decision regions on iris's petal features, k from cross-validation:", "",
+                "![k-NN decision regions on iris](iris_regions.svg)", ""]
     if "knn_bench.json" in tables:
         out += [tables["knn_bench.json"], ""]
     if (name := plots.get("confusion")):

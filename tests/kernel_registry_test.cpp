@@ -56,7 +56,8 @@ TEST(KernelRegistry, ChoicesListVariantsThenTheirKernels) {
   EXPECT_EQ(gemm_registry().choices(), "naive, blocked, simd, simd-sse2, simd-avx2, simd-avx512");
   EXPECT_EQ(activation_registry().choices(), "reference, simd, simd-sse2, simd-avx2, simd-avx512");
   EXPECT_EQ(knn_registry().choices(),
-            "naive, blocked, int8, int8-sse2, int8-avx2, int8-avx512, int8-avx512vnni, int8-amx");
+            "naive, blocked, int8, int8-sse2, int8-avx2, int8-avx512, int8-avx512vnni, int8-amx, "
+            "pruned, pruned-sse2, pruned-avx2, pruned-avx512, pruned-avx512vnni, pruned-amx");
 }
 
 TEST(KernelRegistry, ACapLowersEveryDispatchedKernel) {

@@ -18,6 +18,10 @@
 //   int8     image data only: the u8 x u8 products are summed exactly in 32-bit integers by a
 //            register-blocked SIMD kernel (one per dispatch target), with the top-k selection fused
 //            into the distance tiles. Exact by construction.
+//   pruned   a lower bound from the training set's leading principal components, quantized so the
+//            int8 tile kernels compute it exactly, skips every training row that provably cannot
+//            be a neighbour; the rest get exact distances (integer ones for images, with the int8
+//            target's SIMD). Exact by a proven rounding margin; the fit is part of every call.
 // Every variant tiles the queries and keeps memory bounded: no query x training distance matrix
 // is ever stored. Threads split the queries; each query's result is computed by one thread in a
 // fixed order, so it does not depend on the thread count.
@@ -37,7 +41,13 @@
 
 namespace simdml {
 
-enum class KnnVariant { naive, blocked, int8 };
+enum class KnnVariant { naive, blocked, int8, pruned };
+
+// A named share of a search's wall time.
+struct KnnPhase {
+  std::string_view name;
+  double seconds = 0.0;
+};
 
 // The neighbours of each query, nearest first.
 struct Neighbors {
@@ -47,6 +57,10 @@ struct Neighbors {
   std::vector<double> distance;     // queries x k squared distances (see above)
   std::int64_t exact_fallbacks =
       0;  // blocked: queries searched exactly because the float pass was too close to call
+  // (query, training row) pairs whose exact distance was computed: queries x training rows for
+  // naive and int8, far fewer for pruned.
+  std::int64_t exact_pairs = 0;
+  std::vector<KnnPhase> phases;  // pruned: fit, project, bounds, exact
 
   std::span<const std::int32_t> indices_of(std::int64_t query) const {
     return {index.data() + query * k, static_cast<std::size_t>(k)};
@@ -66,7 +80,7 @@ using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries,
 
 // One entry of the kernel list (kernel_registry.hpp).
 struct KnnKernel {
-  std::string_view name;  // "naive", "blocked", "int8-sse2", ..., "int8-avx512vnni", "int8-amx"
+  std::string_view name;  // "naive", "blocked", "int8-sse2", ..., "int8-amx", "pruned-sse2", ...
   KnnVariant variant;
   Isa isa;  // the target the kernel is compiled for (naive and blocked: sse2; blocked's GEMM is
             // dispatched)
@@ -79,9 +93,9 @@ struct KnnKernel {
 const KernelRegistry<KnnKernel>& knn_registry();
 // Every compiled kernel, including those this CPU cannot run (check runs_here(kernel)).
 std::span<const KnnKernel> knn_kernels();
-// int8: the most capable int8 kernel of active_isa() whose extension the CPU has.
+// int8, pruned: the most capable kernel of active_isa() whose extension the CPU has.
 const KnnKernel& knn_kernel(KnnVariant variant);
-// "naive", "blocked", "int8" (dispatched) or a full name such as "int8-avx2". Throws
+// "naive", "blocked", "int8", "pruned" (dispatched) or a full name such as "int8-avx2". Throws
 // std::invalid_argument listing the valid names, or when the CPU cannot run the kernel.
 const KnnKernel& knn_kernel(std::string_view name);
 std::string_view knn_variant_name(KnnVariant variant);

@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "json.hpp"
+#include "knn_plot.hpp"
 #include "report.hpp"
 #include "simdml/knn.hpp"
 
@@ -173,6 +174,18 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
     std::printf("exact    %lld of %lld queries needed the exact fallback search\n",
                 static_cast<long long>(neighbors.exact_fallbacks),
                 static_cast<long long>(test.samples));
+  const double exact_share =
+      static_cast<double>(neighbors.exact_pairs) /
+      (static_cast<double>(test.samples) * static_cast<double>(train.samples));
+  std::printf("exact    %.3f %% of the query x training pairs had their distance computed\n",
+              100.0 * exact_share);
+  if (!neighbors.phases.empty()) {
+    std::printf("phases  ");
+    for (const KnnPhase& phase : neighbors.phases)
+      std::printf(" %.*s %.3f s", static_cast<int>(phase.name.size()), phase.name.data(),
+                  phase.seconds);
+    std::printf("\n");
+  }
 
   Json j;
   j.begin_object();
@@ -191,11 +204,15 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
       .begin_object()
       .field("load", load_s)
       .field("neighbors", search_s)
-      .field("votes", vote_s)
-      .end_object();
+      .field("votes", vote_s);
+  for (const KnnPhase& phase : neighbors.phases)
+    j.field("neighbors_" + std::string(phase.name), phase.seconds);
+  j.end_object();
   j.field("queries_per_second", queries_per_s)
       .field("gops", gops)
-      .field("exact_fallbacks", neighbors.exact_fallbacks);
+      .field("exact_fallbacks", neighbors.exact_fallbacks)
+      .field("exact_pairs", neighbors.exact_pairs)
+      .field("exact_share", exact_share);
   j.field("peak_resident_mib", peak_resident_mib());
   j.end_object();
   write_json_option(args, j.str());
@@ -205,13 +222,14 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
 }  // namespace
 
 int run_knn(const std::vector<std::string_view>& words) {
-  const Arguments args(words,
-                       {"dataset", "data", "k", "weights", "variant", "threads", "isa",
-                        "train-limit", "test-limit", "cv", "seed", "ties", "json"},
-                       {});
+  const Arguments args(
+      words,
+      {"dataset", "data", "k", "weights", "variant", "threads", "isa", "train-limit", "test-limit",
+       "cv", "seed", "ties", "json", "plot", "plot-features", "plot-k"},
+      {});
   apply_isa_option(args);
   const int threads = thread_option(args);
-  check_output_options(args, {"json"});
+  check_output_options(args, {"json", "plot"});
   const Clock::time_point start = Clock::now();
   NamedDataset data = dataset_option(args);
   const double load_s = seconds_since(start);
@@ -228,6 +246,11 @@ int run_knn(const std::vector<std::string_view>& words) {
               std::string(isa_name(active_isa())).c_str(), threads,
               threads == 1 ? "thread" : "threads");
   std::fflush(stdout);
+  if (args.has("plot")) {
+    // The plot's mesh and points are float features: the variant must take them.
+    const KnnKernel& plot_kernel = args.has("variant") ? kernel : knn_kernel(KnnVariant::blocked);
+    return draw_decision_regions(args, train, plot_kernel, threads);
+  }
   return args.has("cv") ? run_cross_validation(args, data, train, kernel, threads, load_s)
                         : run_test_set(args, data, train, kernel, threads, load_s);
 }

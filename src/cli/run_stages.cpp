@@ -1,6 +1,9 @@
 #include "run_stages.hpp"
 
 #include <algorithm>
+#include <filesystem>
+
+#include "simdml/data.hpp"
 
 namespace simdml::cli {
 namespace {
@@ -123,6 +126,16 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
       if (s.data_root) stage.argv.insert(stage.argv.end(), {"--data", *s.data_root});
       stages.push_back(std::move(stage));
     }
+  if (s.accuracy &&
+      std::filesystem::exists(simdml::resolve_data_root(s.data_root) / "iris" / "iris.csv")) {
+    // The k-NN tutorial's picture: iris's decision regions (petal features, the CV's best k).
+    Stage plot{"iris_regions",    "k-NN decision regions on iris", {simdml}, {}, "plot",
+               "iris_regions.svg"};
+    plot.argv.insert(plot.argv.end(), {"knn", "--dataset", "iris", "--threads", threads, "--plot",
+                                       path(s.out / "iris_regions.svg")});
+    if (s.data_root) plot.argv.insert(plot.argv.end(), {"--data", *s.data_root});
+    stages.push_back(std::move(plot));
+  }
   if (s.benchmarks)
     for (const BenchmarkSet& set : kBenchmarkSets)
       if (s.suites.empty() ||

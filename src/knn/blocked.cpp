@@ -157,7 +157,7 @@ Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSea
             squared_norms(queries),
             0.0f};
   p.train_norm_max = std::sqrt(*std::max_element(p.train_norms.begin(), p.train_norms.end()));
-  Neighbors out = empty_neighbors(queries.samples, search.k);
+  Neighbors out = empty_neighbors(queries.samples, search.k, train.samples);
   const std::int64_t tiles = (queries.samples + kQueryTile - 1) / kQueryTile;
   std::int64_t fallbacks = 0;
 #pragma omp parallel num_threads(search.threads) reduction(+ : fallbacks)
@@ -169,6 +169,8 @@ Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSea
           tile.run(t * kQueryTile, std::min(kQueryTile, queries.samples - t * kQueryTile), out);
   }
   out.exact_fallbacks = fallbacks;
+  // Certified queries re-rank their list exactly; the others compute every distance.
+  out.exact_pairs = (queries.samples - fallbacks) * p.depth + fallbacks * train.samples;
   return out;
 }
 

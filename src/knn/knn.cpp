@@ -14,8 +14,9 @@ using namespace knn_detail;
 namespace {
 
 constexpr Extension kNone = Extension::none;
-// int8 kernels from least to most capable: dispatch takes the last one the CPU can run.
-constexpr std::array<KnnKernel, 7> kKernels{{
+// int8 and pruned kernels from least to most capable: dispatch takes the last one the CPU can run.
+// pruned's tile is its bound pass's: the int8 tile of the same target.
+constexpr std::array<KnnKernel, 12> kKernels{{
     {"naive", KnnVariant::naive, Isa::sse2, kNone, {}, naive_knn},
     {"blocked", KnnVariant::blocked, Isa::sse2, kNone, kBlockedTile, blocked_knn},
     {"int8-sse2", KnnVariant::int8, Isa::sse2, kNone, kInt8TileSse2, int8_knn_sse2},
@@ -24,6 +25,13 @@ constexpr std::array<KnnKernel, 7> kKernels{{
     {"int8-avx512vnni", KnnVariant::int8, Isa::avx512, Extension::avx512vnni, kInt8TileAvx512Vnni,
      int8_knn_avx512vnni},
     {"int8-amx", KnnVariant::int8, Isa::avx512, Extension::amx_int8, kInt8TileAmx, int8_knn_amx},
+    {"pruned-sse2", KnnVariant::pruned, Isa::sse2, kNone, kInt8TileSse2, pruned_knn_sse2},
+    {"pruned-avx2", KnnVariant::pruned, Isa::avx2, kNone, kInt8TileAvx2, pruned_knn_avx2},
+    {"pruned-avx512", KnnVariant::pruned, Isa::avx512, kNone, kInt8TileAvx512, pruned_knn_avx512},
+    {"pruned-avx512vnni", KnnVariant::pruned, Isa::avx512, Extension::avx512vnni,
+     kInt8TileAvx512Vnni, pruned_knn_avx512vnni},
+    {"pruned-amx", KnnVariant::pruned, Isa::avx512, Extension::amx_int8, kInt8TileAmx,
+     pruned_knn_amx},
 }};
 
 constexpr KernelRegistry<KnnKernel> kRegistry{"k-NN", kKernels, knn_variant_name};
@@ -38,6 +46,8 @@ std::string_view knn_variant_name(KnnVariant variant) {
       return "blocked";
     case KnnVariant::int8:
       return "int8";
+    case KnnVariant::pruned:
+      return "pruned";
   }
   return "unknown";
 }
@@ -75,7 +85,7 @@ Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Da
                                 std::to_string(queries.features));
   if (search.threads < 1) throw std::invalid_argument("threads must be at least 1");
   kRegistry.require_runs_here(kernel);
-  if (queries.samples == 0) return empty_neighbors(0, search.k);
+  if (queries.samples == 0) return empty_neighbors(0, search.k, train.samples);
   return kernel.run(train, queries, search);
 }
 

@@ -26,10 +26,11 @@ double float_distance(const float* a, const float* b, std::int64_t features) {
   return sum;
 }
 
-Neighbors empty_neighbors(std::int64_t queries, int k) {
+Neighbors empty_neighbors(std::int64_t queries, int k, std::int64_t train_rows) {
   Neighbors out;
   out.queries = queries;
   out.k = k;
+  out.exact_pairs = queries * train_rows;
   out.index.assign(static_cast<std::size_t>(queries * k), -1);
   out.distance.assign(static_cast<std::size_t>(queries * k), 0.0);
   return out;
@@ -59,7 +60,7 @@ void exact_search(const Dataset& train, const Dataset& queries, std::int64_t que
 }
 
 Neighbors naive_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  Neighbors out = empty_neighbors(queries.samples, search.k);
+  Neighbors out = empty_neighbors(queries.samples, search.k, train.samples);
 #pragma omp parallel num_threads(search.threads)
   {
     std::vector<double> distances(static_cast<std::size_t>(train.samples));

@@ -25,8 +25,9 @@ inline bool pixel_metric(const Dataset& train, const Dataset& queries) {
 std::int64_t pixel_distance(const std::uint8_t* a, const std::uint8_t* b, std::int64_t features);
 double float_distance(const float* a, const float* b, std::int64_t features);
 
-// Neighbors sized for the problem, every slot unset.
-Neighbors empty_neighbors(std::int64_t queries, int k);
+// Neighbors sized for the problem, every slot unset, exact_pairs = queries x train_rows (every
+// distance exact; variants that compute fewer set their own count).
+Neighbors empty_neighbors(std::int64_t queries, int k, std::int64_t train_rows);
 
 // The exact k nearest training rows of one query by the textbook method: every distance, then a
 // partial sort. `distances` and `order` are scratch of train.samples elements each.
@@ -41,5 +42,11 @@ Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const Kn
 Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries,
                               const KnnSearch& search);
 Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors pruned_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors pruned_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
+                                const KnnSearch& search);
+Neighbors pruned_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
 }  // namespace simdml::knn_detail

@@ -23,6 +23,15 @@ struct Avx512Ops {
   static Vector sub(Vector a, Vector b) { return _mm512_sub_epi32(a, b); }
   static Vector load(const std::int32_t* p) { return _mm512_loadu_si512(p); }
   static void store(std::int32_t* p, Vector v) { _mm512_storeu_si512(p, v); }
+  // Through memory: GCC 12 warns (-Wuninitialized, inside its headers) on every intrinsic that
+  // reaches the upper 256 bits.
+  static std::int32_t reduce_add(Vector v) {
+    alignas(64) std::int32_t lanes[kLanes];
+    _mm512_store_si512(lanes, v);
+    std::int32_t sum = 0;
+    for (const std::int32_t lane : lanes) sum += lane;
+    return sum;
+  }
   static bool any_at_most(Vector d, std::int32_t bound) {
     return _mm512_cmple_epi32_mask(d, _mm512_set1_epi32(bound)) != 0;
   }

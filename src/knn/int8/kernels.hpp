@@ -9,6 +9,9 @@
 
 namespace simdml::knn_detail {
 
+// row_dot's words come in multiples of this: every target's vector, and AMX's row block.
+inline constexpr std::int64_t kRowDotWords = 16;
+
 struct Int8Kernels {
   Isa isa;
   int rows;  // MR: queries per tile
@@ -37,6 +40,12 @@ struct Int8Kernels {
   void (*distance_tile)(std::int64_t words, const std::int32_t* query_panel,
                         const std::uint8_t* train_panel, const std::int32_t* query_norms,
                         const std::int32_t* train_norms, std::int32_t* dist, std::int64_t ldd);
+
+  // sum over f of (q[f] - offset) * t[f] for one query and one training row, exactly: query_words
+  // holds the query's words in order (a panel of one row), train_row the row's bytes in order
+  // (F per word), both zero past the features; words is a multiple of kRowDotWords.
+  std::int32_t (*row_dot)(std::int64_t words, const std::int32_t* query_words,
+                          const std::uint8_t* train_row);
 
   // The first j in [from, n) with d[j] <= bound, or n.
   std::int64_t (*find_at_most)(const std::int32_t* d, std::int64_t from, std::int64_t n,

@@ -84,6 +84,17 @@ void amx_distance_tile(std::int64_t words, const std::int32_t* a, const std::uin
   }
 }
 
+// row_dot for AMX's layout (F = 4, no offset: both operands unsigned), without AMX: bytes widened
+// to int16 and multiplied in pairs, 32 features a step.
+std::int32_t amx_row_dot(std::int64_t words, const std::int32_t* q, const std::uint8_t* t) {
+  const auto* qb = reinterpret_cast<const std::uint8_t*>(q);
+  __m512i acc = _mm512_setzero_si512();
+  for (std::int64_t byte = 0; byte < 4 * words; byte += 32)
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(Avx512Ops::widen_pairs(qb + byte),
+                                                  Avx512Ops::widen_pairs(t + byte)));
+  return Avx512Ops::reduce_add(acc);
+}
+
 }  // namespace
 
 constinit const Int8Kernels int8_amx = {Isa::avx512,
@@ -93,6 +104,7 @@ constinit const Int8Kernels int8_amx = {Isa::avx512,
                                         0,
                                         kWordsPerBlock,
                                         amx_distance_tile,
+                                        amx_row_dot,
                                         CandidateScan<Avx512Ops>::find_at_most};
 static_assert(MR == kInt8TileAmx.rows && NR == kInt8TileAmx.columns,
               "the kernel list publishes this kernel's tile");

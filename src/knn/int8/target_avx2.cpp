@@ -27,6 +27,11 @@ struct Avx2Ops {
   static void store(std::int32_t* p, Vector v) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
   }
+  static std::int32_t reduce_add(Vector v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1)));
+  }
   static bool any_at_most(Vector d, std::int32_t bound) {
     return _mm256_movemask_epi8(_mm256_cmpgt_epi32(d, _mm256_set1_epi32(bound))) != -1;
   }

@@ -28,6 +28,10 @@ struct Sse2Ops {
   static void store(std::int32_t* p, Vector v) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
   }
+  static std::int32_t reduce_add(Vector x) {
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1)));
+  }
   static bool any_at_most(Vector d, std::int32_t bound) {
     return _mm_movemask_epi8(_mm_cmpgt_epi32(d, _mm_set1_epi32(bound))) != 0xffff;
   }

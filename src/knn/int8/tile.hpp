@@ -45,6 +45,27 @@ struct CandidateScan {
   }
 };
 
+// One query against one training row, both in plain word order (kernels.hpp's row_dot): two
+// accumulators, so consecutive multiply-adds do not wait on each other.
+template <class Ops>
+struct RowDot {
+  using V = typename Ops::Vector;
+  static constexpr std::int64_t kStep = Ops::kLanes;
+  static_assert(kRowDotWords % kStep == 0);
+
+  static std::int32_t row_dot(std::int64_t words, const std::int32_t* q, const std::uint8_t* t) {
+    constexpr std::int64_t F = Ops::kFeaturesPerWord;
+    V acc0 = Ops::zero(), acc1 = Ops::zero();
+    std::int64_t w = 0;
+    for (; w + 2 * kStep <= words; w += 2 * kStep) {
+      acc0 = Ops::dot_add(acc0, Ops::load(q + w), Ops::load_train(t + w * F));
+      acc1 = Ops::dot_add(acc1, Ops::load(q + w + kStep), Ops::load_train(t + (w + kStep) * F));
+    }
+    if (w < words) acc0 = Ops::dot_add(acc0, Ops::load(q + w), Ops::load_train(t + w * F));
+    return Ops::reduce_add(Ops::add(acc0, acc1));
+  }
+};
+
 template <class Ops>
 struct Int8Tile {
   using V = typename Ops::Vector;
@@ -85,7 +106,15 @@ struct Int8Tile {
   }
 
   static constexpr Int8Kernels table(Isa isa) {
-    return {isa, MR, NR, F, Ops::kQueryOffset, 1, distance_tile, CandidateScan<Ops>::find_at_most};
+    return {isa,
+            MR,
+            NR,
+            F,
+            Ops::kQueryOffset,
+            1,
+            distance_tile,
+            RowDot<Ops>::row_dot,
+            CandidateScan<Ops>::find_at_most};
   }
 };
 

@@ -1,0 +1,23 @@
+// The pruned k-NN's entry point with the options only tests change.
+#pragma once
+
+#include "../int8/kernels.hpp"
+#include "simdml/knn.hpp"
+
+namespace simdml::knn_detail {
+
+// Components of the bound: MNIST's and Fashion-MNIST's measured balance of bound work against
+// exact checks (docs/experiments.md#e65).
+inline constexpr int kPrunedComponents = 64;
+
+struct PrunedOptions {
+  int components = kPrunedComponents;
+  // false drops every rounding and quantization term from the pruning threshold: only the test
+  // that shows they are needed does that.
+  bool rounding_margin = true;
+};
+
+Neighbors pruned_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
+                     const KnnSearch& search, const PrunedOptions& options = {});
+
+}  // namespace simdml::knn_detail

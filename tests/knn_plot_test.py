@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""simdml knn --plot: the decision-region picture of the k-NN tutorial on iris. The SVG holds a
+region per class and every training point; rendered by headless Chromium it is not blank and shows
+the three region colours, each over a large share of the plot. Usage errors leave no file.
+
+    tests/knn_plot_test.py BUILD/simdml     (SIMDML_DATA must hold iris/)"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+SIMDML = sys.argv.pop(1) if len(sys.argv) > 1 else "build/simdml"
+REGION_FILLS = ["#fdd0a2", "#c7e9c0", "#c6dbef"]  # knn_plot.cpp's first three classes
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--hide-scrollbars"]
+
+
+def simdml(*args):
+    return subprocess.run([SIMDML, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            if (Path(folder) / name).exists():
+                return str(Path(folder) / name)
+    return None
+
+
+class IrisPlot(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        root = os.environ.get("SIMDML_DATA")
+        if not root or not (Path(root) / "iris").exists():
+            raise unittest.SkipTest("SIMDML_DATA does not hold iris/")
+        cls.tmp = Path(tempfile.mkdtemp())
+        cls.svg = cls.tmp / "iris.svg"
+        cls.result = simdml("knn", "--dataset", "iris", "--plot", cls.svg)
+
+    def test_the_svg_has_three_regions_and_every_point(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        self.assertIn("decision regions of features 3 and 4", self.result.stdout)
+        text = self.svg.read_text()
+        self.assertEqual(set(re.findall(r'class="region" data-class="(\d+)"', text)), {"0", "1", "2"})
+        self.assertEqual(text.count('class="point"'), 150)
+        k = int(re.search(r"k = (\d+) \(best of a 5-fold", self.result.stdout).group(1))
+        self.assertIn(f"k = {k}</text>", text)
+
+    def test_rendered_it_shows_three_regions(self):
+        from PIL import Image
+        browser = chromium()
+        if browser is None:
+            self.skipTest("no chromium (scripts/setup.sh installs it)")
+        shot = self.tmp / "iris.png"
+        subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp()}",
+                        "--window-size=600,600", f"--screenshot={shot}", self.svg.as_uri()],
+                       capture_output=True, timeout=120)
+        self.assertTrue(shot.exists())
+        image = Image.open(shot).convert("RGB")
+        counts = {rgb: n for n, rgb in image.getcolors(maxcolors=1 << 20)}
+        total = image.width * image.height
+        self.assertLess(counts.get((255, 255, 255), 0) / total, 0.6, "the picture is mostly blank")
+        for fill in REGION_FILLS:
+            rgb = tuple(int(fill[i:i + 2], 16) for i in (1, 3, 5))
+            self.assertGreater(counts.get(rgb, 0) / total, 0.05, f"region {fill} is missing")
+
+    def test_bad_features_are_a_usage_error_and_write_nothing(self):
+        out = self.tmp / "bad.svg"
+        for features in ("3", "3,3", "0,2", "2,9", "a,b"):
+            result = simdml("knn", "--dataset", "iris", "--plot", out, "--plot-features", features)
+            self.assertEqual(result.returncode, 2, result.stderr)
+            self.assertIn("--plot-features", result.stderr)
+            self.assertFalse(out.exists())
+
+
+if __name__ == "__main__":
+    unittest.main()

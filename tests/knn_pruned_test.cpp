@@ -1,0 +1,129 @@
+// The pruned k-NN beyond what every kernel is checked for in knn_test.cpp: k from 1 to the whole
+// training set, 1, 2, 3 and 7 threads on every target the CPU has, data where the bound prunes
+// nothing, what it reports (exact pairs, phases), and a case showing that its rounding margin is
+// needed.
+#include <gtest/gtest.h>
+
+#include "kernel_fixture.hpp"
+#include "knn/int8/kernels.hpp"
+#include "knn/pruned/pruned.hpp"
+#include "knn_data.hpp"
+
+namespace simdml {
+
+inline void PrintTo(const KnnKernel& kernel, std::ostream* os) { *os << kernel.name; }
+
+namespace {
+
+std::vector<KnnKernel> pruned_kernels() {
+  std::vector<KnnKernel> kernels;
+  for (const KnnKernel& kernel : knn_kernels())
+    if (kernel.variant == KnnVariant::pruned) kernels.push_back(kernel);
+  return kernels;
+}
+
+class KnnPruned : public ::testing::TestWithParam<KnnKernel> {
+ protected:
+  void SetUp() override {
+    if (!runs_here(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
+  }
+  Neighbors run(const Dataset& train, const Dataset& queries, int k, int threads = 1) const {
+    return find_neighbors(GetParam(), train, queries, KnnSearch{k, threads});
+  }
+};
+
+TEST_P(KnnPruned, EveryKFromOneToTheWholeTrainingSet) {
+  const Dataset train = synthetic_images(97, 40, 4, 11), queries = synthetic_images(13, 40, 4, 12);
+  for (int k : {1, 2, 7, 48, 96, 97}) {
+    SCOPED_TRACE("k = " + std::to_string(k));
+    expect_same_neighbors(reference(train, queries, k), run(train, queries, k));
+  }
+}
+
+TEST_P(KnnPruned, SameNeighboursFor1_2_3And7Threads) {
+  const Dataset train = synthetic_images(700, 64, 16, 21), queries = synthetic_images(90, 64, 16, 22);
+  const Neighbors expected = reference(train, queries, 5);
+  for (int threads : {1, 2, 3, 7}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    const Neighbors n = run(train, queries, 5, threads);
+    expect_same_neighbors(expected, n);
+    EXPECT_EQ(n.exact_pairs, run(train, queries, 5, 1).exact_pairs);
+  }
+}
+
+// Uniform noise and all-equal rows: the bound separates nothing, so nearly every pair (all of
+// them for equal rows) is checked exactly, and the answer must still be the reference's.
+TEST_P(KnnPruned, ExactWhereTheBoundPrunesNothing) {
+  const Dataset noise = synthetic_images(400, 100, 256, 31), noise_q = synthetic_images(40, 100, 256, 32);
+  expect_same_neighbors(reference(noise, noise_q, 7), run(noise, noise_q, 7, 2));
+
+  Dataset equal = synthetic_images(300, 50, 2, 33);
+  std::fill(equal.pixels.begin(), equal.pixels.end(), std::uint8_t{128});
+  std::fill(equal.x.begin(), equal.x.end(), 128.0f / 255.0f);
+  const Dataset equal_q = slice_rows(equal, 0, 20);
+  const Neighbors n = run(equal, equal_q, 7, 2);
+  expect_same_neighbors(reference(equal, equal_q, 7), n);
+  EXPECT_EQ(n.exact_pairs, equal.samples * equal_q.samples);
+}
+
+TEST_P(KnnPruned, FloatDataHasTheReferenceNeighbours) {
+  const Dataset train = synthetic_floats(500, 12, 41), queries = synthetic_floats(60, 12, 42);
+  for (int k : {1, 9}) expect_same_neighbors(reference(train, queries, k), run(train, queries, k, 2));
+}
+
+TEST_P(KnnPruned, ReportsItsExactPairsAndPhases) {
+  // Clustered images: 8 prototypes plus a little noise, so the bound prunes most pairs.
+  Dataset train = synthetic_images(2000, 64, 2, 51);
+  Rng rng(52);
+  for (std::int64_t r = 0; r < train.samples; ++r)
+    for (std::int64_t f = 0; f < train.features; ++f) {
+      const std::size_t at = static_cast<std::size_t>(r * train.features + f);
+      const int prototype = static_cast<int>(r % 8), bit = (prototype >> (f % 3)) & 1;
+      train.pixels[at] = static_cast<std::uint8_t>(bit * 200 + rng.below(20));
+      train.x[at] = static_cast<float>(train.pixels[at]) / 255.0f;
+    }
+  const Dataset queries = slice_rows(train, 0, 100);
+  const Neighbors n = run(train, queries, 3);
+  expect_same_neighbors(reference(train, queries, 3), n);
+  EXPECT_LT(n.exact_pairs, train.samples * queries.samples / 2);
+  EXPECT_GE(n.exact_pairs, 3 * queries.samples);
+  ASSERT_EQ(n.phases.size(), 4u);
+  for (const KnnPhase& phase : n.phases) EXPECT_GE(phase.seconds, 0.0) << phase.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryTarget, KnnPruned, ::testing::ValuesIn(pruned_kernels()),
+                         testing::kernel_param_name<KnnKernel>);
+
+Dataset one_feature(std::vector<float> values) {
+  Dataset d;
+  d.name = "one feature";
+  d.samples = static_cast<std::int64_t>(values.size());
+  d.features = 1;
+  d.classes = 1;
+  d.x = std::move(values);
+  d.labels.assign(d.x.size(), 0);
+  return d;
+}
+
+// Without its margin (the quantization gap, float rounding, the basis's departure from
+// orthonormality) the threshold skips rows that are neighbours. One feature, so the basis is +-1
+// and the byte step is 1: the query 0.4 and ten rows at -0.45 share a byte, the true neighbour 0.9
+// (distance 0.25) is one step away. The ten rows are the k = 1 search's seeds (2k + 8 = 10); their
+// distance 0.7225 is under one step squared, so the margin-free limit skips the neighbour.
+TEST(KnnPrunedMargin, IsNeededForExactness) {
+  std::vector<float> rows{-127.0f, 127.0f};
+  rows.insert(rows.end(), 10, -0.45f);
+  rows.push_back(0.9f);
+  const Dataset train = one_feature(rows), queries = one_feature({0.4f});
+  const knn_detail::Int8Kernels& kernels = knn_detail::int8_sse2;
+  const KnnSearch search{1, 1};
+  const Neighbors expected = reference(train, queries, 1);
+  ASSERT_EQ(expected.index[0], 12);
+  expect_same_neighbors(expected, knn_detail::pruned_knn(kernels, train, queries, search));
+  const Neighbors unsafe = knn_detail::pruned_knn(kernels, train, queries, search,
+                                                  knn_detail::PrunedOptions{.rounding_margin = false});
+  EXPECT_NE(unsafe.index[0], 12) << "the margin-free threshold found the neighbour";
+}
+
+}  // namespace
+}  // namespace simdml
