@@ -41,7 +41,8 @@ TEST_P(KnnPruned, EveryKFromOneToTheWholeTrainingSet) {
 }
 
 TEST_P(KnnPruned, SameNeighboursFor1_2_3And7Threads) {
-  const Dataset train = synthetic_images(700, 64, 16, 21), queries = synthetic_images(90, 64, 16, 22);
+  const Dataset train = synthetic_images(700, 64, 16, 21),
+                queries = synthetic_images(90, 64, 16, 22);
   const Neighbors expected = reference(train, queries, 5);
   for (int threads : {1, 2, 3, 7}) {
     SCOPED_TRACE(std::to_string(threads) + " threads");
@@ -54,7 +55,8 @@ TEST_P(KnnPruned, SameNeighboursFor1_2_3And7Threads) {
 // Uniform noise and all-equal rows: the bound separates nothing, so nearly every pair (all of
 // them for equal rows) is checked exactly, and the answer must still be the reference's.
 TEST_P(KnnPruned, ExactWhereTheBoundPrunesNothing) {
-  const Dataset noise = synthetic_images(400, 100, 256, 31), noise_q = synthetic_images(40, 100, 256, 32);
+  const Dataset noise = synthetic_images(400, 100, 256, 31),
+                noise_q = synthetic_images(40, 100, 256, 32);
   expect_same_neighbors(reference(noise, noise_q, 7), run(noise, noise_q, 7, 2));
 
   Dataset equal = synthetic_images(300, 50, 2, 33);
@@ -68,7 +70,8 @@ TEST_P(KnnPruned, ExactWhereTheBoundPrunesNothing) {
 
 TEST_P(KnnPruned, FloatDataHasTheReferenceNeighbours) {
   const Dataset train = synthetic_floats(500, 12, 41), queries = synthetic_floats(60, 12, 42);
-  for (int k : {1, 9}) expect_same_neighbors(reference(train, queries, k), run(train, queries, k, 2));
+  for (int k : {1, 9})
+    expect_same_neighbors(reference(train, queries, k), run(train, queries, k, 2));
 }
 
 TEST_P(KnnPruned, ReportsItsExactPairsAndPhases) {
@@ -120,8 +123,8 @@ TEST(KnnPrunedMargin, IsNeededForExactness) {
   const Neighbors expected = reference(train, queries, 1);
   ASSERT_EQ(expected.index[0], 12);
   expect_same_neighbors(expected, knn_detail::pruned_knn(kernels, train, queries, search));
-  const Neighbors unsafe = knn_detail::pruned_knn(kernels, train, queries, search,
-                                                  knn_detail::PrunedOptions{.rounding_margin = false});
+  const Neighbors unsafe = knn_detail::pruned_knn(
+      kernels, train, queries, search, knn_detail::PrunedOptions{.rounding_margin = false});
   EXPECT_NE(unsafe.index[0], 12) << "the margin-free threshold found the neighbour";
 }
 

@@ -29,8 +29,8 @@ struct Axis {
 
 std::pair<std::int64_t, std::int64_t> feature_pair(const Arguments& args, const Dataset& train) {
   if (train.features < 2) throw UsageError("--plot needs at least two features");
-  const std::string text = args.get_or("plot-features", std::to_string(train.features - 1) + "," +
-                                                            std::to_string(train.features));
+  const std::string text = args.get_or(
+      "plot-features", std::to_string(train.features - 1) + "," + std::to_string(train.features));
   const std::vector<std::string_view> items = split_list(text);
   std::int64_t column[2] = {0, 0};
   bool ok = items.size() == 2;
@@ -73,8 +73,7 @@ Axis axis_of(const Dataset& d, int column, std::int64_t feature) {
 int plot_k(const Arguments& args, const KnnKernel& kernel, const Dataset& d, int threads) {
   const std::int64_t fold_rows = (d.samples + kCvFolds - 1) / kCvFolds;
   const auto largest = static_cast<int>(std::min<std::int64_t>(kMaxCvK, d.samples - fold_rows));
-  if (args.has("plot-k"))
-    return static_cast<int>(args.get_int("plot-k", 1, 1, d.samples));
+  if (args.has("plot-k")) return static_cast<int>(args.get_int("plot-k", 1, 1, d.samples));
   if (largest < 1) throw UsageError("--plot: too few rows to cross-validate k; give --plot-k");
   std::vector<int> ks;
   for (int k = 1; k <= largest; ++k) ks.push_back(k);
@@ -171,8 +170,8 @@ int draw_decision_regions(const Arguments& args, const Dataset& train, const Knn
   const std::vector<std::int32_t> classes = classify_mesh(kernel, d, x, y, k, threads);
   const std::string path = *args.get("plot");
   write_file_atomically(path, svg(d, x, y, k, classes));
-  std::printf("plot     %s: decision regions of features %lld and %lld, k = %d%s\n",
-              path.c_str(), static_cast<long long>(a + 1), static_cast<long long>(b + 1), k,
+  std::printf("plot     %s: decision regions of features %lld and %lld, k = %d%s\n", path.c_str(),
+              static_cast<long long>(a + 1), static_cast<long long>(b + 1), k,
               args.has("plot-k") ? "" : " (best of a 5-fold cross-validation)");
   return 0;
 }

@@ -9,8 +9,7 @@ std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / t
 
 // F, the kernel's features per word, as a constant: the copy loop unrolls into whole words.
 template <std::int64_t F>
-void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& packed,
-                     int threads) {
+void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& packed, int threads) {
   const std::int64_t nr = packed.panel_rows, features = train.features;
   const std::int64_t row_bytes = packed.words * F;
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -32,8 +31,7 @@ void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& pac
 
 std::int64_t packed_words(std::int64_t features, const Int8Kernels& kernels,
                           std::int64_t multiple) {
-  return round_up((features + kernels.features_per_word - 1) / kernels.features_per_word,
-                  multiple);
+  return round_up((features + kernels.features_per_word - 1) / kernels.features_per_word, multiple);
 }
 
 PackedTrain pack_train(ByteRows train, const Int8Kernels& kernels, std::int64_t panel_rows,

@@ -18,8 +18,7 @@ struct ByteRows {
 
 // Words per packed row: whole words of F features, padded with zero words to a multiple of
 // `multiple` (the kernel's query row block B, or more).
-std::int64_t packed_words(std::int64_t features, const Int8Kernels& kernels,
-                          std::int64_t multiple);
+std::int64_t packed_words(std::int64_t features, const Int8Kernels& kernels, std::int64_t multiple);
 
 // Training rows in panels of `panel_rows` (NR for the tile kernel; 1 gives each row its own
 // contiguous words), with their squared norms, each less 2 * offset * (the row's byte sum): the

@@ -75,8 +75,16 @@ Basis fit_basis(const Dataset& train, int components, int threads) {
   const std::vector<float> sample = centred_sample(train, rows);
   std::vector<float> cov(static_cast<std::size_t>(d * d));
   sgemm(gemm_kernel(GemmVariant::simd),
-        GemmProblem{.trans_a = Trans::yes, .m = d, .n = d, .k = rows, .a = sample.data(),
-                    .lda = d, .b = sample.data(), .ldb = d, .c = cov.data(), .ldc = d},
+        GemmProblem{.trans_a = Trans::yes,
+                    .m = d,
+                    .n = d,
+                    .k = rows,
+                    .a = sample.data(),
+                    .lda = d,
+                    .b = sample.data(),
+                    .ldb = d,
+                    .c = cov.data(),
+                    .ldc = d},
         GemmExecution{.threads = threads});
   // A shift keeps every iterate at full rank (a constant training set has C = 0) and leaves the
   // eigenvectors as they are.
@@ -94,8 +102,15 @@ Basis fit_basis(const Dataset& train, int components, int threads) {
     std::transform(v.begin(), v.end(), vf.begin(), [](double x) { return static_cast<float>(x); });
     // W = V C (C is symmetric): each basis row times the covariance.
     sgemm(gemm_kernel(GemmVariant::simd),
-          GemmProblem{.m = p, .n = d, .k = d, .a = vf.data(), .lda = d, .b = cov.data(), .ldb = d,
-                      .c = w.data(), .ldc = d},
+          GemmProblem{.m = p,
+                      .n = d,
+                      .k = d,
+                      .a = vf.data(),
+                      .lda = d,
+                      .b = cov.data(),
+                      .ldb = d,
+                      .c = w.data(),
+                      .ldc = d},
           GemmExecution{.threads = threads});
     std::copy(w.begin(), w.end(), v.begin());
     orthonormalize(v, d, p);

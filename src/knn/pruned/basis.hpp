@@ -14,8 +14,8 @@ namespace simdml::knn_detail {
 struct Basis {
   int components = 0;
   std::int64_t features = 0;
-  std::vector<float> rows;  // components x features
-  double gram_bound = 0.0;  // >= the largest eigenvalue of P P^T, about 1 + 1e-7
+  std::vector<float> rows;    // components x features
+  double gram_bound = 0.0;    // >= the largest eigenvalue of P P^T, about 1 + 1e-7
   double row_norm_max = 0.0;  // the largest |P_c|
 };
 

@@ -32,8 +32,8 @@ double norm_max(const Dataset& data) {
 // Twice the sum, to absorb the second-order terms.
 double projection_error(const Basis& basis, const Dataset& data) {
   const double d = static_cast<double>(basis.features);
-  const double gemm = std::sqrt(static_cast<double>(basis.components)) * (d + 1.0) * 0x1p-24 *
-                      basis.row_norm_max;
+  const double gemm =
+      std::sqrt(static_cast<double>(basis.components)) * (d + 1.0) * 0x1p-24 * basis.row_norm_max;
   const double features = data.pixels.empty() ? 0.0 : std::sqrt(basis.gram_bound) * 0x1p-22;
   return 2.0 * (gemm + features) * norm_max(data);
 }
@@ -43,9 +43,15 @@ double projection_error(const Basis& basis, const Dataset& data) {
 std::vector<float> project(const Basis& basis, const Dataset& data, int threads) {
   std::vector<float> y(static_cast<std::size_t>(data.samples * basis.components));
   sgemm(gemm_kernel(GemmVariant::simd),
-        GemmProblem{.trans_b = Trans::yes, .m = data.samples, .n = basis.components,
-                    .k = basis.features, .a = data.x.data(), .lda = basis.features,
-                    .b = basis.rows.data(), .ldb = basis.features, .c = y.data(),
+        GemmProblem{.trans_b = Trans::yes,
+                    .m = data.samples,
+                    .n = basis.components,
+                    .k = basis.features,
+                    .a = data.x.data(),
+                    .lda = basis.features,
+                    .b = basis.rows.data(),
+                    .ldb = basis.features,
+                    .c = y.data(),
                     .ldc = basis.components},
         GemmExecution{.threads = threads});
   return y;
@@ -82,8 +88,8 @@ QuantizedRows quantize(const Basis& basis, const Quantizer& quantizer, const Dat
       out.bytes[r * p + c] = static_cast<std::uint8_t>(u);
       const double gap = quantizer.centre[c] + (u - 128.0) * quantizer.scale - y;
       squared += gap * gap;
-      magnitude = std::max(magnitude, std::abs(y) + std::abs(quantizer.centre[c]) +
-                                          128.0 * quantizer.scale);
+      magnitude = std::max(magnitude,
+                           std::abs(y) + std::abs(quantizer.centre[c]) + 128.0 * quantizer.scale);
     }
     // The double arithmetic above errs by a few ulps of |y| + |centre| + 128 scale per component;
     // the relative and the magnitude terms cover it.

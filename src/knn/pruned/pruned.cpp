@@ -56,7 +56,8 @@ double seconds_since(Clock::time_point start) {
 constexpr std::int32_t kNoLimit = std::numeric_limits<std::int32_t>::max() - 1;
 constexpr std::int32_t kChecked = std::numeric_limits<std::int32_t>::max();  // above every limit
 constexpr std::int64_t kChunkPanels = 16;
-constexpr std::int64_t kPrefetchRows = 6;  // exact checks fetch this many rows ahead  // bound columns scanned for seeds while in L1/L2
+constexpr std::int64_t kPrefetchRows = 6;  // exact checks fetch this many rows ahead  // bound
+                                           // columns scanned for seeds while in L1/L2
 // Images whose integer distances stay below 2^31 (int8.cpp's limit); larger ones use double.
 constexpr std::int64_t kMaxIntegerFeatures = (std::int64_t{1} << 31) / (2 * 255 * 255);
 
@@ -179,7 +180,8 @@ class PanelSearch {
       pack_queries(ByteRows{ix_.queries.pixels.data(), ix_.queries.samples, ix_.queries.features},
                    first, rows, ix_.kernels, 1, ix_.exact_words, exact_words_.data(),
                    exact_norms_.data());
-    for (std::int64_t i = 0; i < rows; ++i) check(first, i, seeds[static_cast<std::size_t>(i)], out);
+    for (std::int64_t i = 0; i < rows; ++i)
+      check(first, i, seeds[static_cast<std::size_t>(i)], out);
     exact_seconds += seconds_since(bounds_done);
   }
 
@@ -210,9 +212,9 @@ class PanelSearch {
 
   Distance exact(std::int64_t query, std::int64_t panel_row, std::int32_t train_row) const {
     if constexpr (kInteger) {
-      const std::int32_t dot = ix_.kernels.row_dot(
-          ix_.exact_words, exact_words_.data() + panel_row * ix_.exact_words,
-          ix_.exact_rows.row(train_row));
+      const std::int32_t dot =
+          ix_.kernels.row_dot(ix_.exact_words, exact_words_.data() + panel_row * ix_.exact_words,
+                              ix_.exact_rows.row(train_row));
       return exact_norms_[static_cast<std::size_t>(panel_row)] +
              ix_.exact_rows.norms[static_cast<std::size_t>(train_row)] - 2 * dot;
     } else {
@@ -228,8 +230,7 @@ class PanelSearch {
   }
 
   // Seeds, then the scan, for query `first + i`; its neighbours go straight into out.
-  void check(std::int64_t first, std::int64_t i, const TopK<std::int32_t>& seeds,
-             Neighbors& out) {
+  void check(std::int64_t first, std::int64_t i, const TopK<std::int32_t>& seeds, Neighbors& out) {
     const std::int64_t query = first + i;
     std::int32_t* bounds = bounds_.data() + i * ix_.padded_train;
     TopK<Distance> best(ix_.k, best_.data(), best_indices_.data());
@@ -250,7 +251,8 @@ class PanelSearch {
       hits_[static_cast<std::size_t>(hits++)] = static_cast<std::int32_t>(j);
     std::int64_t checked = seeds.size();
     for (std::int64_t h = 0; h < hits; ++h) {
-      if (h + kPrefetchRows < hits) prefetch_row(hits_[static_cast<std::size_t>(h + kPrefetchRows)]);
+      if (h + kPrefetchRows < hits)
+        prefetch_row(hits_[static_cast<std::size_t>(h + kPrefetchRows)]);
       const std::int32_t j = hits_[static_cast<std::size_t>(h)];
       if (bounds[j] > bound) continue;  // the limit fell since the row was found
       best.offer(exact(query, i, j), j);
@@ -298,8 +300,7 @@ void build_index(Index& ix, int threads, Neighbors& out) {
   ix.train_rows = quantize(ix.basis, ix.quantizer, ix.train, train_projection);
   ix.query_rows =
       quantize(ix.basis, ix.quantizer, ix.queries, project(ix.basis, ix.queries, threads));
-  ix.bound_words =
-      packed_words(ix.basis.components, ix.kernels, ix.kernels.query_row_words);
+  ix.bound_words = packed_words(ix.basis.components, ix.kernels, ix.kernels.query_row_words);
   ix.padded_train = round_up(ix.train.samples, ix.kernels.cols);
   ix.bound_panels =
       pack_train(ByteRows{ix.train_rows.bytes.data(), ix.train.samples, ix.basis.components},
@@ -358,8 +359,7 @@ Neighbors pruned_knn_sse2(const Dataset& train, const Dataset& queries, const Kn
 Neighbors pruned_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return pruned_knn(int8_avx2, train, queries, search);
 }
-Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries,
-                            const KnnSearch& search) {
+Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return pruned_knn(int8_avx512, train, queries, search);
 }
 Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
