@@ -16,6 +16,9 @@ import time
 import unittest
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import CHROMIUM_FLAGS, chromium  # noqa: E402
+
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 HISTORY = SCRIPTS / "history.py"
 sys.path.insert(0, str(SCRIPTS))
@@ -279,19 +282,6 @@ class Detection(unittest.TestCase):
         flagged = [f for f in report["findings"] if f["flagged"]]
         self.assertEqual(flagged[0]["series"], "accuracy/nielsen/mnist/final_correct")
         self.assertEqual((flagged[0]["from"], flagged[0]["to"]), ("9359", "9358"))
-
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars"]
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            if (Path(folder) / name).exists():
-                return str(Path(folder) / name)
-    return None
 
 
 class Page(unittest.TestCase):

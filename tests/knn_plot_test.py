@@ -12,24 +12,15 @@ import tempfile
 import unittest
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import CHROMIUM_FLAGS, chromium  # noqa: E402
+
 SIMDML = sys.argv.pop(1) if len(sys.argv) > 1 else "build/simdml"
 REGION_FILLS = ["#fdd0a2", "#c7e9c0", "#c6dbef"]  # knn_plot.cpp's first three classes
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--hide-scrollbars"]
 
 
 def simdml(*args):
     return subprocess.run([SIMDML, *map(str, args)], capture_output=True, text=True, timeout=300)
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        for folder in os.environ.get("PATH", "").split(os.pathsep):
-            if (Path(folder) / name).exists():
-                return str(Path(folder) / name)
-    return None
-
-
 class IrisPlot(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
