@@ -86,7 +86,7 @@ Workload training_workload() {
   return {"train/784-30-10/b10/500-samples", [data, initial] {
             Network net = *initial;
             Rng shuffle(1, kShuffleStream);
-            train_epoch(net, *data, SgdOptions{}, shuffle, Compute{});
+            Trainer(net, TrainingOptions{}, Compute{}).epoch(*data, shuffle);
           }};
 }
 

@@ -29,14 +29,15 @@ void train_benchmark(benchmark::State& state, const GemmKernel& gemm, std::int64
   const Dataset data = synthetic_images(samples, 1);
   Network net =
       make_network({784, hidden, 10}, {Activation::sigmoid}, Loss::quadratic, Init::normal, 1);
-  SgdOptions sgd;
+  TrainingOptions sgd;
   sgd.learning_rate = 3.0f;
   sgd.batch_size = batch;
   Rng shuffle(1, kShuffleStream);
   Compute compute;
   compute.gemm = &gemm;
   compute.threads = threads;
-  for (auto _ : state) benchmark::DoNotOptimize(train_epoch(net, data, sgd, shuffle, compute));
+  Trainer trainer(net, sgd, compute);
+  for (auto _ : state) benchmark::DoNotOptimize(trainer.epoch(data, shuffle));
   state.SetItemsProcessed(state.iterations() * samples);
   state.counters["FLOP/s"] =
       benchmark::Counter(flops_per_sample(net) * static_cast<double>(samples),

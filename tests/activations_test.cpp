@@ -215,6 +215,37 @@ TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
   }
 }
 
+// Adam's update is IEEE operations only, unfused: every set must give the reference's bits for w,
+// m and v, at every length (tails included) and with weight decay; and one step from zero moments
+// moves each weight by rate * g / (|g| + epsilon) (bias correction makes m / sqrt(v) = g / |g|).
+TEST_P(ActivationTest, AdamUpdateMatchesTheReferenceExactly) {
+  const ActivationKernels& ref = reference_activations();
+  AdamCoefficients c;
+  c.step_size = 1e-3f / (1.0f - 0.9f);
+  c.root_correction2 = std::sqrt(1.0f - 0.999f);
+  for (const float decay : {0.0f, 0.01f})
+    for (std::size_t n : {0u, 1u, 7u, 16u, 33u, 1000u}) {
+      c.weight_decay = decay;
+      const auto g = random_values(n, -2.0f, 2.0f, 5);
+      auto w = random_values(n, -1.0f, 1.0f, 6), m = random_values(n, -0.1f, 0.1f, 7);
+      auto v = random_values(n, 0.0f, 0.01f, 8);
+      auto w_ref = w, m_ref = m, v_ref = v;
+      k().adam_update(c, g.data(), w.data(), m.data(), v.data(), n);
+      ref.adam_update(c, g.data(), w_ref.data(), m_ref.data(), v_ref.data(), n);
+      EXPECT_EQ(w, w_ref) << "n=" << n << " decay=" << decay;
+      EXPECT_EQ(m, m_ref) << "n=" << n;
+      EXPECT_EQ(v, v_ref) << "n=" << n;
+    }
+  const std::vector<float> g{0.5f, -2.0f, 1e-3f};
+  std::vector<float> w{1.0f, 1.0f, 1.0f}, m(3, 0.0f), v(3, 0.0f);
+  c.weight_decay = 0.0f;
+  c.step_size = 1e-3f / 0.1f;  // step 1: rate / (1 - beta1)
+  c.root_correction2 = std::sqrt(0.001f);
+  k().adam_update(c, g.data(), w.data(), m.data(), v.data(), 3);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(w[i], 1.0 - 1e-3 * g[i] / (std::fabs(g[i]) + 1e-8), 2e-7) << i;
+}
+
 // Softmax against a double reference fed the same rounded differences x - max the kernel feeds
 // to exp (that rounding is the input's, not the kernel's). Each output may be off by exp's 1 ULP,
 // the division's 0.5, and the sum's relative error: at most ceil(cols / 16) + 4 roundings of the

@@ -28,13 +28,14 @@ class MnistTraining : public ::testing::Test {
   }
 
   static double train_and_test(Network& net, float rate, std::int64_t batch, int epochs) {
-    SgdOptions sgd;
+    TrainingOptions sgd;
     sgd.learning_rate = rate;
     sgd.batch_size = batch;
     Rng shuffle(1, kShuffleStream);
     Compute compute;
     compute.threads = 2;
-    for (int e = 0; e < epochs; ++e) train_epoch(net, data_->train, sgd, shuffle, compute);
+    Trainer trainer(net, sgd, compute);
+    for (int e = 0; e < epochs; ++e) trainer.epoch(data_->train, shuffle);
     return evaluate(net, *data_->test, compute).accuracy();
   }
 

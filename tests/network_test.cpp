@@ -56,7 +56,7 @@ TEST_P(GradientCheck, BackpropMatchesCentralDifferences) {
   for (Layer& layer : net.layers)
     for (float& b : layer.biases) b = 0.1f;  // keep ReLU units away from their kink
   const Batch batch = random_batch(4, 5, 3, 17);
-  Trainer trainer(net, batch.rows, Compute{});
+  Trainer trainer(net, TrainingOptions{}, Compute{});
   const Gradients analytic = trainer.gradients(batch.x.data(), batch.labels.data(), batch.rows);
 
   const float eps = 1e-3f;
@@ -129,11 +129,11 @@ void expect_learns_xor(Activation hidden, Loss loss, float rate) {
   Network net = make_network({2, 4, 2}, {hidden}, loss, Init::xavier, 5);
   const std::vector<float> x{0, 0, 0, 1, 1, 0, 1, 1};
   const std::vector<std::int32_t> y{0, 1, 1, 0};
-  Trainer trainer(net, 4, Compute{});
-  SgdOptions sgd;
+  TrainingOptions sgd;
   sgd.learning_rate = rate;
   sgd.batch_size = 4;
-  for (int step = 0; step < 3000; ++step) trainer.step(x.data(), y.data(), 4, sgd);
+  Trainer trainer(net, sgd, Compute{});
+  for (int step = 0; step < 3000; ++step) trainer.step(x.data(), y.data(), 4);
   Dataset data;
   data.name = "xor", data.samples = 4, data.features = 2, data.classes = 2, data.x = x,
   data.labels = y;
@@ -156,11 +156,11 @@ TEST(Sgd, OneStepEqualsTheHandComputedUpdate) {
     net.layers[0].biases = {0.1f};
     const std::vector<float> x{0.5f, -1.0f};
     const std::int32_t label = 0;  // one output, so the target is 1
-    SgdOptions sgd;
+    TrainingOptions sgd;
     sgd.learning_rate = 3.0f;
     sgd.batch_size = 1;
     sgd.weight_decay = decay;
-    Trainer(net, 1, Compute{}).step(x.data(), &label, 1, sgd);
+    Trainer(net, sgd, Compute{}).step(x.data(), &label, 1);
 
     const double z = 0.3 * 0.5 + -0.2 * -1.0 + 0.1, a = 1.0 / (1.0 + std::exp(-z));
     const double delta = (a - 1.0) * a * (1.0 - a);
@@ -177,19 +177,19 @@ TEST(Sgd, MomentumAccumulatesVelocity) {
   Network plain = make_network({3, 2}, {}, Loss::cross_entropy, Init::xavier, 2);
   Network heavy = plain;
   const Batch batch = random_batch(2, 3, 2, 9);
-  SgdOptions sgd;
+  TrainingOptions sgd;
   sgd.learning_rate = 0.5f;
   sgd.batch_size = 2;
-  Trainer plain_trainer(plain, 2, Compute{});
+  Trainer plain_trainer(plain, sgd, Compute{});
   const Gradients g1 = plain_trainer.gradients(batch.x.data(), batch.labels.data(), 2);
-  SgdOptions with_momentum = sgd;
+  TrainingOptions with_momentum = sgd;
   with_momentum.momentum = 0.9f;
-  Trainer heavy_trainer(heavy, 2, Compute{});
+  Trainer heavy_trainer(heavy, with_momentum, Compute{});
   const std::vector<float> w0 = heavy.layers[0].weights;
-  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2, with_momentum);
+  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2);
   const Gradients g2 = heavy_trainer.gradients(batch.x.data(), batch.labels.data(), 2);
   const std::vector<float> w1 = heavy.layers[0].weights;
-  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2, with_momentum);
+  heavy_trainer.step(batch.x.data(), batch.labels.data(), 2);
   for (std::size_t i = 0; i < w0.size(); ++i) {
     const double v1 = -0.5 * g1.weights[0][i], v2 = 0.9 * v1 - 0.5 * g2.weights[0][i];
     EXPECT_NEAR(w1[i], w0[i] + v1, 1e-6);
@@ -199,27 +199,47 @@ TEST(Sgd, MomentumAccumulatesVelocity) {
 
 // --- reproducibility -------------------------------------------------------------------------
 
-struct Run {
+struct TrainedRun {
   Network net;
   std::vector<double> losses;
 };
 
-Run train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss, Activation act,
-              const Dataset& data = random_dataset(700, 784, 10, 4)) {
-  Run run{make_network({784, hidden, 10}, {act}, loss, Init::he, 8), {}};
-  SgdOptions sgd;
-  sgd.learning_rate = 0.05f;
-  sgd.batch_size = batch;
-  sgd.momentum = 0.5f;
+// Two epochs of a 784-hidden...-10 network; momentum 0.5 unless `options` says otherwise.
+TrainedRun train_network(int threads, std::vector<std::int64_t> sizes,
+                         std::vector<Activation> hidden, Loss loss, TrainingOptions options,
+                         const Dataset& data) {
+  TrainedRun run{make_network(std::move(sizes), std::move(hidden), loss, Init::he, 8), {}};
   Rng shuffle(8, kShuffleStream);
   Compute compute;
   compute.threads = threads;
-  for (int epoch = 0; epoch < 2; ++epoch)
-    run.losses.push_back(train_epoch(run.net, data, sgd, shuffle, compute));
+  Trainer trainer(run.net, options, compute);
+  for (int epoch = 0; epoch < 2; ++epoch) run.losses.push_back(trainer.epoch(data, shuffle));
   return run;
 }
 
-void expect_bitwise_equal(const Run& a, const Run& b) {
+TrainingOptions sgd_options(std::int64_t batch) {
+  TrainingOptions sgd;
+  sgd.learning_rate = 0.05f;
+  sgd.batch_size = batch;
+  sgd.momentum = 0.5f;
+  return sgd;
+}
+
+TrainingOptions adam_options(std::int64_t batch) {
+  TrainingOptions adam;
+  adam.optimizer = Optimizer::adam;
+  adam.learning_rate = 1e-3f;
+  adam.batch_size = batch;
+  adam.weight_decay = 1e-4f;
+  return adam;
+}
+
+TrainedRun train_run(int threads, std::int64_t batch, std::int64_t hidden, Loss loss,
+                     Activation act, const Dataset& data = random_dataset(700, 784, 10, 4)) {
+  return train_network(threads, {784, hidden, 10}, {act}, loss, sgd_options(batch), data);
+}
+
+void expect_bitwise_equal(const TrainedRun& a, const TrainedRun& b) {
   ASSERT_EQ(a.losses.size(), b.losses.size());
   for (std::size_t i = 0; i < a.losses.size(); ++i)
     EXPECT_EQ(std::memcmp(&a.losses[i], &b.losses[i], sizeof(double)), 0) << "epoch " << i;
@@ -247,6 +267,84 @@ TEST(Determinism, AnyThreadCountGivesTheSameBits) {
     expect_bitwise_equal(relu, train_run(threads, 256, 100, Loss::cross_entropy, Activation::relu));
     expect_bitwise_equal(sigmoid, train_run(threads, 10, 30, Loss::quadratic, Activation::sigmoid));
   }
+}
+
+// The team's other configurations: Adam (with L2), a deeper network (its extra barriers), tanh,
+// and batches of one row and of the whole set, on teams of 1 to 4 (and 7, more than the units of
+// a 30-unit layer can use).
+TEST(Determinism, EveryConfigurationGivesTheSameBitsOnAnyTeam) {
+  const Dataset data = random_dataset(300, 784, 10, 6);
+  struct Case {
+    std::string name;
+    std::vector<std::int64_t> sizes;
+    std::vector<Activation> hidden;
+    Loss loss;
+    TrainingOptions options;
+  };
+  const Case cases[] = {
+      {"adam relu", {784, 100, 10}, {Activation::relu}, Loss::cross_entropy, adam_options(64)},
+      {"adam sigmoid quadratic",
+       {784, 30, 10},
+       {Activation::sigmoid},
+       Loss::quadratic,
+       adam_options(10)},
+      {"deep tanh relu",
+       {784, 40, 20, 10},
+       {Activation::tanh, Activation::relu},
+       Loss::cross_entropy,
+       sgd_options(32)},
+      {"batch 1", {784, 30, 10}, {Activation::sigmoid}, Loss::quadratic, sgd_options(1)},
+      {"whole set", {784, 50, 10}, {Activation::relu}, Loss::cross_entropy, sgd_options(300)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const TrainedRun one = train_network(1, c.sizes, c.hidden, c.loss, c.options, data);
+    for (int threads : {2, 3, 4, 7}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads));
+      expect_bitwise_equal(one, train_network(threads, c.sizes, c.hidden, c.loss, c.options, data));
+    }
+  }
+}
+
+// The optimizer's state lives in the Trainer: two epochs on one Trainer are not two fresh starts.
+TEST(Adam, StateCarriesOverBetweenEpochs) {
+  const Dataset data = random_dataset(100, 784, 10, 7);
+  const TrainedRun together = train_network(1, {784, 30, 10}, {Activation::relu},
+                                            Loss::cross_entropy, adam_options(10), data);
+  TrainedRun apart{
+      make_network({784, 30, 10}, {Activation::relu}, Loss::cross_entropy, Init::he, 8), {}};
+  Rng shuffle(8, kShuffleStream);
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    Trainer fresh(apart.net, adam_options(10), Compute{});
+    apart.losses.push_back(fresh.epoch(data, shuffle));
+    EXPECT_EQ(fresh.steps(), 10);
+  }
+  EXPECT_EQ(together.losses[0], apart.losses[0]);
+  EXPECT_NE(together.losses[1], apart.losses[1]);
+}
+
+// A throw on one thread of the team (here the progress callback, on thread 0) stops the whole
+// team at its next barrier and reaches the caller; the trainer stays usable.
+TEST(Training, AFailureInTheTeamReachesTheCaller) {
+  const Dataset data = random_dataset(200, 784, 10, 8);
+  Network net = make_network({784, 64, 10}, {Activation::relu}, Loss::cross_entropy, Init::he, 1);
+  Compute compute;
+  compute.threads = 2;
+  Trainer trainer(net, sgd_options(10), compute);
+  EXPECT_EQ(trainer.team(), 2);
+  Rng shuffle(1, kShuffleStream);
+  int calls = 0;
+  const auto cancel = [&calls](std::int64_t done, std::int64_t) {
+    if (++calls == 3) throw std::runtime_error("cancelled after " + std::to_string(done));
+  };
+  try {
+    trainer.epoch(data, shuffle, cancel);
+    FAIL() << "the callback's exception should reach the caller";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cancelled after 30");
+  }
+  EXPECT_TRUE(find_non_finite(net).empty());
+  EXPECT_NO_THROW(trainer.epoch(data, shuffle));
 }
 
 // Training gathers an image's rows from its pixel bytes, scaling them on the way; it must learn
@@ -286,13 +384,14 @@ void expect_divergence_caught(Activation act, Loss loss, Init init) {
   const Dataset data = random_dataset(200, 20, 10, 6);
   Network net = make_network({20, 30, 10}, {act}, loss, init, 1);
   const DivergenceGuard guard(net);
-  SgdOptions sgd;
+  TrainingOptions sgd;
   sgd.learning_rate = 1000.0f;
   sgd.batch_size = 10;
   Rng shuffle(1, kShuffleStream);
+  Trainer trainer(net, sgd, Compute{});
   try {
     for (int epoch = 1; epoch <= 3; ++epoch) {
-      train_epoch(net, data, sgd, shuffle, Compute{});
+      trainer.epoch(data, shuffle);
       guard.check(net, epoch, sgd.learning_rate);
     }
     FAIL() << "a learning rate of 1000 should be caught";
@@ -320,17 +419,26 @@ TEST(Training, NonFiniteWeightsAreDivergence) {
 }
 
 TEST(Training, RejectsBadOptionsAndShapes) {
-  SgdOptions sgd;
+  TrainingOptions sgd;
   sgd.batch_size = 0;
-  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  EXPECT_THROW(validate_training(sgd), std::invalid_argument);
   sgd = {};
   sgd.learning_rate = -1.0f;
-  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  EXPECT_THROW(validate_training(sgd), std::invalid_argument);
   sgd.learning_rate = std::nanf("");
-  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  EXPECT_THROW(validate_training(sgd), std::invalid_argument);
   sgd = {};
   sgd.momentum = 1.0f;
-  EXPECT_THROW(validate_sgd(sgd), std::invalid_argument);
+  EXPECT_THROW(validate_training(sgd), std::invalid_argument);
+  TrainingOptions adam = adam_options(10);
+  adam.momentum = 0.9f;  // Adam's momentum is beta1
+  EXPECT_THROW(validate_training(adam), std::invalid_argument);
+  adam = adam_options(10);
+  adam.beta2 = 1.0f;
+  EXPECT_THROW(validate_training(adam), std::invalid_argument);
+  adam = adam_options(10);
+  adam.epsilon = 0.0f;
+  EXPECT_THROW(validate_training(adam), std::invalid_argument);
   EXPECT_THROW(make_network({784}, {}, Loss::quadratic, Init::normal, 1), std::invalid_argument);
   EXPECT_THROW(make_network({784, 0, 10}, {Activation::relu}, Loss::quadratic, Init::normal, 1),
                std::invalid_argument);
@@ -339,9 +447,15 @@ TEST(Training, RejectsBadOptionsAndShapes) {
   Network net = make_network({5, 3}, {}, Loss::quadratic, Init::normal, 1);
   const Dataset wrong = random_dataset(10, 4, 3, 1);
   Rng shuffle(1);
-  EXPECT_THROW(train_epoch(net, wrong, SgdOptions{}, shuffle, Compute{}), std::invalid_argument);
+  Trainer trainer(net, TrainingOptions{}, Compute{});
+  EXPECT_THROW(trainer.epoch(wrong, shuffle), std::invalid_argument);
   EXPECT_THROW(evaluate(net, wrong, Compute{}), std::invalid_argument);
-  EXPECT_THROW(Trainer(net, 0, Compute{}), std::invalid_argument);
+  const std::vector<float> x(5);
+  const std::int32_t label = 0;
+  EXPECT_THROW(trainer.step(x.data(), &label, 0), std::invalid_argument);
+  sgd = {};
+  sgd.batch_size = 0;
+  EXPECT_THROW(Trainer(net, sgd, Compute{}), std::invalid_argument);
 }
 
 TEST(Evaluation, CountsEverySampleOnce) {

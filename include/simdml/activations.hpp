@@ -29,6 +29,21 @@ using BackwardKernel = void (*)(const float* y, const float* dy, float* dx, std:
 using RowKernel = void (*)(const float* x, float* y, std::size_t rows, std::size_t cols);
 using ByteKernel = void (*)(const std::uint8_t* x, float* y, std::size_t n);
 
+// One Adam step's constants (Kingma and Ba 2015, in PyTorch's arithmetic), rounded to float once.
+struct AdamCoefficients {
+  float beta1 = 0.9f, one_minus_beta1 = 0.1f;
+  float beta2 = 0.999f, one_minus_beta2 = 0.001f;
+  float epsilon = 1e-8f;
+  float step_size = 1e-3f;        // rate / (1 - beta1^t)
+  float root_correction2 = 1.0f;  // sqrt(1 - beta2^t)
+  float weight_decay = 0.0f;      // L2: g + decay * w
+};
+// For each i, in this order, each operation rounded once (no fusing, on every target):
+//   g' = g + decay * w;  m = beta1 m + (1 - beta1) g';  v = beta2 v + (1 - beta2) (g' g');
+//   w = w - step_size * (m / (sqrt(v) / root_correction2 + epsilon)).
+using AdamKernel = void (*)(const AdamCoefficients& c, const float* g, float* w, float* m, float* v,
+                            std::size_t n);
+
 enum class ActivationVariant {
   reference,  // scalar loops on std::exp / std::tanh: what the tests hold the others to
   simd,       // xsimd kernels, one set per dispatch target
@@ -49,6 +64,7 @@ struct ActivationKernels {
   BackwardKernel relu_backward;     // dx = y > 0 ? dy : 0
   RowKernel softmax_rows;           // exp(x - max) / sum, the sum in a fixed 16-lane order
   ByteKernel unit_from_bytes;       // y = x / 255 rounded once, in every set: pixels to [0, 1]
+  AdamKernel adam_update;           // bitwise the same in every set: IEEE operations only
 };
 
 const KernelRegistry<ActivationKernels>& activation_registry();

@@ -78,11 +78,21 @@ struct Compute {
   int threads = 1;
 };
 
-struct SgdOptions {
+// The update rule of each mini-batch step.
+enum class Optimizer {
+  sgd,   // w <- w - rate * g, with optional momentum (network.py; momentum as Keras and PyTorch)
+  adam,  // Kingma and Ba's Adam with bias correction, as PyTorch computes it (AdamCoefficients)
+};
+std::string_view optimizer_name(Optimizer o);
+std::optional<Optimizer> parse_optimizer(std::string_view name);  // "sgd", "adam"
+
+struct TrainingOptions {
+  Optimizer optimizer = Optimizer::sgd;
   float learning_rate = 3.0f;
   std::int64_t batch_size = 10;
-  float momentum = 0.0f;      // v <- momentum * v - rate * g; w <- w + v
+  float momentum = 0.0f;      // sgd: v <- momentum * v - rate * g; w <- w + v
   float weight_decay = 0.0f;  // L2: g += weight_decay * w (weights only, not biases)
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;  // adam
 };
 
 // CRC-32 (zlib's) of every parameter's bytes, layer by layer, weights then biases, as little-endian
@@ -90,9 +100,9 @@ struct SgdOptions {
 // with a committed value because training is bitwise reproducible.
 std::uint32_t parameters_crc32(const Network& net);
 
-// Throws std::invalid_argument unless rate > 0 and finite, batch >= 1, 0 <= momentum < 1,
-// weight decay >= 0 and finite.
-void validate_sgd(const SgdOptions& sgd);
+// Throws std::invalid_argument unless rate > 0 and finite, batch >= 1, 0 <= momentum < 1 (and 0
+// for adam), weight decay >= 0 and finite, 0 <= beta1, beta2 < 1 and epsilon > 0 and finite.
+void validate_training(const TrainingOptions& options);
 
 // Gradients of the mean loss over a batch, laid out like the network's layers.
 struct Gradients {
@@ -100,28 +110,45 @@ struct Gradients {
   std::vector<std::vector<float>> weights, biases;
 };
 
-// A network's workspace for passes over batches of up to max_rows rows.
+// Called after each mini-batch with (samples done, samples in the epoch).
+using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
+
+// Trains one network with one set of options: the buffers, the team of threads and the optimizer's
+// state (momentum's velocity, Adam's moments and step count), which carry over from one step and
+// one epoch to the next.
+//
+// Threads: one team for a whole epoch, each thread owning a fixed share of every hidden layer's
+// units (forward, backward and update); every thread computes the output layer alike. Two barriers
+// per mini-batch for one hidden layer. No sum is ever split between threads, so the weights are
+// bitwise the same for any thread count. A network without a hidden layer trains on one thread.
 class Trainer {
  public:
-  Trainer(Network& net, std::int64_t max_rows, Compute compute);
+  Trainer(Network& net, const TrainingOptions& options, Compute compute);  // validates both
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // One SGD step on a batch; returns the batch's mean loss (computed before the update).
-  double step(const float* x, const std::int32_t* labels, std::int64_t rows, const SgdOptions& sgd);
-  // The batch's mean loss and its gradients, leaving the network unchanged.
+  // One epoch over `train` in an order drawn from `shuffle` (network.py shuffles every epoch; the
+  // last batch may be smaller). Returns the mean training loss over the epoch. An image dataset's
+  // rows are read from its pixel bytes (the same values as x; see Dataset). Throws
+  // TrainingDiverged when a batch's loss is not finite (see also DivergenceGuard), leaving the
+  // network as that batch's update left it.
+  double epoch(const Dataset& train, Rng& shuffle, const ProgressCallback& progress = {});
+  // One step on a batch of any size; returns its mean loss (computed before the update).
+  double step(const float* x, const std::int32_t* labels, std::int64_t rows);
+  // The batch's mean loss and its gradients, leaving the network and the optimizer unchanged.
   Gradients gradients(const float* x, const std::int32_t* labels, std::int64_t rows);
 
- private:
-  struct Update;
-  struct Workspace;
-  double forward_and_output_delta(const float* x, const std::int32_t* labels, std::int64_t rows);
-  void backward(const float* x, std::int64_t rows, const Update& update);
-  void update_biases(std::size_t l, const Update& update, float alpha);
+  // Threads in the team (at most Compute::threads: a share is at least 16 units).
+  int team() const;
+  // Steps taken so far (Adam's t).
+  std::int64_t steps() const;
 
+  struct Workspace;  // defined in src/nn/trainer.cpp
+
+ private:
   Network& net_;
-  std::int64_t max_rows_;
+  TrainingOptions options_;
   std::unique_ptr<Workspace> work_;
 };
 
@@ -136,16 +163,6 @@ Evaluation evaluate(const Network& net, const Dataset& data, const Compute& comp
 struct TrainingDiverged : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-// Called after each mini-batch with (samples done, samples in the epoch).
-using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
-
-// One epoch of mini-batch SGD over `train` in an order drawn from `shuffle` (network.py shuffles
-// every epoch; the last batch may be smaller). Returns the mean training loss over the epoch.
-// An image dataset's rows are read from its pixel bytes (the same values as x; see Dataset).
-// Throws TrainingDiverged when a batch's loss is not finite (see also DivergenceGuard).
-double train_epoch(Network& net, const Dataset& train, const SgdOptions& sgd, Rng& shuffle,
-                   const Compute& compute, const ProgressCallback& progress = {});
 
 // The first non-finite weight or bias, described ("layer 2 weight (3, 17) is nan"); empty if none.
 std::string find_non_finite(const Network& net);

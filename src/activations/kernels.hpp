@@ -199,6 +199,35 @@ struct ActivationKernelsFor {
     std::copy(tail_out, tail_out + (n - i), y + i);
   }
 
+  // The reference's loop, W parameters at a time; the tail goes through the same code padded.
+  static void adam_vector(const simdml::AdamCoefficients& c, const float* g, float* w, float* m,
+                          float* v) {
+    const V gd = V::load_unaligned(g) + V(c.weight_decay) * V::load_unaligned(w);
+    const V mv = V(c.beta1) * V::load_unaligned(m) + V(c.one_minus_beta1) * gd;
+    const V vv = V(c.beta2) * V::load_unaligned(v) + V(c.one_minus_beta2) * (gd * gd);
+    const V denom = xsimd::sqrt(vv) / V(c.root_correction2) + V(c.epsilon);
+    (V::load_unaligned(w) - V(c.step_size) * (mv / denom)).store_unaligned(w);
+    mv.store_unaligned(m);
+    vv.store_unaligned(v);
+  }
+
+  static void adam_update(const simdml::AdamCoefficients& c, const float* g, float* w, float* m,
+                          float* v, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) adam_vector(c, g + i, w + i, m + i, v + i);
+    if (i == n) return;
+    alignas(64) float tail[4][W] = {};
+    const std::size_t rest = n - i;
+    std::copy(g + i, g + n, tail[0]);
+    std::copy(w + i, w + n, tail[1]);
+    std::copy(m + i, m + n, tail[2]);
+    std::copy(v + i, v + n, tail[3]);
+    adam_vector(c, tail[0], tail[1], tail[2], tail[3]);
+    std::copy(tail[1], tail[1] + rest, w + i);
+    std::copy(tail[2], tail[2] + rest, m + i);
+    std::copy(tail[3], tail[3] + rest, v + i);
+  }
+
   static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
     return {name,
             simdml::ActivationVariant::simd,
@@ -212,7 +241,8 @@ struct ActivationKernelsFor {
             tanh_backward,
             relu_backward,
             softmax_rows,
-            unit_from_bytes};
+            unit_from_bytes,
+            adam_update};
   }
 };
 

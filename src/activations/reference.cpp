@@ -55,6 +55,17 @@ void unit_from_bytes_ref(const std::uint8_t* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) / 255.0f;
 }
 
+void adam_update_ref(const AdamCoefficients& c, const float* g, float* w, float* m, float* v,
+                     std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gd = g[i] + c.weight_decay * w[i];
+    m[i] = c.beta1 * m[i] + c.one_minus_beta1 * gd;
+    v[i] = c.beta2 * v[i] + c.one_minus_beta2 * (gd * gd);
+    const float denom = std::sqrt(v[i]) / c.root_correction2 + c.epsilon;
+    w[i] = w[i] - c.step_size * (m[i] / denom);
+  }
+}
+
 }  // namespace
 
 constinit const ActivationKernels reference = {"reference",
@@ -69,6 +80,7 @@ constinit const ActivationKernels reference = {"reference",
                                                tanh_backward_ref,
                                                relu_backward_ref,
                                                softmax_rows_ref,
-                                               unit_from_bytes_ref};
+                                               unit_from_bytes_ref,
+                                               adam_update_ref};
 
 }  // namespace simdml::activation_detail

@@ -83,7 +83,7 @@ std::string describe_network(const Network& net) {
                                              : ", softmax outputs + cross-entropy");
 }
 
-TrainReport::TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd,
+TrainReport::TrainReport(const NamedDataset& data, const Network& net, const TrainingOptions& sgd,
                          int epochs, std::uint64_t seed, const Compute& compute, std::string init)
     : data_(data),
       net_(net),
@@ -103,9 +103,15 @@ void TrainReport::print_header(bool validation) {
       static_cast<long long>(train.features), train.classes);
   std::printf("network  %s, init %s, seed %llu\n", describe_network(net_).c_str(), init_.c_str(),
               static_cast<unsigned long long>(seed_));
-  std::printf("sgd      batch %lld, learning rate %g, momentum %g, L2 %g, %d epochs\n",
-              static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum,
-              sgd_.weight_decay, epochs_);
+  if (sgd_.optimizer == Optimizer::adam)
+    std::printf(
+        "adam     batch %lld, learning rate %g, beta1 %g, beta2 %g, epsilon %g, L2 %g, %d epochs\n",
+        static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.beta1, sgd_.beta2,
+        sgd_.epsilon, sgd_.weight_decay, epochs_);
+  else
+    std::printf("sgd      batch %lld, learning rate %g, momentum %g, L2 %g, %d epochs\n",
+                static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum,
+                sgd_.weight_decay, epochs_);
   std::printf("compute  %s\n", compute_summary(compute_).c_str());
   std::fflush(stdout);
 }
@@ -164,10 +170,15 @@ std::string TrainReport::json() const {
   j.array("hidden_activations", hidden);
   j.field("loss", loss_name(net_.loss)).field("init", init_);
   j.field("epochs", epochs_).field("batch", sgd_.batch_size);
+  j.field("optimizer", optimizer_name(sgd_.optimizer));
   j.field("learning_rate", static_cast<double>(sgd_.learning_rate))
       .field("momentum", static_cast<double>(sgd_.momentum));
   j.field("l2", static_cast<double>(sgd_.weight_decay))
       .field("seed", static_cast<std::int64_t>(seed_));
+  if (sgd_.optimizer == Optimizer::adam)
+    j.field("beta1", static_cast<double>(sgd_.beta1))
+        .field("beta2", static_cast<double>(sgd_.beta2))
+        .field("epsilon", static_cast<double>(sgd_.epsilon));
   j.end_object();
   write_machine(j, compute_);
   j.field("accuracy_set", checked_set_);

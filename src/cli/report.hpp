@@ -28,7 +28,7 @@ std::string describe_network(
 
 class TrainReport {
  public:
-  TrainReport(const NamedDataset& data, const Network& net, const SgdOptions& sgd, int epochs,
+  TrainReport(const NamedDataset& data, const Network& net, const TrainingOptions& sgd, int epochs,
               std::uint64_t seed, const Compute& compute, std::string init);
   void print_header(bool validation);
   void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds);
@@ -44,7 +44,7 @@ class TrainReport {
   const Epoch* best_epoch() const;
   const NamedDataset& data_;
   const Network& net_;
-  SgdOptions sgd_;
+  TrainingOptions sgd_;
   int epochs_;
   std::uint64_t seed_;
   Compute compute_;

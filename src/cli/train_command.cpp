@@ -54,13 +54,27 @@ std::vector<Activation> hidden_activations(const Arguments& args, std::size_t hi
   return out;
 }
 
-SgdOptions sgd_options(const Arguments& args) {
-  SgdOptions sgd;
-  sgd.batch_size = args.get_int("batch", 10, 1, 1 << 20);
-  sgd.learning_rate = static_cast<float>(args.get_double("eta", 3.0, 1e-30, 1e6));
-  sgd.momentum = static_cast<float>(args.get_double("momentum", 0.0, 0.0, 0.999999));
-  sgd.weight_decay = static_cast<float>(args.get_double("l2", 0.0, 0.0, 1e6));
-  return sgd;
+// --optimizer sgd (network.py's rule; --eta defaults to its 3.0) or adam (--eta 0.001, PyTorch's
+// and Keras's default), with --momentum for sgd and --beta1, --beta2, --epsilon for adam.
+TrainingOptions training_options(const Arguments& args) {
+  TrainingOptions o;
+  const auto optimizer = parse_optimizer(args.get_or("optimizer", "sgd"));
+  if (!optimizer) throw UsageError("--optimizer must be sgd or adam");
+  o.optimizer = *optimizer;
+  const bool adam = o.optimizer == Optimizer::adam;
+  for (const char* name : {"beta1", "beta2", "epsilon"})
+    if (!adam && args.get(name))
+      throw UsageError(std::string("--") + name + " needs --optimizer adam");
+  if (adam && args.get("momentum"))
+    throw UsageError("--momentum is an SGD option; Adam's momentum is --beta1");
+  o.batch_size = args.get_int("batch", 10, 1, 1 << 20);
+  o.learning_rate = static_cast<float>(args.get_double("eta", adam ? 1e-3 : 3.0, 1e-30, 1e6));
+  o.momentum = static_cast<float>(args.get_double("momentum", 0.0, 0.0, 0.999999));
+  o.weight_decay = static_cast<float>(args.get_double("l2", 0.0, 0.0, 1e6));
+  o.beta1 = static_cast<float>(args.get_double("beta1", 0.9, 0.0, 0.999999));
+  o.beta2 = static_cast<float>(args.get_double("beta2", 0.999, 0.0, 0.9999999));
+  o.epsilon = static_cast<float>(args.get_double("epsilon", 1e-8, 1e-30, 1.0));
+  return o;
 }
 
 // --validation N (rows) or F (a fraction below 1) of the training set, taken from its end.
@@ -96,14 +110,15 @@ ProgressCallback progress_bar(int epoch, int epochs) {
 }  // namespace
 
 int run_train(const std::vector<std::string_view>& words) {
-  const Arguments args(
-      words, {"dataset", "data", "layers",   "activation", "loss",        "init",      "epochs",
-              "batch",   "eta",  "momentum", "l2",         "seed",        "threads",   "gemm",
-              "isa",     "save", "json",     "validation", "train-limit", "test-limit"},
-      {"flush-denormals"});
+  const Arguments args(words,
+                       {"dataset", "data",    "layers", "activation", "loss",        "init",
+                        "epochs",  "batch",   "eta",    "momentum",   "optimizer",   "beta1",
+                        "beta2",   "epsilon", "l2",     "seed",       "threads",     "gemm",
+                        "isa",     "save",    "json",   "validation", "train-limit", "test-limit"},
+                       {"flush-denormals"});
   const Compute compute = compute_options(args);
-  const SgdOptions sgd = sgd_options(args);
-  const int epochs = static_cast<int>(args.get_int("epochs", 30, 1, 100000));
+  const TrainingOptions sgd = training_options(args);
+  const int epochs = static_cast<int>(args.get_int("epochs", 30, 0, 100000));
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   const auto loss = parse_loss(args.get_or("loss", "quadratic"));
   if (!loss) throw UsageError("--loss must be quadratic or cross-entropy");
@@ -123,10 +138,10 @@ int run_train(const std::vector<std::string_view>& words) {
   report.print_header(validation.has_value());
   Rng shuffle(seed, kShuffleStream);
   const DivergenceGuard guard(net);
+  Trainer trainer(net, sgd, compute);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    const double train_loss =
-        train_epoch(net, data.train, sgd, shuffle, compute, progress_bar(epoch, epochs));
+    const double train_loss = trainer.epoch(data.train, shuffle, progress_bar(epoch, epochs));
     const double seconds = seconds_since(start);
     guard.check(net, epoch, sgd.learning_rate);
     const std::optional<Evaluation> checked =

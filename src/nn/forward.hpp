@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "nn/team.hpp"
 #include "simdml/network.hpp"
 
 namespace simdml::nn {
@@ -28,6 +29,36 @@ inline GemmExecution layer_execution(const Layer& layer, std::int64_t rows, cons
           layer.outputs >= rows ? units_are : GemmSplit::automatic};
 }
 
+// Throws std::invalid_argument unless the dataset fits the network (features and classes).
+void check_features(const Network& net, const Dataset& data);
+
+// A row-major matrix of `rows` rows whose row r starts at data + r * ld.
+struct Rows {
+  float* data;
+  std::int64_t ld;
+  float* row(std::int64_t r) const { return data + r * ld; }
+};
+
+// A layer's weights as a product reads them: W itself (outputs x inputs, row stride ld), which
+// the product transposes, or W^T already (inputs x ld).
+struct Weights {
+  const float* data;
+  std::int64_t ld;
+  Trans layout;  // yes: data holds W; no: data holds W^T
+};
+
+// z[:, units] = in * W[units]^T + b[units] for `rows` rows of `in`: the units' columns of z only,
+// so a thread can compute its share of a layer.
+void affine(const Layer& layer, Weights w, Rows in, std::int64_t rows, UnitRange units, Rows z,
+            const GemmKernel& gemm, const GemmExecution& execution);
+
+// The hidden activation, or its derivative (delta *= f'(y)), on columns [units) of `rows` rows:
+// one kernel call when they are whole contiguous rows.
+void activate(Activation a, const ActivationKernels& act, Rows z, std::int64_t rows,
+              UnitRange units);
+void activation_backward(Activation a, const ActivationKernels& act, Rows y, Rows delta,
+                         std::int64_t rows, UnitRange units);
+
 // Per-layer output buffers for batches of up to max_rows rows.
 struct ForwardBuffers {
   std::vector<std::vector<float>> out;  // out[l]: rows x sizes[l + 1]
@@ -39,8 +70,9 @@ struct ForwardBuffers {
 void forward(const Network& net, const float* x, std::int64_t rows, const Kernels& kernels,
              ForwardBuffers& buffers);
 
-// The mean loss over the batch whose forward pass is in `buffers`, summed in double in row order.
-double batch_loss(const Network& net, const ForwardBuffers& buffers, const std::int32_t* labels,
-                  std::int64_t rows);
+// The mean loss over a batch from its outputs (quadratic) or its logits (cross-entropy), rows x
+// classes each, summed in double in row order.
+double batch_loss(const Network& net, const float* outputs, const float* logits,
+                  const std::int32_t* labels, std::int64_t rows);
 
 }  // namespace simdml::nn

@@ -21,6 +21,8 @@ constexpr NameTable<Activation> kActivations = {
     {{Activation::sigmoid, "sigmoid"}, {Activation::tanh, "tanh"}, {Activation::relu, "relu"}}};
 constexpr std::array<std::pair<Loss, std::string_view>, 2> kLosses = {
     {{Loss::quadratic, "quadratic"}, {Loss::cross_entropy, "cross-entropy"}}};
+constexpr std::array<std::pair<Optimizer, std::string_view>, 2> kOptimizers = {
+    {{Optimizer::sgd, "sgd"}, {Optimizer::adam, "adam"}}};
 constexpr NameTable<Init> kInits = {
     {{Init::normal, "normal"}, {Init::xavier, "xavier"}, {Init::he, "he"}}};
 
@@ -51,6 +53,10 @@ std::optional<Activation> parse_activation(std::string_view name) {
 }
 std::optional<Loss> parse_loss(std::string_view name) { return parse_in(kLosses, name); }
 std::optional<Init> parse_init(std::string_view name) { return parse_in(kInits, name); }
+std::string_view optimizer_name(Optimizer o) { return name_in(kOptimizers, o); }
+std::optional<Optimizer> parse_optimizer(std::string_view name) {
+  return parse_in(kOptimizers, name);
+}
 
 void validate_architecture(const std::vector<std::int64_t>& sizes,
                            const std::vector<Activation>& hidden) {
@@ -87,14 +93,21 @@ Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hi
   return net;
 }
 
-void validate_sgd(const SgdOptions& sgd) {
-  if (!(sgd.learning_rate > 0.0f) || !std::isfinite(sgd.learning_rate))
+void validate_training(const TrainingOptions& o) {
+  const auto finite_at_least = [](float v, float low) { return v >= low && std::isfinite(v); };
+  if (!(o.learning_rate > 0.0f) || !std::isfinite(o.learning_rate))
     throw std::invalid_argument("the learning rate must be a positive finite number");
-  if (sgd.batch_size < 1) throw std::invalid_argument("the batch size must be at least 1");
-  if (!(sgd.momentum >= 0.0f && sgd.momentum < 1.0f))
+  if (o.batch_size < 1) throw std::invalid_argument("the batch size must be at least 1");
+  if (!(o.momentum >= 0.0f && o.momentum < 1.0f))
     throw std::invalid_argument("momentum must be in [0, 1)");
-  if (!(sgd.weight_decay >= 0.0f) || !std::isfinite(sgd.weight_decay))
+  if (!finite_at_least(o.weight_decay, 0.0f))
     throw std::invalid_argument("weight decay must be a finite number >= 0");
+  if (o.optimizer != Optimizer::adam) return;
+  if (o.momentum != 0.0f) throw std::invalid_argument("momentum is an SGD option; Adam's is beta1");
+  if (!(o.beta1 >= 0.0f && o.beta1 < 1.0f) || !(o.beta2 >= 0.0f && o.beta2 < 1.0f))
+    throw std::invalid_argument("Adam's beta1 and beta2 must be in [0, 1)");
+  if (!(o.epsilon > 0.0f) || !std::isfinite(o.epsilon))
+    throw std::invalid_argument("Adam's epsilon must be a positive finite number");
 }
 
 std::string find_non_finite(const Network& net) {

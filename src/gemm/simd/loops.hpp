@@ -187,13 +187,18 @@ void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
   constexpr int MR = T::kMr, NR = T::kNr;
   const std::int64_t n_valid = std::min<std::int64_t>(NR, p.n - j0);
 
+  // The strip is as wide as the kernel that reads it: NR, or one vector for a narrow panel.
+  const std::int64_t strip_width = n_valid <= T::kWidth ? T::kWidth : NR;
   const float* b = p.b + j0;
   std::int64_t rs_b = p.ldb;
-  if (p.trans_b == Trans::yes || n_valid < NR) {
-    float* strip = thread_scratch().ensure(static_cast<std::size_t>(p.k * NR));
-    pack_b_panel<Arch>(p, 0, p.k, j0, strip);
+  if (p.trans_b == Trans::yes || n_valid < strip_width) {
+    float* strip = thread_scratch().ensure(static_cast<std::size_t>(p.k * strip_width));
+    if (strip_width == NR)
+      pack_b_panel<Arch, NR>(p, 0, p.k, j0, strip);
+    else
+      pack_b_panel<Arch, T::kWidth>(p, 0, p.k, j0, strip);
     b = strip;
-    rs_b = NR;
+    rs_b = strip_width;
   }
   // Every MR-row tile of the panel, each K block in turn; a_tile(i0, l0, rows) reads op(A) there.
   const auto sweep = [&](auto width, auto a_tile) {

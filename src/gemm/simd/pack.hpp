@@ -134,24 +134,26 @@ void pack_a(const simdml::GemmProblem& p, std::int64_t i0, std::int64_t mc, std:
   }
 }
 
-// The first `cols` (1..NR-1) floats of each of kc rows, ld apart -> kc rows of NR, the columns past
-// cols holding copies of the last valid one: whole vectors, the one cut by the edge masked. SSE2
-// has no masked loads, and its 8-float rows copy faster element by element than through a buffer.
+// The first `cols` (1..width-1) floats of each of kc rows, ld apart -> kc rows of `width` (NR, or
+// one vector for a narrow panel), the columns past cols holding copies of the last valid one:
+// whole vectors, the one cut by the edge masked. SSE2 has no masked loads, and its 8-float rows
+// copy faster element by element than through a buffer.
 template <class Arch>
 void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t cols,
-                      float* out) {
+                      std::int64_t width, float* out) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   constexpr int W = T::kWidth;
   if constexpr (W == 4) {
-    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr)
-      for (std::int64_t j = 0; j < T::kNr; ++j) out[j] = src[std::min(j, cols - 1)];
+    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += width)
+      for (std::int64_t j = 0; j < width; ++j) out[j] = src[std::min(j, cols - 1)];
   } else {
     const std::int64_t whole = cols / W;    // vectors of valid columns only
     const PartialVector<V> edge(cols % W);  // the vector the edge cuts, if any
-    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += T::kNr) {
+    const std::int64_t vectors = width / W;
+    for (std::int64_t k = 0; k < kc; ++k, src += ld, out += width) {
       const V last(src[cols - 1]);
-      for (int v = 0; v < T::kVectorsPerRow; ++v) {
+      for (std::int64_t v = 0; v < vectors; ++v) {
         V x = last;  // past the edge
         if (v < whole)
           x = V::load_unaligned(src + v * W);
@@ -163,25 +165,27 @@ void pack_ragged_rows(const float* src, std::int64_t ld, std::int64_t kc, std::i
   }
 }
 
-// op(B)[l0 : l0+kc, j0 : j0+NR] -> one kc x NR panel: panel[k * NR + j].
-template <class Arch>
+// op(B)[l0 : l0+kc, j0 : j0+width] -> one kc x width panel: panel[k * width + j]. width is NR, or
+// one vector when the panel's valid columns fit in one (the narrow kernel reads no more: a
+// 16-column share of a layer then packs half as much).
+template <class Arch, std::int64_t width = Tile<Arch>::kNr>
 void pack_b_panel(const simdml::GemmProblem& p, std::int64_t l0, std::int64_t kc, std::int64_t j0,
                   float* out) {
-  constexpr int NR = Tile<Arch>::kNr;
-  const std::int64_t cols = std::min<std::int64_t>(NR, p.n - j0);
+  const std::int64_t cols = std::min<std::int64_t>(width, p.n - j0);
   if (p.trans_b == simdml::Trans::no) {  // rows of op(B) are contiguous
     const float* src = p.b + l0 * p.ldb + j0;
-    if (cols < NR) return pack_ragged_rows<Arch>(src, p.ldb, kc, cols, out);
+    if (cols < width) return pack_ragged_rows<Arch>(src, p.ldb, kc, cols, width, out);
     for (std::int64_t k = 0; k < kc; ++k, src += p.ldb) {
 #pragma GCC unroll 4
-      for (int j = 0; j < NR; ++j) out[k * NR + j] = src[j];
+      for (std::int64_t j = 0; j < width; ++j) out[k * width + j] = src[j];
     }
     return;
   }
   // Stored N x K: column j of op(B) is stored row j0 + j, contiguous in k.
-  const float* rows[NR];
-  for (std::int64_t j = 0; j < NR; ++j) rows[j] = p.b + (j0 + std::min(j, cols - 1)) * p.ldb + l0;
-  transpose_rows<kTransposeWidth<Arch>>(rows, NR, kc, out, NR);
+  const float* rows[width];
+  for (std::int64_t j = 0; j < width; ++j)
+    rows[j] = p.b + (j0 + std::min(j, cols - 1)) * p.ldb + l0;
+  transpose_rows<kTransposeWidth<Arch>>(rows, width, kc, out, width);
 }
 
 }  // namespace
