@@ -14,10 +14,22 @@ std::string path(const std::filesystem::path& p) { return p.string(); }
 // that their results can be compared with tests/baselines/accuracy.json bit for bit.
 struct AccuracyRun {
   const char* name;
-  const char* title;
+  std::string title;
   std::vector<std::string> args;
   const char* summary_prefix;
 };
+
+AccuracyRun adam_run(int seed) {
+  static const char* const names[] = {"adam-seed1", "adam-seed2", "adam-seed3"};
+  return {names[seed - 1],
+          "784-100-10 ReLU + softmax cross-entropy, He init, Adam (rate 0.001), batch 64, 10 "
+          "epochs, seed " +
+              std::to_string(seed),
+          {"train", "--layers", "784,100,10", "--activation", "relu", "--loss", "cross-entropy",
+           "--init", "he", "--optimizer", "adam", "--eta", "0.001", "--batch", "64", "--epochs",
+           "10", "--seed", std::to_string(seed)},
+          "final"};
+}
 
 std::vector<AccuracyRun> accuracy_runs() {
   return {
@@ -31,6 +43,11 @@ std::vector<AccuracyRun> accuracy_runs() {
        {"train", "--layers", "784,100,10", "--activation", "relu", "--loss", "cross-entropy",
         "--init", "he", "--batch", "64", "--eta", "0.1", "--epochs", "10", "--seed", "1"},
        "final"},
+      // The configuration PyTorch's Adam reaches 96.13 / 96.45 / 96.63 % with on MNIST 20k/10k
+      // over seeds 1 to 3: three seeds, to show the band rather than one draw.
+      adam_run(1),
+      adam_run(2),
+      adam_run(3),
       {"knn", "exact k-NN on the pixels, k = 1 to 10", {"knn", "--k", "1-10"}, "best k"},
   };
 }
