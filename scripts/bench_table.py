@@ -139,11 +139,31 @@ def train_table(folder):
             speedup = f"{two['items_per_second'] / one['items_per_second']:.2f}x" if one and two and t == 2 else ""
             flops = f"{rate[best]['FLOP/s'] / 1e9:.1f}" if rate[best] else "-"
             lines.append(f"| {batch[1:]} | {hidden[1:]} | {t} | " + " | ".join(cells) + f" | {flops} | {speedup} |")
-    epochs = [f"| {t} | {runs[n]['real_time'] * TIME_UNITS[runs[n]['time_unit']]:.3f} s |"
-              for t in (1, 2) for n in runs if n.startswith("nielsen_epoch") and n.endswith(f"threads:{t}")]
+    torch = medians(folder / "torch_bench.json")[1] if (folder / "torch_bench.json").exists() else {}
+    if torch:  # PyTorch's samples/s per configuration, and simdml's ratio to it
+        lines[0] += " PyTorch | simdml / PyTorch |"
+        lines[1] += "---|---|"
+        row = 2
+        for batch, hidden in configs:
+            for t in (1, 2):
+                peer, ours = torch.get(f"torch/train/{batch}/{hidden}/threads:{t}"), runs.get(f"train/{best}/{batch}/{hidden}/threads:{t}")
+                ratio = f"{ours['items_per_second'] / peer['items_per_second']:.1f}x" if peer and ours else ""
+                lines[row] += (f" {peer['items_per_second'] / 1e3:.1f}k |" if peer else " - |") + f" {ratio} |"
+                row += 1
+    seconds = lambda entry: entry["real_time"] * TIME_UNITS[entry["time_unit"]]
+    epochs = []
+    for t in (1, 2):
+        for n in runs:
+            if n.startswith("nielsen_epoch") and n.endswith(f"threads:{t}"):
+                peer = torch.get(f"torch/{n}")
+                torch_one = torch.get(f"torch/{n[:-1]}1")
+                cells = [f"{seconds(peer):.3f} s" if peer else "-",
+                         f"{seconds(torch_one) / seconds(runs[n]):.1f}x" if torch_one else "-"]
+                epochs.append(f"| {t} | {seconds(runs[n]):.3f} s | " + " | ".join(cells) + " |")
     table = "Training, samples/s (784-h-10, sigmoid, quadratic; one epoch per iteration):\n\n" + "\n".join(lines)
     if epochs:
-        table += ("\n\nNielsen's configuration, one epoch of 20,000 images (simd GEMM):\n\n| threads | epoch |\n|---|---|\n" +
+        table += ("\n\nNielsen's configuration, one epoch of 20,000 images (simd GEMM):\n\n"
+                  "| threads | simdml epoch | PyTorch epoch | PyTorch 1 thread / simdml |\n|---|---|---|---|\n" +
                   "\n".join(epochs))
     return table
 

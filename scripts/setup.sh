@@ -18,6 +18,7 @@ packages=(
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
+  python3-torch            # PyTorch, the training peer (scripts/torch_train_bench.py)
   valgrind                 # the instruction-count gate (callgrind)
   clang-format             # the style check (scripts/format.sh --check, in ctest)
   dpkg-dev                 # cpack -G DEB reads library dependencies with dpkg-shlibdeps

@@ -116,6 +116,20 @@ Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
   return stage;
 }
 
+// PyTorch on train_bench's configurations, right after it: the peer's seconds per epoch beside
+// simdml's, on the same machine minutes apart (the script interleaves its own repetitions).
+Stage torch_stage(const RunSettings& s) {
+  Stage stage{"torch_bench",
+              "PyTorch peer on the training configurations",
+              {path(s.installation.scripts / "torch_train_bench.py"), "--out",
+               path(s.out / "torch_bench.json"), "--repetitions", "3"},
+              {},
+              "",
+              "torch_bench.json"};
+  stage.environment["SIMDML_BENCH_THREADS"] = bench_threads(s);
+  return stage;
+}
+
 }  // namespace
 
 std::vector<std::string> benchmark_suites() {
@@ -156,8 +170,11 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
   if (s.benchmarks)
     for (const BenchmarkSet& set : kBenchmarkSets)
       if (s.suites.empty() ||
-          std::find(s.suites.begin(), s.suites.end(), set.suite) != s.suites.end())
+          std::find(s.suites.begin(), s.suites.end(), set.suite) != s.suites.end()) {
         stages.push_back(benchmark_stage(s, set));
+        if (std::string_view(set.suite) == "train_bench" && s.mode != RunMode::quick)
+          stages.push_back(torch_stage(s));
+      }
   if (s.instructions)
     stages.push_back(
         {"instructions",
