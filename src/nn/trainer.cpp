@@ -345,17 +345,14 @@ void check_batch(std::int64_t rows) {
     throw std::invalid_argument("a batch needs at least one row, got " + std::to_string(rows));
 }
 
-}  // namespace
-
-double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t rows) {
-  check_batch(rows);
-  Workspace& w = *work_;
-  w.ensure_rows(net_, rows);
-  const nn::UpdateRule rule(options_, w.steps + 1, rows);
+// One batch on the team with `rule`, the weights in training's layout for its length; returns
+// the batch's mean loss.
+double one_batch(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
+                 const std::int32_t* labels, std::int64_t rows) {
   double loss = 0.0;
-  w.with_weights(net_, true, [&] {
+  w.with_weights(net, !rule.stores(), [&] {
     nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
-      ThreadStep step(net_, w, rule, t, sync);
+      ThreadStep step(net, w, rule, t, sync);
       if (!step.hidden_forward(x, rows)) return;
       sync.work(t, [&] { step.output_forward(x, labels, rows); });
       if (!sync.barrier(t)) return;
@@ -363,6 +360,17 @@ double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t ro
       step.backward(x, rows);
     });
   });
+  return loss;
+}
+
+}  // namespace
+
+double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t rows) {
+  check_batch(rows);
+  Workspace& w = *work_;
+  w.ensure_rows(net_, rows);
+  const double loss =
+      one_batch(net_, w, nn::UpdateRule(options_, w.steps + 1, rows), x, labels, rows);
   ++w.steps;
   return loss;
 }
@@ -372,23 +380,11 @@ Gradients Trainer::gradients(const float* x, const std::int32_t* labels, std::in
   Workspace& w = *work_;
   w.ensure_rows(net_, rows);
   if (w.store_state.empty()) w.store_state = nn::make_rule_state(w.weights, options_, true);
-  const nn::UpdateRule rule(options_, w.steps + 1, rows, true);
   Gradients g;
-  w.with_weights(net_, false, [&] {
-    nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
-      ThreadStep step(net_, w, rule, t, sync);
-      if (!step.hidden_forward(x, rows)) return;
-      sync.work(t, [&] { step.output_forward(x, labels, rows); });
-      if (!sync.barrier(t)) return;
-      if (t == 0) g.loss = step.loss(labels, rows);
-      step.backward(x, rows);
-    });
-  });
+  g.loss = one_batch(net_, w, nn::UpdateRule(options_, w.steps + 1, rows, true), x, labels, rows);
   for (std::size_t l = 0; l < net_.layers.size(); ++l) {
-    nn::TransposedWeights gradient = w.weights[l];
-    gradient.values = w.store_state[l].gradient_w;
     g.weights.emplace_back(net_.layers[l].weights.size());
-    gradient.store(g.weights.back());
+    w.weights[l].store(w.store_state[l].gradient_w, g.weights.back());
     g.biases.emplace_back(w.store_state[l].gradient_b.begin(), w.store_state[l].gradient_b.end());
   }
   return g;

@@ -35,13 +35,13 @@ void TransposedWeights::load(const Layer& layer) {
       *at(i, o) = layer.weights[std::size_t(o * inputs + i)];
 }
 
-void TransposedWeights::store(std::vector<float>& w) const {
+void TransposedWeights::store(const LineVector& m, std::vector<float>& w) const {
   for (std::int64_t i = 0; i < inputs; ++i)
     for (std::int64_t o = 0; o < outputs; ++o)
-      w[std::size_t(o * inputs + i)] = values[std::size_t(i * ld + o)];
+      w[std::size_t(o * inputs + i)] = m[std::size_t(i * ld + o)];
 }
 
-void TransposedWeights::store(Layer& layer) const { store(layer.weights); }
+void TransposedWeights::store(Layer& layer) const { store(values, layer.weights); }
 
 std::vector<LayerState> make_rule_state(const std::vector<TransposedWeights>& weights,
                                         const TrainingOptions& options, bool store) {

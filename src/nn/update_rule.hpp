@@ -27,7 +27,8 @@ struct TransposedWeights {
   float* at(std::int64_t input, std::int64_t output) { return values.data() + input * ld + output; }
   void load(const Layer& layer);   // values = W^T
   void store(Layer& layer) const;  // W = values^T
-  void store(std::vector<float>& w) const;
+  // w = m^T for a matrix m laid out like `values` (a gradient of these weights).
+  void store(const LineVector& m, std::vector<float>& w) const;
 };
 
 // A rectangle of a TransposedWeights matrix: inputs [row0, row0 + rows), outputs [col0, ...).
