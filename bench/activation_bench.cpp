@@ -1,5 +1,6 @@
 // Activations (and the pixel scaling, unit_from_bytes): the scalar reference (std::exp based)
-// beside each simd target, per function, at n = 1e3 and 1e5 (in cache) and 1e7 (from memory),
+// beside each simd target and, when built with Eigen, Eigen 3.4's array functions for the same
+// targets (eigen-<isa>), per function, at n = 1e3 and 1e5 (in cache) and 1e7 (from memory),
 // with a plain copy as the memory-bandwidth yardstick for the 1e7 runs. Single-threaded: these
 // kernels run inside a caller's parallel loop.
 // underflow/...: exp and sigmoid of inputs in [-100, -90), whose results are denormal, with IEEE
@@ -16,6 +17,9 @@
 #include "bench_main.hpp"
 #include "simdml/activations.hpp"
 #include "simdml/dispatch.hpp"
+#ifdef SIMDML_HAVE_EIGEN
+#include "eigen/activations.hpp"
+#endif
 
 namespace simdml::bench {
 namespace {
@@ -41,41 +45,58 @@ void set_rates(benchmark::State& state, std::size_t n, int arrays) {
       static_cast<std::int64_t>(state.iterations() * n * sizeof(float) * arrays));
 }
 
-void register_set(const ActivationKernels& set, std::size_t n) {
-  // Appended, not concatenated: `"/" + std::to_string(n)` trips GCC 12's false -Wrestrict (its
-  // bug 105651).
+void register_unary(std::string_view function, const std::string& suffix, UnaryKernel kernel,
+                    std::size_t n) {
+  benchmark::RegisterBenchmark(benchmark_name(function, suffix).c_str(),
+                               [kernel, n](benchmark::State& st) {
+                                 const auto x = inputs(n);
+                                 std::vector<float> y(n);
+                                 for (auto _ : st) {
+                                   kernel(x.data(), y.data(), n);
+                                   benchmark::ClobberMemory();
+                                 }
+                                 set_rates(st, n, 2);
+                               });
+}
+
+void register_backward(std::string_view function, const std::string& suffix, BackwardKernel kernel,
+                       std::size_t n) {
+  benchmark::RegisterBenchmark(benchmark_name(function, suffix).c_str(),
+                               [kernel, n](benchmark::State& st) {
+                                 const auto y = inputs(n), dy = inputs(n);
+                                 std::vector<float> dx(n);
+                                 for (auto _ : st) {
+                                   kernel(y.data(), dy.data(), dx.data(), n);
+                                   benchmark::ClobberMemory();
+                                 }
+                                 set_rates(st, n, 3);
+                               });
+}
+
+// "/<set>/<n>". Appended, not concatenated: `"/" + std::to_string(n)` trips GCC 12's false
+// -Wrestrict (its bug 105651).
+std::string set_suffix(std::string_view set, std::size_t n) {
   std::string suffix = "/";
-  suffix.append(set.name).append("/").append(std::to_string(n));
+  suffix.append(set).append("/").append(std::to_string(n));
+  return suffix;
+}
+
+// The functions every set has, simdml's and its peers' alike, under one naming.
+template <class Set>
+void register_common(const Set& set, const std::string& suffix, std::size_t n) {
   const std::pair<const char*, UnaryKernel> unary[] = {
       {"exp", set.exp}, {"sigmoid", set.sigmoid}, {"tanh", set.tanh}, {"relu", set.relu}};
-  for (auto [name, kernel] : unary) {
-    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(),
-                                 [kernel, n](benchmark::State& st) {
-                                   const auto x = inputs(n);
-                                   std::vector<float> y(n);
-                                   for (auto _ : st) {
-                                     kernel(x.data(), y.data(), n);
-                                     benchmark::ClobberMemory();
-                                   }
-                                   set_rates(st, n, 2);
-                                 });
-  }
+  for (auto [name, kernel] : unary) register_unary(name, suffix, kernel, n);
   const std::pair<const char*, BackwardKernel> backward[] = {
       {"sigmoid_backward", set.sigmoid_backward},
       {"tanh_backward", set.tanh_backward},
       {"relu_backward", set.relu_backward}};
-  for (auto [name, kernel] : backward) {
-    benchmark::RegisterBenchmark(benchmark_name(name, suffix).c_str(),
-                                 [kernel, n](benchmark::State& st) {
-                                   const auto y = inputs(n), dy = inputs(n);
-                                   std::vector<float> dx(n);
-                                   for (auto _ : st) {
-                                     kernel(y.data(), dy.data(), dx.data(), n);
-                                     benchmark::ClobberMemory();
-                                   }
-                                   set_rates(st, n, 3);
-                                 });
-  }
+  for (auto [name, kernel] : backward) register_backward(name, suffix, kernel, n);
+}
+
+void register_set(const ActivationKernels& set, std::size_t n) {
+  const std::string suffix = set_suffix(set.name, n);
+  register_common(set, suffix, n);
   // Softmax over rows of 10 classes, the shape a classifier's output layer has.
   benchmark::RegisterBenchmark(benchmark_name("softmax10", suffix).c_str(),
                                [kernel = set.softmax_rows, n](benchmark::State& st) {
@@ -143,6 +164,10 @@ void register_benchmarks() {
                                  });
     for (const ActivationKernels& set : activation_kernel_sets())
       if (runs_here(set)) register_set(set, n);
+#ifdef SIMDML_HAVE_EIGEN
+    for (const EigenActivations& set : eigen_activation_sets())
+      if (runs_here(set)) register_common(set, set_suffix(set.name, n), n);
+#endif
   }
 }
 

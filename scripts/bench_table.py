@@ -3,10 +3,10 @@
 
     scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
 
-GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS and to naive, and
-its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else
-peak_bench's. Activations: elements/s of the reference and of each SIMD target, their ratio, and
-bytes/s against a plain copy (the memory-bandwidth yardstick).
+GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS, to libxsmm and
+to naive, and its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else
+peak_bench's. Activations: elements/s of the reference and of each SIMD target, their ratio, Eigen's
+elements/s for the best target and simdml's ratio to it, and bytes/s against a plain copy (the memory-bandwidth yardstick).
 Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
 20,000-image Nielsen epoch in seconds. k-NN: seconds and queries/s per variant and thread count
 for each dataset, GOPS, and the ratio to faiss's IndexFlatL2. A table whose JSON is missing from the
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 # Columns in a fixed order (random interleaving shuffles the JSON), lowest target first.
-KERNEL_ORDER = ["naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512", "openblas"]
+KERNEL_ORDER = ["naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512", "openblas", "libxsmm"]
 TARGET_ORDER = ["simd-sse2", "simd-avx2", "simd-avx512"]
 # Seconds per Google Benchmark time unit.
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -65,8 +65,8 @@ def gemm_table(folder):
     kernels.sort(key=KERNEL_ORDER.index)
     shapes.sort(key=lambda s: (s[0].endswith("NN") is False, int(s[0].split("x")[0]) * int(s[0].split("x")[1]), s[0], s[1]))
     lines = ["| shape (MxNxK, op) | threads | " + " | ".join(kernels) +
-             f" | {simd} / OpenBLAS | {simd} / naive | {simd} % of peak |",
-             "|---|---|" + "---|" * (len(kernels) + 3)]
+             f" | {simd} / OpenBLAS | {simd} / libxsmm | {simd} / naive | {simd} % of peak |",
+             "|---|---|" + "---|" * (len(kernels) + 4)]
     for shape, threads in shapes:
         g = {k: runs[f"gemm/{k}/{shape}/{threads}"]["FLOP/s"] / 1e9
              for k in kernels if f"gemm/{k}/{shape}/{threads}" in runs}
@@ -74,9 +74,10 @@ def gemm_table(folder):
         fma_peak = peak.get(f"fma_peak/{isa}/{threads}", {}).get("FLOP/s", float("nan")) / 1e9
         cells = [f"{g[k]:.1f}" if k in g else "-" for k in kernels]
         vs_blas = f"{g[simd] / g['openblas']:.2f}x" if "openblas" in g else "-"
+        vs_xsmm = f"{g[simd] / g['libxsmm']:.2f}x" if "libxsmm" in g else "-"
         vs_naive = f"{g[simd] / g['naive']:.0f}x" if "naive" in g else "-"
         lines.append(f"| {shape} | {t} | " + " | ".join(cells) +
-                     f" | {vs_blas} | {vs_naive} | {100 * g[simd] / fma_peak:.0f} % |")
+                     f" | {vs_blas} | {vs_xsmm} | {vs_naive} | {100 * g[simd] / fma_peak:.0f} % |")
     return "GEMM, GFLOP/s:\n\n" + "\n".join(lines)
 
 
@@ -86,23 +87,33 @@ def activation_table(folder):
     sizes = sorted({int(n.split("/")[-1]) for n in runs})
     targets = sorted({n.split("/")[1] for n in runs if n.split("/")[1].startswith("simd")},
                      key=TARGET_ORDER.index)
+    # Eigen's set for the best target, when the benchmark was built with it.
+    eigen = "eigen-" + targets[-1].split("-", 1)[1]
+    has_eigen = any(n.split("/")[1] == eigen for n in runs)
     functions = []
     for n in runs:
         f = n.split("/")[0]
         if f != "copy" and f not in functions:
             functions.append(f)
+    eigen_head = f" {eigen} | {targets[-1]} / {eigen} |" if has_eigen else ""
     head = "| function | n | reference | " + " | ".join(targets) + \
-        f" | {targets[-1]} / reference | {targets[-1]} GB/s | copy GB/s | % of copy |"
-    lines = [head, "|---|---|---|" + "---|" * (len(targets) + 4)]
+        f" | {targets[-1]} / reference |{eigen_head} {targets[-1]} GB/s | copy GB/s | % of copy |"
+    lines = [head, "|---|---|---|" + "---|" * (len(targets) + 4 + 2 * has_eigen)]
     for f in functions:
         for n in sizes:
             ref = runs[f"{f}/reference/{n}"]
             best = runs[f"{f}/{targets[-1]}/{n}"]
             copy = runs[f"copy/memory/{n}"]
             cells = [f"{runs[f'{f}/{t}/{n}']['items_per_second'] / 1e9:.2f}" for t in targets]
+            peer = runs.get(f"{f}/{eigen}/{n}")
+            eigen_cells = ""
+            if has_eigen:  # Eigen has no softmax or byte conversion: those rows show "-"
+                eigen_cells = (f" | {peer['items_per_second'] / 1e9:.2f}"
+                               f" | {best['items_per_second'] / peer['items_per_second']:.2f}x"
+                               if peer else " | - | -")
             lines.append(
                 f"| {f} | {n:.0e} | {ref['items_per_second'] / 1e9:.3f} | " + " | ".join(cells) +
-                f" | {best['items_per_second'] / ref['items_per_second']:.1f}x"
+                f" | {best['items_per_second'] / ref['items_per_second']:.1f}x" + eigen_cells +
                 f" | {best['bytes_per_second'] / 1e9:.1f} | {copy['bytes_per_second'] / 1e9:.1f}"
                 f" | {100 * best['bytes_per_second'] / copy['bytes_per_second']:.0f} % |")
     table = "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)

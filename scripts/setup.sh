@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libbenchmark-dev libxsimd-dev zlib1g-dev
   libopenblas-dev          # the reference BLAS in tests and benchmarks
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
+  libxsmm-dev              # libxsmm's JIT kernels, the small-matrix peer in gemm_bench
+  libeigen3-dev            # Eigen's array functions, the peer in activation_bench
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
   python3-torch            # PyTorch, the training peer (scripts/torch_train_bench.py)

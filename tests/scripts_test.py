@@ -180,6 +180,32 @@ class GemmTablePeak(unittest.TestCase):
         self.assertEqual(self.percent_of_peak(), "50 %")
 
 
+    def test_the_libxsmm_ratio_is_shown_where_it_ran(self):
+        self.write("gemm_bench.json", {"gemm/simd-avx2/256x256x256NN/threads:1": 80.0,
+                                       "gemm/libxsmm/256x256x256NN/threads:1": 100.0,
+                                       "fma_peak/avx2/threads:1": 100.0})
+        row = [line for line in bench_table.gemm_table(self.dir).splitlines() if line.startswith("| 256x256x256NN")]
+        self.assertIn(" 0.80x ", row[0])
+
+
+class ActivationTableEigen(unittest.TestCase):
+    """The activation table sets the best target beside Eigen's set for it, and marks what Eigen lacks."""
+
+    def test_eigen_ratio_and_missing_functions(self):
+        folder = Path(tempfile.mkdtemp())
+        rates = {"tanh/reference/100000": 1.0, "tanh/simd-avx2/100000": 4.0, "tanh/eigen-avx2/100000": 5.0,
+                 "softmax10/reference/100000": 1.0, "softmax10/simd-avx2/100000": 3.0, "copy/memory/100000": 10.0}
+        entries = [{"name": n, "run_name": n, "run_type": "iteration", "items_per_second": r * 1e9,
+                    "bytes_per_second": r * 8e9} for n, r in rates.items()]
+        (folder / "activation_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
+        lines = bench_table.activation_table(folder).splitlines()
+        self.assertIn("simd-avx2 / eigen-avx2", lines[2])
+        tanh = next(line for line in lines if line.startswith("| tanh "))
+        softmax = next(line for line in lines if line.startswith("| softmax10 "))
+        self.assertIn("| 5.00 | 0.80x |", tanh)
+        self.assertIn("| - | - |", softmax)
+
+
 class KnnTableOrder(unittest.TestCase):
     """Every k-NN kernel gets a row, in ISA order with faiss last, including names the list lacks."""
 
