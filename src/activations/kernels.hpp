@@ -26,6 +26,11 @@ struct ActivationKernelsFor {
   template <class F>
   static void map(const float* x, float* y, std::size_t n, F f) {
     std::size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      const V a = f(V::load_unaligned(x + i)), b = f(V::load_unaligned(x + i + W));
+      a.store_unaligned(y + i);
+      b.store_unaligned(y + i + W);
+    }
     for (; i + W <= n; i += W) f(V::load_unaligned(x + i)).store_unaligned(y + i);
     if (i == n) return;
     alignas(64) float tail[W] = {};

@@ -11,6 +11,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <array>
 #include <cstdint>
 
 #include "simd/fused.hpp"
@@ -99,20 +100,61 @@ struct VectorMath {
   }
   static V sigmoid_in_range(const V& x) { return V(1.0f) / (V(1.0f) + exp_normal_range<true>(x)); }
 
-  // Small |x|: odd minimax polynomial (Cephes tanhf). Otherwise (1 - e) / (1 + e), e = exp(-2|x|).
+  // The numerator's and denominator's constants, u - 1/2 and u + 1/2 for u = 2^-(n+1), n in
+  // [-26, 0], given n and the bits of n + round_magic (see exp_reduced), whose low five bits are
+  // n mod 32: two 32-entry table lookups on AVX-512, exponent arithmetic and two additions
+  // elsewhere. Both are exact.
+  static void tanh_offsets(const V& n, const V& biased, V& below, V& above) {
+    if constexpr (fused::kIsAvx512<Arch>) {
+      alignas(64) static constexpr auto kTables = [] {
+        std::array<float, 64> t{};
+        for (int k = -26; k <= 0; ++k) {
+          float u = 0.5f;
+          for (int i = 0; i < -k; ++i) u *= 2.0f;
+          t[static_cast<std::size_t>(k & 31)] = u - 0.5f;
+          t[32 + static_cast<std::size_t>(k & 31)] = u + 0.5f;
+        }
+        return t;
+      }();
+      const __m512i index = _mm512_castps_si512(biased);
+      below = _mm512_permutex2var_ps(_mm512_load_ps(kTables.data()), index,
+                                     _mm512_load_ps(kTables.data() + 16));
+      above = _mm512_permutex2var_ps(_mm512_load_ps(kTables.data() + 32), index,
+                                     _mm512_load_ps(kTables.data() + 48));
+    } else {
+      const V u = xsimd::bitwise_cast<V>(xsimd::bitwise_cast<I>(V(0.5f)) -
+                                         (xsimd::bitwise_cast<I>(biased) << 23));
+      below = u - V(0.5f);
+      above = u + V(0.5f);
+    }
+    (void)n;
+  }
+
+  // tanh(a) = (1 - e^-2a) / (1 + e^-2a) for a = |x| clamped to 9.125 (beyond it tanh rounds to
+  // 1, and e^-2a stays a normal float, so no range test), then x's sign. e^-2a = 2^n e^r by exp's
+  // reduction and polynomial (see exp_reduced), computed as m = (1 - e^r) / 2, which is accurate
+  // near 0 where the numerator needs it: there r = -2a exactly, and m = a + O(a^2). Numerator and
+  // denominator are then divided by 2^(n+1), exactly: tanh = (u - 1/2 + m) / (u + 1/2 - m) with
+  // u = 2^-(n+1) >= 1/2, so u - 1/2 is exact and each side is rounded once. The reduction is
+  // written in h = -r / 2 = a + n ln2 / 2 with every constant scaled by a power of two: the same
+  // roundings, without multiplying by -2. One-part ln2 suffices, as its error, n (ln2 - ln2_f),
+  // reaches the result scaled by 2^n. NaN passes the clamp (bound first).
   static V tanh(const V& x) {
-    const V ax = xsimd::abs(x);
-    const V z = x * x;
-    V p(-5.70498872745e-3f);
-    p = fused::fma(p, z, V(2.06390887954e-2f));
-    p = fused::fma(p, z, V(-5.37397155531e-2f));
-    p = fused::fma(p, z, V(1.33314422036e-1f));
-    p = fused::fma(p, z, V(-3.33332819422e-1f));
-    const V small = fused::fma(p * z, ax, ax);
-    const V e = exp_nonpositive(V(-2.0f) * ax);
-    const V large = (V(1.0f) - e) / (V(1.0f) + e);
-    // tanh is odd: work on |x|, then give the result x's sign (so tanh(-0) = -0).
-    return xsimd::copysign(xsimd::select(ax < V(0.625f), small, large), x);
+    const V a = xsimd::min(V(9.125f), xsimd::abs(x));
+    const V round_magic(12582912.0f);
+    const V biased = fused::fma(a, V(-2.0f * 1.44269504088896341f), round_magic);
+    const V n = biased - round_magic;
+    const V h = fused::fma(n, V(0.5f * 0.693147180559945309f), a);
+    const V h2 = h * h;
+    const V q0 = fused::fma(V(4.0f * 1.66665211e-1f), h, V(-2.0f * 4.99999940e-1f));
+    const V q1 = fused::fma(V(16.0f * 8.36870819e-3f), h, V(-8.0f * 4.16683890e-2f));
+    const V p = fused::fma(fused::fma(V(-32.0f * 1.38145930e-3f), h2, q1), h2, q0);
+    const V m = fused::fma(p, h2, h);  // (1 - e^r) / 2 = h - 2 h^2 P(-2 h)
+    V below, above;
+    tanh_offsets(n, biased, below, above);
+    const V t = (below + m) / (above - m);
+    // t >= 0 (+0 at a = 0), so its sign bit is clear: OR in x's (tanh(-0) = -0).
+    return xsimd::bitwise_or(t, xsimd::bitwise_and(x, V(-0.0f)));
   }
 };
 
