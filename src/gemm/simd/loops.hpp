@@ -95,8 +95,8 @@ struct PackedGemm {
         for (std::int64_t ir = ir_begin; ir < ir_end; ir += MR) {
           float* c = p.c + (i0 + ir) * p.ldc + j0 + jr * NR;
           run_tile<Arch, NV>(std::min<std::int64_t>(MR, mc - ir), kc,
-                             PackedA<MR>{a_block + ir * kc}, b, NR, p.alpha, beta, c, p.ldc,
-                             n_valid);
+                             PackedA<MR>{a_block + ir * kc}, b, NR,
+                             WholeVector<typename T::Vector>{}, p.alpha, beta, c, p.ldc, n_valid);
         }
       });
     };
@@ -176,50 +176,62 @@ void packed_gemm(const GemmProblem& p, int threads) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unpacked path: A in place; B in place when untransposed and the panel is NR wide, else one
-// K x NR strip packed per panel (the copy is K * NR floats, small next to the panel's work).
+// Unpacked path: A in place; an untransposed B in place too, a ragged last vector read through a
+// masked load (AVX and AVX-512); otherwise one K x NR strip packed per panel (the copy is K * NR
+// floats, small next to the panel's work).
 
 // Rows [i_begin, i_end) of the NR panel at column j0.
 template <class Arch>
 void unpacked_panel(const GemmProblem& p, std::int64_t j0, std::int64_t i_begin,
                     std::int64_t i_end) {
   using T = Tile<Arch>;
-  constexpr int MR = T::kMr, NR = T::kNr;
+  using V = typename T::Vector;
+  constexpr int MR = T::kMr, NR = T::kNr, W = T::kWidth;
   const std::int64_t n_valid = std::min<std::int64_t>(NR, p.n - j0);
 
   // The strip is as wide as the kernel that reads it: NR, or one vector for a narrow panel.
-  const std::int64_t strip_width = n_valid <= T::kWidth ? T::kWidth : NR;
+  const std::int64_t strip_width = n_valid <= W ? W : NR;
   const float* b = p.b + j0;
   std::int64_t rs_b = p.ldb;
-  if (p.trans_b == Trans::yes || n_valid < strip_width) {
+  // SSE2 has no masked loads (its PartialVector copies through a buffer): it packs a ragged B too.
+  constexpr bool kMaskedLoads = W >= 8;
+  if (p.trans_b == Trans::yes || (!kMaskedLoads && n_valid < strip_width)) {
     float* strip = thread_scratch().ensure(static_cast<std::size_t>(p.k * strip_width));
     if (strip_width == NR)
       pack_b_panel<Arch, NR>(p, 0, p.k, j0, strip);
     else
-      pack_b_panel<Arch, T::kWidth>(p, 0, p.k, j0, strip);
+      pack_b_panel<Arch, W>(p, 0, p.k, j0, strip);
     b = strip;
     rs_b = strip_width;
   }
   // Every MR-row tile of the panel, each K block in turn; a_tile(i0, l0, rows) reads op(A) there.
-  const auto sweep = [&](auto width, auto a_tile) {
+  const auto sweep = [&](auto width, auto a_tile, const auto& b_last) {
     constexpr int NV = decltype(width)::value;
     for (std::int64_t l0 = 0; l0 < p.k; l0 += T::kKc) {
       const std::int64_t kc = std::min(T::kKc, p.k - l0);
       const float beta = l0 == 0 ? p.beta : 1.0f;
       for (std::int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
         const std::int64_t m_valid = std::min<std::int64_t>(MR, i_end - i0);
-        run_tile<Arch, NV>(m_valid, kc, a_tile(i0, l0, m_valid), b + l0 * rs_b, rs_b, p.alpha, beta,
-                           p.c + i0 * p.ldc + j0, p.ldc, n_valid);
+        run_tile<Arch, NV>(m_valid, kc, a_tile(i0, l0, m_valid), b + l0 * rs_b, rs_b, b_last,
+                           p.alpha, beta, p.c + i0 * p.ldc + j0, p.ldc, n_valid);
       }
     }
   };
+  // ... with B's last vector whole, or masked to the lanes B has (in place and ragged).
+  const auto sweep_b = [&](auto width, auto a_tile) {
+    constexpr int NV = decltype(width)::value;
+    if (b == p.b + j0 && n_valid < strip_width)
+      sweep(width, a_tile, PartialVector<V>(n_valid - (NV - 1) * W));
+    else
+      sweep(width, a_tile, WholeVector<V>{});
+  };
   with_tile_width<Arch>(n_valid, [&](auto width) {
     if (p.trans_a == Trans::no)  // op(A)(i, k) at a[i * lda + k]
-      sweep(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t rows) {
+      sweep_b(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t rows) {
         return RowsOfA<MR>(p.a + i0 * p.lda + l0, p.lda, rows);
       });
     else  // op(A)(i, k) at a[k * lda + i]
-      sweep(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t) {
+      sweep_b(width, [&](std::int64_t i0, std::int64_t l0, std::int64_t) {
         return ColumnsOfA{p.a + l0 * p.lda + i0, p.lda};
       });
   });
@@ -277,10 +289,11 @@ void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit hint) {
 // Shape alone decides (never the target or thread count), so a call's numerics never change.
 // Packing A pays when each of its elements meets many NR panels of B. At most 32 columns are
 // one or two panels, where the packing is a whole extra pass over A: 256x30x784 ran 1.4x faster
-// unpacked, on 1 and on 2 threads.
+// unpacked, on 1 and on 2 threads. Up to 5e7 flops (256^3, 256x100x784) the unpacked path won
+// by 1.05x to 1.36x, on avx2 and avx512; at 512^3 packing wins (docs/experiments.md#e67).
 bool prefer_unpacked(const GemmProblem& p) {
   constexpr std::int64_t kSmallRows = 32, kSmallColumns = 32;
-  constexpr double kSmallFlops = 8.0e6;
+  constexpr double kSmallFlops = 5.0e7;
   const double flops =
       2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
   return p.m <= kSmallRows || p.n <= kSmallColumns || flops <= kSmallFlops;

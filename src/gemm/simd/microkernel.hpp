@@ -5,8 +5,10 @@
 // one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j <
 // n_valid only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
 //   A(i, k): from an A panel (below); only rows i < ROWS are read.
-//   B(k, j) = b[k * rs_b + j]: NR floats readable at every k. Columns j >= n_valid hold copies of
-//            the last valid column (see pack.hpp); their results are computed and thrown away.
+//   B(k, j) = b[k * rs_b + j]: NR floats at every k, the last vector read through `b_last`: a
+//            whole vector (a packed strip, whose columns j >= n_valid copy the last valid column;
+//            see pack.hpp), or only its valid lanes, the rest zero (a ragged B read in place).
+//            Results in columns j >= n_valid are computed and thrown away.
 // Ragged rows get a kernel with fewer rows (no wasted FMAs). Ragged columns compute whole vectors
 // and move only the valid lanes of the last one in and out of C (masked moves from AVX on); when
 // they fit one vector, a kernel one vector wide does it (a 100-column C's last panel holds 4
@@ -101,9 +103,9 @@ struct TileStore {
 };
 
 // NV vectors per row: T::kVectorsPerRow for a whole panel, fewer for a narrow last panel.
-template <class Arch, int ROWS, int NV, class APanel>
-void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, float alpha,
-                 float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
+template <class Arch, int ROWS, int NV, class APanel, class BLast>
+void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, const BLast& b_last,
+                 float alpha, float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
   using T = Tile<Arch>;
   using V = typename T::Vector;
   constexpr int W = T::kWidth;
@@ -124,7 +126,8 @@ void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, f
   for (std::int64_t k = 0; k < kc; ++k) {
     V bk[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bk[v] = V::load_unaligned(b + v * W);
+    for (int v = 0; v + 1 < NV; ++v) bk[v] = V::load_unaligned(b + v * W);
+    bk[NV - 1] = b_last.load(b + (NV - 1) * W);
 #pragma GCC unroll 16
     for (int i = 0; i < ROWS; ++i) {
       const V ai(a.at(i));
@@ -138,26 +141,27 @@ void microkernel(std::int64_t kc, APanel a, const float* b, std::int64_t rs_b, f
 }
 
 // Runs the micro-kernel instantiated for exactly `rows` (1..MR) rows.
-template <class Arch, int NV, class APanel, int... Rows>
+template <class Arch, int NV, class APanel, class BLast, int... Rows>
 void microkernel_rows(std::integer_sequence<int, Rows...>, std::int64_t rows, std::int64_t kc,
-                      const APanel& a, const float* b, std::int64_t rs_b, float alpha, float beta,
-                      float* c, std::int64_t ldc, std::int64_t n_valid) {
+                      const APanel& a, const float* b, std::int64_t rs_b, const BLast& b_last,
+                      float alpha, float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
   (void)((rows == Rows + 1 &&
-          (microkernel<Arch, Rows + 1, NV>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid), true)) ||
+          (microkernel<Arch, Rows + 1, NV>(kc, a, b, rs_b, b_last, alpha, beta, c, ldc, n_valid),
+           true)) ||
          ...);
 }
 
 // Runs the kernel NV vectors wide on a tile of `rows` (1..MR) rows.
-template <class Arch, int NV, class APanel>
+template <class Arch, int NV, class APanel, class BLast>
 void run_tile(std::int64_t rows, std::int64_t kc, const APanel& a, const float* b,
-              std::int64_t rs_b, float alpha, float beta, float* c, std::int64_t ldc,
-              std::int64_t n_valid) {
+              std::int64_t rs_b, const BLast& b_last, float alpha, float beta, float* c,
+              std::int64_t ldc, std::int64_t n_valid) {
   constexpr int MR = Tile<Arch>::kMr;
   if (rows == MR)  // the hot case, without the search
-    microkernel<Arch, MR, NV>(kc, a, b, rs_b, alpha, beta, c, ldc, n_valid);
+    microkernel<Arch, MR, NV>(kc, a, b, rs_b, b_last, alpha, beta, c, ldc, n_valid);
   else
     microkernel_rows<Arch, NV>(std::make_integer_sequence<int, MR - 1>{}, rows, kc, a, b, rs_b,
-                               alpha, beta, c, ldc, n_valid);
+                               b_last, alpha, beta, c, ldc, n_valid);
 }
 
 // Calls sweep(std::integral_constant<int, NV>) with the kernel width a panel of n_valid columns
