@@ -149,6 +149,9 @@ void register_underflow(const ActivationKernels& set) {
 }  // namespace
 
 void register_benchmarks() {
+#ifdef SIMDML_HAVE_EIGEN
+  benchmark::AddCustomContext("eigen", "Eigen " + std::string(eigen_version()));
+#endif
   for (const ActivationKernels& set : activation_kernel_sets())
     if (runs_here(set) && set.variant == ActivationVariant::simd) register_underflow(set);
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {

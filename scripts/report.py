@@ -94,13 +94,17 @@ def instruction_figures(counts):
              "source": "instruction_counts.json"} for w in counts["workloads"] if w["instructions"] is not None]
 
 
+# The peers whose versions the suites record in their context.
+PEERS = ("openblas", "libxsmm", "eigen", "faiss", "torch")
+
+
 def benchmark_context(folder):
     """The benchmark programs' shared context, plus the reference libraries the suites name."""
     context = None
     for path in sorted(folder.glob("*_bench.json")):
         suite = json.loads(path.read_text())["context"]
         context = context or dict(suite)
-        context.update({k: suite[k] for k in ("openblas", "faiss") if k in suite})
+        context.update({k: suite[k] for k in PEERS if k in suite})
     return context
 
 

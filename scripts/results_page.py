@@ -91,7 +91,7 @@ def page(folder, machine):
         f"| threads | {m['threads']}; benchmarks at {ctx.get('simdml_bench_threads', '?')} |",
         f"| build | {m['compiler']}, OpenMP {m['openmp']}, xsimd {m['xsimd']}, zlib {m['zlib']} |",
     ]
-    for peer in ("openblas", "faiss"):
+    for peer in ("openblas", "libxsmm", "eigen", "faiss", "torch"):
         if peer in ctx:
             lines.append(f"| {peer} | {ctx[peer]} |")
     lines += ["", *limits(results), scrub(report_body(report), folder)]

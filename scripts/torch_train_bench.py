@@ -101,7 +101,7 @@ def main():
                            "iterations": len(times), "real_time": median, "cpu_time": median,
                            "time_unit": "ns", "items_per_second": samples / (median * 1e-9)})
     context = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host_name": platform.node(),
-               "library": f"torch {torch.__version__}", "torch_config": torch.__config__.parallel_info(),
+               "library": f"torch {torch.__version__}", "torch": f"PyTorch {torch.__version__}", "torch_config": torch.__config__.parallel_info(),
                "omp_wait_policy": os.environ["OMP_WAIT_POLICY"], "num_cpus": os.cpu_count()}
     write(args.out, {"context": context, "benchmarks": benchmarks})
     for b in benchmarks:

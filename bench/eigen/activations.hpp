@@ -21,4 +21,7 @@ struct EigenActivations {
 // Every compiled set; runs_here() tells which this CPU can run.
 std::span<const EigenActivations> eigen_activation_sets();
 
+// "3.4.0": the version of the Eigen headers the sets were compiled with.
+std::string_view eigen_version();
+
 }  // namespace simdml::bench
