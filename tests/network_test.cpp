@@ -271,7 +271,8 @@ TEST(Determinism, AnyThreadCountGivesTheSameBits) {
 
 // The team's other configurations: Adam (with L2), a deeper network (its extra barriers), tanh,
 // and batches of one row and of the whole set, on teams of 1 to 4 (and 7, more than the units of
-// a 30-unit layer can use).
+// a 30-unit layer can use). Batches of 16 rows a thread or more take the row schedule (adam relu
+// on 2 to 4 threads, deep tanh relu on 2, the whole set on all), the others the unit schedule.
 TEST(Determinism, EveryConfigurationGivesTheSameBitsOnAnyTeam) {
   const Dataset data = random_dataset(300, 784, 10, 6);
   struct Case {
@@ -324,27 +325,31 @@ TEST(Adam, StateCarriesOverBetweenEpochs) {
 }
 
 // A throw on one thread of the team (here the progress callback, on thread 0) stops the whole
-// team at its next barrier and reaches the caller; the trainer stays usable.
+// team at its next barrier and reaches the caller; the trainer stays usable. On both schedules:
+// shares of units (batch 10) and of rows (batch 64).
 TEST(Training, AFailureInTheTeamReachesTheCaller) {
   const Dataset data = random_dataset(200, 784, 10, 8);
-  Network net = make_network({784, 64, 10}, {Activation::relu}, Loss::cross_entropy, Init::he, 1);
-  Compute compute;
-  compute.threads = 2;
-  Trainer trainer(net, sgd_options(10), compute);
-  EXPECT_EQ(trainer.team(), 2);
-  Rng shuffle(1, kShuffleStream);
-  int calls = 0;
-  const auto cancel = [&calls](std::int64_t done, std::int64_t) {
-    if (++calls == 3) throw std::runtime_error("cancelled after " + std::to_string(done));
-  };
-  try {
-    trainer.epoch(data, shuffle, cancel);
-    FAIL() << "the callback's exception should reach the caller";
-  } catch (const std::runtime_error& e) {
-    EXPECT_STREQ(e.what(), "cancelled after 30");
+  for (const std::int64_t batch : {10, 64}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    Network net = make_network({784, 64, 10}, {Activation::relu}, Loss::cross_entropy, Init::he, 1);
+    Compute compute;
+    compute.threads = 2;
+    Trainer trainer(net, sgd_options(batch), compute);
+    EXPECT_EQ(trainer.team(), 2);
+    Rng shuffle(1, kShuffleStream);
+    int calls = 0;
+    const auto cancel = [&calls](std::int64_t done, std::int64_t) {
+      if (++calls == 3) throw std::runtime_error("cancelled after " + std::to_string(done));
+    };
+    try {
+      trainer.epoch(data, shuffle, cancel);
+      FAIL() << "the callback's exception should reach the caller";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), "cancelled after " + std::to_string(3 * batch));
+    }
+    EXPECT_TRUE(find_non_finite(net).empty());
+    EXPECT_NO_THROW(trainer.epoch(data, shuffle));
   }
-  EXPECT_TRUE(find_non_finite(net).empty());
-  EXPECT_NO_THROW(trainer.epoch(data, shuffle));
 }
 
 // Training gathers an image's rows from its pixel bytes, scaling them on the way; it must learn

@@ -18,9 +18,24 @@
 // barriers per further hidden layer (its delta must be whole before it is handed down, and the
 // weights it was handed down through must be read by all before they change).
 //
+// A batch of at least kRowsPerThread rows a thread takes the row schedule instead: thread t owns a
+// contiguous share of the batch's rows through the forward and backward passes (every layer, all
+// units), and a share of each layer's inputs (its rows of the transposed weights) and of its
+// units' biases for the update:
+//
+//   R1  own rows: forward and backward through every layer; reads the weights only
+//                                                barrier B1 (every row's deltas are whole)
+//   R2  own rows of every layer's transposed weights, own biases; gather own rows of the next
+//      batch; thread 0 also the output biases and the batch's loss
+//                                                barrier B2 (the weights are whole again)
+//
+// whatever the depth. A product on 16 units is broadcast-bound (one FMA per broadcast element of
+// A): from batch 64 on, 2 threads trained 1.1-1.3x faster on shares of rows than on shares of
+// units, the other core's weight rows fetched at every step included (docs/experiments.md#e70).
+//
 // Every GEMM here is one thread's, on its share; the GEMM's value of an element depends on K alone
 // (docs/design.md, "Numerics"), so a share computes the bits the whole product would, and the
-// weights are the same for any team.
+// weights are the same for any team and either schedule.
 #include <algorithm>
 #include <cmath>
 
@@ -85,6 +100,7 @@ struct Trainer::Workspace {
   std::vector<std::vector<UnitRange>> shares;  // [hidden layer][thread]
   std::vector<HiddenLayer> hidden;
   std::vector<ThreadBuffers> threads;
+  ThreadBuffers batch_output;  // the output layer of the row schedule, split by rows
   std::vector<nn::TransposedWeights> weights;  // the network's, transposed while a call trains
   std::vector<nn::LayerState> state, store_state;
   std::int64_t rows_capacity = 0;
@@ -120,10 +136,14 @@ void Trainer::Workspace::ensure_rows(const Network& net, std::int64_t rows) {
   const auto outputs = static_cast<std::size_t>(rows * net.outputs());
   std::int64_t widest = 0;
   for (const Layer& layer : net.layers) widest = std::max(widest, layer.outputs);
-  for (ThreadBuffers& b : threads) {
+  const auto size_output = [&](ThreadBuffers& b) {
     b.out.assign(outputs, 0.0f);
     b.delta.assign(outputs, 0.0f);
     if (net.loss == Loss::cross_entropy) b.logits.assign(outputs, 0.0f);
+  };
+  size_output(batch_output);
+  for (ThreadBuffers& b : threads) {
+    size_output(b);
     b.sums.assign(static_cast<std::size_t>(widest), 0.0f);
   }
   rows_capacity = rows;
@@ -140,12 +160,52 @@ int plan_team(const Network& net, int threads) {
   return static_cast<int>(std::min<std::int64_t>(pieces, nn::available_team(std::max(1, threads))));
 }
 
+// The row schedule from this many rows a thread (see the top).
+constexpr std::int64_t kRowsPerThread = 16;
+
+// Rows [begin, end) of a batch of `rows` that thread t of `team` owns: in the row schedule, and
+// when it gathers a batch.
+UnitRange row_share(std::int64_t rows, int team, int t) {
+  return {rows * t / team, rows * (t + 1) / team};
+}
+
+// Rows r >= first of a matrix.
+Rows from_row(Rows m, std::int64_t first) { return {m.row(first), m.ld}; }
+
 // One thread's part of one step: the phases of the comment at the top, for batch (x, labels).
 class ThreadStep {
  public:
   ThreadStep(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, int t,
              nn::TeamSync& sync)
       : net_(net), w_(w), rule_(rule), t_(t), sync_(sync), mine_(w.threads[std::size_t(t)]) {}
+
+  // The whole step on either schedule. `between` runs on every thread once, between two barriers
+  // (the epoch gathers the next batch there, into the buffer the previous step read); `on_loss` on
+  // thread 0 with the batch's mean loss, before any thread starts the next step. False when the
+  // team has stopped.
+  template <class Between, class OnLoss>
+  bool run(const float* x, const std::int32_t* labels, std::int64_t rows, Between between,
+           OnLoss on_loss) {
+    if (w_.team > 1 && rows >= kRowsPerThread * w_.team) {
+      sync_.work(t_, [&] { rows_forward_backward(x, labels, rows); });
+      if (!sync_.barrier(t_)) return false;  // B1
+      sync_.work(t_, [&] {
+        rows_update(x, rows);
+        between();
+        if (t_ == 0) on_loss(batch_loss(w_.batch_output, labels, rows));
+      });
+      return sync_.barrier(t_);  // B2
+    }
+    if (!hidden_forward(x, rows)) return false;
+    sync_.work(t_, [&] {
+      output_forward(x, labels, rows);
+      between();
+    });
+    if (!sync_.barrier(t_)) return false;
+    if (!backward(x, rows)) return false;
+    if (t_ == 0) sync_.work(t_, [&] { on_loss(batch_loss(mine_, labels, rows)); });
+    return true;
+  }
 
   // A: the hidden layers' own columns, ending at S1. False when the team has stopped.
   bool hidden_forward(const float* x, std::int64_t rows) {
@@ -163,24 +223,81 @@ class ThreadStep {
 
   // B: the output layer into this thread's buffers.
   void output_forward(const float* x, const std::int32_t* labels, std::int64_t rows) {
+    output_layer(input(net_.layers.size() - 1, x), mine_, 0, labels, rows);
+  }
+
+  // The output layer's outputs and delta for `rows` rows of its input, into rows [first, ...) of
+  // `o`.
+  void output_layer(Rows in, ThreadBuffers& o, std::int64_t first, const std::int32_t* labels,
+                    std::int64_t rows) {
     const std::size_t last = net_.layers.size() - 1;
     const Layer& layer = net_.layers[last];
     const bool softmax = net_.loss == Loss::cross_entropy;
-    const Rows out{mine_.out.data(), layer.outputs};
-    const Rows z = softmax ? Rows{mine_.logits.data(), layer.outputs} : out;
-    nn::affine(layer, weights(last), input(last, x), rows, {0, layer.outputs}, z, w_.kernels.gemm,
-               {1});
+    const Rows out = from_row({o.out.data(), layer.outputs}, first);
+    const Rows z = softmax ? from_row({o.logits.data(), layer.outputs}, first) : out;
+    nn::affine(layer, weights(last), in, rows, {0, layer.outputs}, z, w_.kernels.gemm, {1});
     const auto n = static_cast<std::size_t>(rows * layer.outputs);
     if (softmax)
       w_.kernels.act.softmax_rows(z.data, out.data, static_cast<std::size_t>(rows),
                                   static_cast<std::size_t>(layer.outputs));
     else
       w_.kernels.act.sigmoid(out.data, out.data, n);
-    output_delta(net_, out.data, labels, rows, w_.kernels.act, mine_.delta.data());
+    output_delta(net_, out.data, labels, rows, w_.kernels.act,
+                 from_row(output_delta_rows(o), first).data);
   }
 
-  double loss(const std::int32_t* labels, std::int64_t rows) const {
-    return nn::batch_loss(net_, mine_.out.data(), mine_.logits.data(), labels, rows);
+  Rows output_delta_rows(ThreadBuffers& o) const { return {o.delta.data(), net_.outputs()}; }
+
+  double batch_loss(const ThreadBuffers& output, const std::int32_t* labels,
+                    std::int64_t rows) const {
+    return nn::batch_loss(net_, output.out.data(), output.logits.data(), labels, rows);
+  }
+
+  // R1: own rows through every layer, forward, then the deltas back down; the weights are only
+  // read.
+  void rows_forward_backward(const float* x, const std::int32_t* labels, std::int64_t rows) {
+    const UnitRange mine = row_share(rows, w_.team, t_);
+    const std::int64_t n = mine.size();
+    if (n == 0) return;
+    const std::size_t last = net_.layers.size() - 1;
+    for (std::size_t l = 0; l < last; ++l) {
+      const HiddenLayer& h = w_.hidden[l];
+      const Rows out = from_row(w_.hidden[l].out_rows(), mine.begin);
+      nn::affine(net_.layers[l], weights(l), from_row(input(l, x), mine.begin), n, {0, h.ld}, out,
+                 w_.kernels.gemm, {1});
+      nn::activate(net_.hidden[l], w_.kernels.act, out, n, {0, h.ld});
+    }
+    ThreadBuffers& o = w_.batch_output;
+    output_layer(from_row(input(last, x), mine.begin), o, mine.begin, labels + mine.begin, n);
+    Rows delta = from_row(output_delta_rows(o), mine.begin);
+    for (std::size_t l = last; l >= 1; --l) {
+      HiddenLayer& below = w_.hidden[l - 1];
+      const Rows below_delta = from_row(below.delta_rows(), mine.begin);
+      const UnitRange units{0, net_.layers[l - 1].outputs};
+      multiply_down(l, delta, {0, net_.layers[l].outputs}, units, below_delta, n);
+      nn::activation_backward(net_.hidden[l - 1], w_.kernels.act,
+                              from_row(below.out_rows(), mine.begin), below_delta, n, units);
+      delta = below_delta;
+    }
+  }
+
+  // R2: own rows of every layer's transposed weights (a share of its inputs), own biases: a
+  // share of each hidden layer's units, and the output layer's on thread 0.
+  void rows_update(const float* x, std::int64_t rows) {
+    const std::size_t last = net_.layers.size() - 1;
+    for (std::size_t l = 0; l <= last; ++l) {
+      Layer& layer = net_.layers[l];
+      const std::int64_t inputs = layer.inputs;
+      const UnitRange in = nn::unit_share(inputs, w_.team, t_);
+      const bool output = l == last;
+      const Rows delta = output ? output_delta_rows(w_.batch_output) : w_.hidden[l].delta_rows();
+      const UnitRange columns{0, output ? layer.outputs : w_.hidden[l].ld};
+      if (in.size() > 0) weight_gradient(l, delta, columns, input(l, x), in, rows);
+      const UnitRange own = output ? UnitRange{0, t_ == 0 ? layer.outputs : 0} : valid(l);
+      if (own.size() == 0) continue;
+      column_sums(delta, rows, own, mine_.sums.data());
+      rule_.update_biases(layer, layer_state(l), own, mine_.sums.data(), w_.kernels.act);
+    }
   }
 
   // C (and the further barriers of deeper networks). False when the team has stopped.
@@ -352,12 +469,9 @@ double one_batch(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule
   double loss = 0.0;
   w.with_weights(net, !rule.stores(), [&] {
     nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
-      ThreadStep step(net, w, rule, t, sync);
-      if (!step.hidden_forward(x, rows)) return;
-      sync.work(t, [&] { step.output_forward(x, labels, rows); });
-      if (!sync.barrier(t)) return;
-      if (t == 0) loss = step.loss(labels, rows);
-      step.backward(x, rows);
+      ThreadStep(net, w, rule, t, sync)
+          .run(
+              x, labels, rows, [] {}, [&](double l) { loss = l; });
     });
   });
   return loss;
@@ -394,11 +508,6 @@ Gradients Trainer::gradients(const float* x, const std::int32_t* labels, std::in
 // Epochs.
 
 namespace {
-
-// Rows [begin, end) of a batch of `rows` that thread t of `team` gathers.
-UnitRange gather_share(std::int64_t rows, int team, int t) {
-  return {rows * t / team, rows * (t + 1) / team};
-}
 
 // Copies rows [share) of a mini-batch's shuffled rows into one contiguous block for the GEMMs (a
 // pure copy: the bits do not depend on who copies). Images are gathered from their pixel bytes,
@@ -462,11 +571,11 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
                                                 std::vector<std::int32_t>(std::size_t(batch))};
   const auto rows_of = [&](std::int64_t b) { return std::min(batch, train.samples - b * batch); };
   const auto gather = [&](std::int64_t b, int t) {
-    const UnitRange share = gather_share(rows_of(b), w.team, t);
+    const UnitRange share = row_share(rows_of(b), w.team, t);
     gather_rows(train, order.data() + b * batch, share, w.kernels.act, x_buffers[b % 2].data(),
                 label_buffers[b % 2].data());
     if (b + 1 < batches)
-      prefetch_rows(train, order.data() + (b + 1) * batch, gather_share(rows_of(b + 1), w.team, t));
+      prefetch_rows(train, order.data() + (b + 1) * batch, row_share(rows_of(b + 1), w.team, t));
   };
 
   double total = 0.0;
@@ -480,24 +589,19 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
         const float* x = x_buffers[b % 2].data();
         const std::int32_t* labels = label_buffers[b % 2].data();
         const nn::UpdateRule rule(options_, first_step + b + 1, rows);
-        ThreadStep step(net_, w, rule, t, sync);
-        if (!step.hidden_forward(x, rows)) return;
-        sync.work(t, [&] {
-          step.output_forward(x, labels, rows);
+        const auto gather_next = [&] {
           if (b + 1 < batches) gather(b + 1, t);
-        });
-        if (!sync.barrier(t)) return;
-        if (!step.backward(x, rows)) return;
-        if (t != 0) continue;
-        sync.work(t, [&] {  // seen by the others at the next barrier, after this batch's update
-          const double loss = step.loss(labels, rows);
+        };
+        // On thread 0; a throw is seen by the others at the next barrier, after this update.
+        const auto account = [&](double loss) {
           if (!std::isfinite(loss))
             throw TrainingDiverged("training diverged: the loss became " + number_name(loss) +
                                    " at mini-batch " + std::to_string(b + 1) +
                                    nn::rate_advice(options_.learning_rate));
           total += loss * static_cast<double>(rows);
           if (progress) progress(b * batch + rows, train.samples);
-        });
+        };
+        if (!ThreadStep(net_, w, rule, t, sync).run(x, labels, rows, gather_next, account)) return;
       }
     });
   });
