@@ -289,14 +289,17 @@ void unpacked_gemm(const GemmProblem& p, int threads, GemmSplit hint) {
 // Shape alone decides (never the target or thread count), so a call's numerics never change.
 // Packing A pays when each of its elements meets many NR panels of B. At most 32 columns are
 // one or two panels, where the packing is a whole extra pass over A: 256x30x784 ran 1.4x faster
-// unpacked, on 1 and on 2 threads. Up to 5e7 flops (256^3, 256x100x784) the unpacked path won
-// by 1.05x to 1.36x, on avx2 and avx512; at 512^3 packing wins (docs/experiments.md#e67).
+// unpacked, on 1 and on 2 threads. Up to 128 columns and 5e7 flops (the training products of
+// 100-unit layers) the unpacked path won by 1.05x to 1.36x on avx2 and avx512. Wider, it is
+// not worth its spread: 256^3 ran 1.08x faster unpacked on avx512, but on sse2 took 740 us in
+// one process and 940 in the next, and packing wins from 512^3 (docs/experiments.md#e67).
 bool prefer_unpacked(const GemmProblem& p) {
-  constexpr std::int64_t kSmallRows = 32, kSmallColumns = 32;
-  constexpr double kSmallFlops = 5.0e7;
+  constexpr std::int64_t kSmallRows = 32, kSmallColumns = 32, kFewPanelsColumns = 128;
+  constexpr double kSmallFlops = 8.0e6, kFewPanelsFlops = 5.0e7;
   const double flops =
       2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
-  return p.m <= kSmallRows || p.n <= kSmallColumns || flops <= kSmallFlops;
+  return p.m <= kSmallRows || p.n <= kSmallColumns || flops <= kSmallFlops ||
+         (p.n <= kFewPanelsColumns && flops <= kFewPanelsFlops);
 }
 
 template <class Arch>
