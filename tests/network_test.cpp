@@ -307,6 +307,26 @@ TEST(Determinism, EveryConfigurationGivesTheSameBitsOnAnyTeam) {
   }
 }
 
+// Trainer::gradients on a team: the same bits as on one thread, on both schedules (10 rows:
+// shares of units; 64: shares of rows).
+TEST(Determinism, GradientsAreTheSameOnAnyTeam) {
+  for (const std::int64_t rows : {10, 64}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    const Batch b = random_batch(rows, 784, 10, 9);
+    const auto gradients = [&](int threads) {
+      Network net =
+          make_network({784, 40, 10}, {Activation::relu}, Loss::cross_entropy, Init::he, 2);
+      Compute compute;
+      compute.threads = threads;
+      return Trainer(net, sgd_options(rows), compute).gradients(b.x.data(), b.labels.data(), rows);
+    };
+    const Gradients one = gradients(1), two = gradients(2);
+    EXPECT_EQ(one.loss, two.loss);
+    EXPECT_EQ(one.weights, two.weights);
+    EXPECT_EQ(one.biases, two.biases);
+  }
+}
+
 // The optimizer's state lives in the Trainer: two epochs on one Trainer are not two fresh starts.
 TEST(Adam, StateCarriesOverBetweenEpochs) {
   const Dataset data = random_dataset(100, 784, 10, 7);
