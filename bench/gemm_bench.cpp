@@ -99,9 +99,12 @@ void run_simdml(benchmark::State& state, const GemmKernel& measured, const Shape
 
 // SIMDML_BENCH_GEMM_PATHS=1 adds gemm_path/<kernel>/<packed|unpacked>/<shape>: the simd kernels
 // with the path forced, for the rule that picks one by shape (prefer_unpacked in loops.hpp).
-void register_forced_paths(const GemmKernel& kernel, const Shape& s, int threads) {
+bool forced_paths_wanted() {
   const char* enabled = std::getenv("SIMDML_BENCH_GEMM_PATHS");
-  if (enabled == nullptr || std::string_view(enabled) != "1") return;
+  return enabled != nullptr && std::string_view(enabled) == "1";
+}
+
+void register_forced_paths(const GemmKernel& kernel, const Shape& s, int threads) {
   if (kernel.variant != GemmVariant::simd) return;
   for (const auto& [label, path] :
        {std::pair{"packed", GemmPath::packed}, std::pair{"unpacked", GemmPath::unpacked}})
@@ -213,6 +216,7 @@ void register_benchmarks() {
                               forced_core != nullptr
                                   ? std::string(forced_core) + " (forced by OPENBLAS_CORETYPE)"
                                   : "detected by OpenBLAS");
+  const bool forced_paths = forced_paths_wanted();
   std::vector<Shape> shapes;
   for (std::int64_t size : {32, 64, 128, 256, 512, 1024, 2048})
     shapes.push_back({size, size, size, Trans::no, Trans::no});
@@ -241,7 +245,7 @@ void register_benchmarks() {
             "gemm/" + std::string(kernel.name) + "/" + s.name(), threads,
             [&kernel, s, threads](benchmark::State& st) { run_simdml(st, kernel, s, threads); })
             ->Unit(benchmark::kMicrosecond);
-        register_forced_paths(kernel, s, threads);
+        if (forced_paths) register_forced_paths(kernel, s, threads);
       }
       register_timed("gemm/openblas/" + s.name(), threads, [s, threads](benchmark::State& st) {
         run_openblas(st, s, threads);

@@ -101,10 +101,10 @@ struct VectorMath {
   static V sigmoid_in_range(const V& x) { return V(1.0f) / (V(1.0f) + exp_normal_range<true>(x)); }
 
   // The numerator's and denominator's constants, u - 1/2 and u + 1/2 for u = 2^-(n+1), n in
-  // [-26, 0], given n and the bits of n + round_magic (see exp_reduced), whose low five bits are
-  // n mod 32: two 32-entry table lookups on AVX-512, exponent arithmetic and two additions
-  // elsewhere. Both are exact.
-  static void tanh_offsets(const V& n, const V& biased, V& below, V& above) {
+  // [-26, 0], from the bits of n + round_magic (see exp_reduced), whose low five bits are n mod
+  // 32: two 32-entry table lookups on AVX-512, exponent arithmetic and two additions elsewhere.
+  // Both are exact.
+  static void tanh_offsets(const V& biased, V& below, V& above) {
     if constexpr (fused::kIsAvx512<Arch>) {
       alignas(64) static constexpr auto kTables = [] {
         std::array<float, 64> t{};
@@ -127,7 +127,6 @@ struct VectorMath {
       below = u - V(0.5f);
       above = u + V(0.5f);
     }
-    (void)n;
   }
 
   // tanh(a) = (1 - e^-2a) / (1 + e^-2a) for a = |x| clamped to 9.125 (beyond it tanh rounds to
@@ -151,7 +150,7 @@ struct VectorMath {
     const V p = fused::fma(fused::fma(V(-32.0f * 1.38145930e-3f), h2, q1), h2, q0);
     const V m = fused::fma(p, h2, h);  // (1 - e^r) / 2 = h - 2 h^2 P(-2 h)
     V below, above;
-    tanh_offsets(n, biased, below, above);
+    tanh_offsets(biased, below, above);
     const V t = (below + m) / (above - m);
     // t >= 0 (+0 at a = 0), so its sign bit is clear: OR in x's (tanh(-0) = -0).
     return xsimd::bitwise_or(t, xsimd::bitwise_and(x, V(-0.0f)));

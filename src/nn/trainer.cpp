@@ -261,8 +261,8 @@ class ThreadStep {
     if (n == 0) return;
     const std::size_t last = net_.layers.size() - 1;
     for (std::size_t l = 0; l < last; ++l) {
-      const HiddenLayer& h = w_.hidden[l];
-      const Rows out = from_row(w_.hidden[l].out_rows(), mine.begin);
+      HiddenLayer& h = w_.hidden[l];
+      const Rows out = from_row(h.out_rows(), mine.begin);
       nn::affine(net_.layers[l], weights(l), from_row(input(l, x), mine.begin), n, {0, h.ld}, out,
                  w_.kernels.gemm, {1});
       nn::activate(net_.hidden[l], w_.kernels.act, out, n, {0, h.ld});
@@ -287,8 +287,7 @@ class ThreadStep {
     const std::size_t last = net_.layers.size() - 1;
     for (std::size_t l = 0; l <= last; ++l) {
       Layer& layer = net_.layers[l];
-      const std::int64_t inputs = layer.inputs;
-      const UnitRange in = nn::unit_share(inputs, w_.team, t_);
+      const UnitRange in = nn::unit_share(layer.inputs, w_.team, t_);
       const bool output = l == last;
       const Rows delta = output ? output_delta_rows(w_.batch_output) : w_.hidden[l].delta_rows();
       const UnitRange columns{0, output ? layer.outputs : w_.hidden[l].ld};
