@@ -18,6 +18,7 @@ packages=(
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   libxsmm-dev              # libxsmm's JIT kernels, the small-matrix peer in gemm_bench
   libeigen3-dev            # Eigen's array functions, the peer in activation_bench
+  libopenmpi-dev openmpi-bin   # MPI: simdml train and knn as ranks of an mpirun job
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
   python3-torch            # PyTorch, the training peer (scripts/torch_train_bench.py)

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "in_process_cluster.hpp"
 #include "simdml/network.hpp"
 
 namespace simdml {
@@ -325,6 +326,90 @@ TEST(Determinism, GradientsAreTheSameOnAnyTeam) {
     EXPECT_EQ(one.weights, two.weights);
     EXPECT_EQ(one.biases, two.biases);
   }
+}
+
+// --- data-parallel steps (TrainingOptions::slices) ------------------------------------------
+
+// Two epochs with `slices` slices per batch on `ranks` ranks (simulated by threads, each with a
+// team of `threads`); every rank's network, which must all be the same.
+std::vector<TrainedRun> train_on_ranks(int ranks, int threads, std::vector<std::int64_t> sizes,
+                                       std::vector<Activation> hidden, Loss loss,
+                                       TrainingOptions options, const Dataset& data) {
+  std::vector<TrainedRun> runs(static_cast<std::size_t>(ranks));
+  testing::InProcessJob(ranks).run([&](Cluster& cluster) {
+    TrainedRun& run = runs[std::size_t(cluster.rank())];
+    run.net = make_network(sizes, hidden, loss, Init::he, 8);
+    Rng shuffle(8, kShuffleStream);
+    Compute compute;
+    compute.threads = threads;
+    compute.cluster = &cluster;
+    Trainer trainer(run.net, options, compute);
+    for (int epoch = 0; epoch < 2; ++epoch) run.losses.push_back(trainer.epoch(data, shuffle));
+  });
+  return runs;
+}
+
+// 4 slices: one process, 2 and 4 ranks, and 2 threads a rank give the same bits, for Nielsen's
+// network (batch 10: slices of 2 and 3 rows, a last batch of 5), ReLU with Adam and L2, and SGD
+// with momentum on a batch the row schedule takes.
+TEST(Slices, AnyRankCountTrainsTheSameBits) {
+  const Dataset data = random_dataset(205, 784, 10, 12);
+  struct Case {
+    std::string name;
+    std::vector<std::int64_t> sizes;
+    Activation hidden;
+    Loss loss;
+    TrainingOptions options;
+  };
+  TrainingOptions nielsen;
+  nielsen.learning_rate = 3.0f;
+  nielsen.batch_size = 10;
+  const Case cases[] = {
+      {"nielsen", {784, 30, 10}, Activation::sigmoid, Loss::quadratic, nielsen},
+      {"adam relu", {784, 40, 10}, Activation::relu, Loss::cross_entropy, adam_options(64)},
+      {"momentum relu", {784, 40, 10}, Activation::relu, Loss::cross_entropy, sgd_options(128)},
+  };
+  for (Case c : cases) {
+    SCOPED_TRACE(c.name);
+    c.options.slices = 4;
+    const TrainedRun alone = train_network(1, c.sizes, {c.hidden}, c.loss, c.options, data);
+    for (const auto& [ranks, threads] : {std::pair{2, 1}, {4, 1}, {2, 2}}) {
+      SCOPED_TRACE(std::to_string(ranks) + " ranks, " + std::to_string(threads) + " threads");
+      for (const TrainedRun& run :
+           train_on_ranks(ranks, threads, c.sizes, {c.hidden}, c.loss, c.options, data))
+        expect_bitwise_equal(alone, run);
+    }
+  }
+}
+
+// Slices change the order of the batch's sums, so the bits, but not what is learned.
+TEST(Slices, TrainLikeOneSlice) {
+  const Dataset data = random_dataset(400, 784, 10, 13);
+  TrainingOptions options = adam_options(32);
+  const TrainedRun one =
+      train_network(1, {784, 30, 10}, {Activation::relu}, Loss::cross_entropy, options, data);
+  options.slices = 3;
+  const TrainedRun three =
+      train_network(1, {784, 30, 10}, {Activation::relu}, Loss::cross_entropy, options, data);
+  EXPECT_NE(one.losses, three.losses);
+  for (std::size_t e = 0; e < one.losses.size(); ++e)
+    EXPECT_NEAR(three.losses[e], one.losses[e], 1e-4 * one.losses[e]);
+}
+
+TEST(Slices, RanksNeedAsManySlices) {
+  testing::InProcessJob(2).run([](Cluster& cluster) {
+    Network net = make_network({4, 3, 2}, {Activation::relu}, Loss::cross_entropy, Init::he, 1);
+    Compute compute;
+    compute.cluster = &cluster;
+    EXPECT_THROW(Trainer(net, TrainingOptions{}, compute), std::invalid_argument);
+    TrainingOptions two;
+    two.slices = 2;
+    EXPECT_NO_THROW(Trainer(net, two, compute));
+  });
+  TrainingOptions none;
+  none.slices = 0;
+  Network net = make_network({4, 3, 2}, {Activation::relu}, Loss::cross_entropy, Init::he, 1);
+  EXPECT_THROW(Trainer(net, none, Compute{}), std::invalid_argument);
 }
 
 // The optimizer's state lives in the Trainer: two epochs on one Trainer are not two fresh starts.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "simdml/activations.hpp"
+#include "simdml/cluster.hpp"
 #include "simdml/data.hpp"
 #include "simdml/gemm.hpp"
 #include "simdml/metrics.hpp"
@@ -71,11 +72,13 @@ void validate_architecture(const std::vector<std::int64_t>& sizes,
 Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hidden, Loss loss,
                      Init init, std::uint64_t seed);
 
-// Where the arithmetic runs: which GEMM kernel and activation kernels, on how many threads.
+// Where the arithmetic runs: which GEMM kernel and activation kernels, on how many threads (of
+// each process), on which processes.
 struct Compute {
   const GemmKernel* gemm = nullptr;               // nullptr: the dispatched simd kernel
   const ActivationKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
   int threads = 1;
+  Cluster* cluster = nullptr;  // nullptr: this process alone (training's ranks; see slices)
 };
 
 // The update rule of each mini-batch step.
@@ -93,6 +96,14 @@ struct TrainingOptions {
   float momentum = 0.0f;      // sgd: v <- momentum * v - rate * g; w <- w + v
   float weight_decay = 0.0f;  // L2: g += weight_decay * w (weights only, not biases)
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;  // adam
+  // Data-parallel steps: every mini-batch is cut into `slices` nearly equal runs of rows, slice s
+  // holding rows [rows * s / slices, rows * (s + 1) / slices); each slice's gradient is summed
+  // over its rows, the slice gradients are added in a fixed tree (fixed_tree_sum), and the rule
+  // is applied to the total. The ranks of a Compute::cluster share the slices out (each rank
+  // needs slices >= ranks), so 1, 2 or 4 ranks, and one process with the same slices, train the
+  // same bits. 1: today's step, the update fused into the gradient's GEMM (other bits than any
+  // slices > 1).
+  std::int64_t slices = 1;
 };
 
 // CRC-32 (zlib's) of every parameter's bytes, layer by layer, weights then biases, as little-endian
@@ -101,7 +112,9 @@ struct TrainingOptions {
 std::uint32_t parameters_crc32(const Network& net);
 
 // Throws std::invalid_argument unless rate > 0 and finite, batch >= 1, 0 <= momentum < 1 (and 0
-// for adam), weight decay >= 0 and finite, 0 <= beta1, beta2 < 1 and epsilon > 0 and finite.
+// for adam), weight decay >= 0 and finite, 0 <= beta1, beta2 < 1, epsilon > 0 and finite, and
+// 1 <= slices <= kMaxSlices.
+inline constexpr std::int64_t kMaxSlices = 4096;
 void validate_training(const TrainingOptions& options);
 
 // Gradients of the mean loss over a batch, laid out like the network's layers.
@@ -136,17 +149,29 @@ class Trainer {
   double epoch(const Dataset& train, Rng& shuffle, const ProgressCallback& progress = {});
   // One step on a batch of any size; returns its mean loss (computed before the update).
   double step(const float* x, const std::int32_t* labels, std::int64_t rows);
-  // The batch's mean loss and its gradients, leaving the network and the optimizer unchanged.
+  // The batch's mean loss and its gradients, leaving the network and the optimizer unchanged
+  // (the gradient of one slice: the whole batch summed as an unsliced step sums it).
   Gradients gradients(const float* x, const std::int32_t* labels, std::int64_t rows);
 
   // Threads in the team (at most Compute::threads: a share is at least 16 units).
   int team() const;
+  // Wall seconds of the sliced steps so far, by phase: this rank's slice gradients, the exchange
+  // (the tree sum across ranks, waiting for the slowest rank included), and the update.
+  struct SlicePhases {
+    double gradients = 0.0, exchange = 0.0, update = 0.0;
+  };
+  SlicePhases slice_phases() const;
   // Steps taken so far (Adam's t).
   std::int64_t steps() const;
 
-  struct Workspace;  // defined in src/nn/trainer.cpp
+  struct Workspace;  // defined in src/nn/workspace.hpp
 
  private:
+  // TrainingOptions::slices > 1, or ranks to share the slices with (src/nn/sliced_step.cpp).
+  bool sliced() const;
+  double sliced_step(const float* x, const std::int32_t* labels, std::int64_t rows);
+  double sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressCallback& progress);
+
   Network& net_;
   TrainingOptions options_;
   std::unique_ptr<Workspace> work_;

@@ -1,11 +1,17 @@
 // simdml: one program, one subcommand per job. Each subcommand parses its arguments, calls the
 // library and prints; this file only routes and turns errors into messages and exit codes.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <memory>
 #include <span>
 #include <string>
 
 #include "command.hpp"
+#include "job.hpp"
+#ifdef SIMDML_WITH_MPI
+#include "cluster/mpi_cluster.hpp"
+#endif
 
 namespace {
 
@@ -22,8 +28,11 @@ constexpr Command kCommands[] = {
      "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
      "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] "
      "[--json FILE]\n"
+     "         [--optimizer sgd|adam] [--beta1 0.9] [--beta2 0.999] [--epsilon 1e-8]\n"
      "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "
-     "[--flush-denormals]",
+     "[--flush-denormals]\n"
+     "         [--slices S]   (under mpirun -np N: S >= N slices of every mini-batch, shared by "
+     "the ranks)",
      simdml::cli::run_train},
     {"evaluate", "accuracy and confusion matrix of a saved model on a dataset",
      "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] "
@@ -77,9 +86,44 @@ const Command* find_command(std::string_view name) {
   return nullptr;
 }
 
+// Under mpirun: MPI's world, and rank 0 alone prints to stdout (one report, not one per rank).
+std::unique_ptr<simdml::Cluster> open_job(int& argc, char**& argv) {
+  const int launched = simdml::launcher_world_size();
+  std::unique_ptr<simdml::Cluster> world;
+#ifdef SIMDML_WITH_MPI
+  if (launched > 0) world = simdml::open_mpi_world(argc, argv);
+#else
+  (void)argc, (void)argv;
+  if (launched > 1) {
+    std::fprintf(stderr,
+                 "simdml: started by an MPI launcher as one of %d processes, but this build has no "
+                 "MPI (install libopenmpi-dev and rebuild)\n",
+                 launched);
+    std::exit(2);
+  }
+#endif
+  simdml::cli::set_job(world ? *world : simdml::single_process());
+  if (simdml::cli::job().rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr)
+    std::fclose(stdout);
+  return world;
+}
+
+// An error on some ranks only would leave the others waiting in their next collective: such a
+// rank reports itself and ends the whole job.
+[[noreturn]] void abort_job(const char* command, const char* what, int status) {
+  simdml::Cluster& job = simdml::cli::job();
+  std::fprintf(stderr, "simdml %s: error on rank %d of %d: %s\n", command, job.rank(), job.size(),
+               what);
+  std::fflush(stderr);
+  job.abort(status);
+  std::_Exit(status);  // abort does not return; the call through the interface hides that from GCC
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::unique_ptr<simdml::Cluster> world = open_job(argc, argv);
+  const bool reports = simdml::cli::writes_outputs();
   const std::span<char*> words(argv, static_cast<std::size_t>(argc));
   if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
     print_help();
@@ -87,7 +131,8 @@ int main(int argc, char** argv) {
   }
   const Command* command = find_command(argv[1]);
   if (command == nullptr) {
-    std::fprintf(stderr, "simdml: unknown command '%s' (try simdml --help)\n", argv[1]);
+    if (reports)
+      std::fprintf(stderr, "simdml: unknown command '%s' (try simdml --help)\n", argv[1]);
     return 2;
   }
   const std::vector<std::string_view> args(words.begin() + 2, words.end());
@@ -100,11 +145,16 @@ int main(int argc, char** argv) {
       }
     }
     return command->run(args);
-  } catch (const simdml::cli::UsageError& e) {
-    std::fprintf(stderr, "simdml %s: %s\nusage: %.*s\n", argv[1], e.what(),
-                 static_cast<int>(command->usage.size()), command->usage.data());
+  } catch (const simdml::cli::UsageError& e) {  // the same words give every rank the same error
+    if (reports)
+      std::fprintf(stderr, "simdml %s: %s\nusage: %.*s\n", argv[1], e.what(),
+                   static_cast<int>(command->usage.size()), command->usage.data());
     return 2;
+  } catch (const simdml::cli::JobMismatch& e) {
+    if (reports) std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());
+    return 1;
   } catch (const std::exception& e) {
+    if (simdml::cli::job().distributed()) abort_job(argv[1], e.what(), 1);
     std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());
     return 1;
   }

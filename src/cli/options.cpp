@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "command.hpp"
+#include "job.hpp"
 #include "simdml/atomic_file.hpp"
 
 namespace simdml::cli {
@@ -39,7 +40,7 @@ Compute compute_options(const Arguments& args) {
 std::string compute_summary(const Compute& compute) {
   return "simd target " + std::string(isa_name(active_isa())) + ", " +
          std::to_string(compute.threads) + (compute.threads == 1 ? " thread" : " threads") +
-         ", gemm " +
+         (job().distributed() ? " on each of " + job_summary() : std::string()) + ", gemm " +
          std::string(compute.gemm != nullptr ? compute.gemm->name
                                              : gemm_kernel(GemmVariant::simd).name) +
          ", activations " +
@@ -67,11 +68,13 @@ void apply_limit_option(const Arguments& args, std::string_view name, Dataset& d
 }
 
 void check_output_options(const Arguments& args, std::initializer_list<std::string_view> names) {
+  if (!writes_outputs()) return;
   for (const std::string_view name : names)
     if (const auto path = args.get(name)) check_writable(*path);
 }
 
 void write_json_option(const Arguments& args, const std::string& json) {
+  if (!writes_outputs()) return;
   if (const auto path = args.get("json")) write_file_atomically(*path, json);
 }
 

@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "job.hpp"
+
 #include <sys/resource.h>
 #include <zlib.h>
 #include <xsimd/config/xsimd_config.hpp>
@@ -32,6 +34,7 @@ void write_machine(Json& json, const Compute& compute) {
   json.array("isa_extensions", cpu.features);
   json.field("simd_target", isa_name(active_isa()));
   json.field("threads", compute.threads);
+  json.field("ranks", job().size()).field("transport", job().description());
   json.field("flush_denormals", flush_denormals());
   json.field("gemm",
              compute.gemm != nullptr ? compute.gemm->name : gemm_kernel(GemmVariant::simd).name);
@@ -112,13 +115,16 @@ void TrainReport::print_header(bool validation) {
     std::printf("sgd      batch %lld, learning rate %g, momentum %g, L2 %g, %d epochs\n",
                 static_cast<long long>(sgd_.batch_size), sgd_.learning_rate, sgd_.momentum,
                 sgd_.weight_decay, epochs_);
+  if (sgd_.slices > 1 || job().distributed())
+    std::printf("slices   %lld per mini-batch, shared by %s\n", static_cast<long long>(sgd_.slices),
+                job_summary().c_str());
   std::printf("compute  %s\n", compute_summary(compute_).c_str());
   std::fflush(stdout);
 }
 
 void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked,
-                            double seconds) {
-  history_.push_back({epoch, loss, seconds, checked});
+                            double seconds, const std::optional<Trainer::SlicePhases>& phases) {
+  history_.push_back({epoch, loss, seconds, checked, phases});
   const double rate = static_cast<double>(data_.train.samples) / seconds;
   std::string accuracy;
   if (checked) {
@@ -131,6 +137,9 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
   std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s\n",
               static_cast<int>(std::to_string(epochs_).size()), epoch, epochs_, loss,
               accuracy.c_str(), seconds, rate);
+  if (phases)
+    std::printf("         slices: gradients %.3f s, exchange %.3f s, update %.3f s\n",
+                phases->gradients, phases->exchange, phases->update);
   std::fflush(stdout);
 }
 
@@ -169,7 +178,7 @@ std::string TrainReport::json() const {
   for (Activation a : net_.hidden) hidden.emplace_back(activation_name(a));
   j.array("hidden_activations", hidden);
   j.field("loss", loss_name(net_.loss)).field("init", init_);
-  j.field("epochs", epochs_).field("batch", sgd_.batch_size);
+  j.field("epochs", epochs_).field("batch", sgd_.batch_size).field("slices", sgd_.slices);
   j.field("optimizer", optimizer_name(sgd_.optimizer));
   j.field("learning_rate", static_cast<double>(sgd_.learning_rate))
       .field("momentum", static_cast<double>(sgd_.momentum));
@@ -188,6 +197,13 @@ std::string TrainReport::json() const {
     if (e.checked) j.field("accuracy", e.checked->accuracy()).field("correct", e.checked->correct);
     j.field("seconds", e.seconds)
         .field("samples_per_second", static_cast<double>(data_.train.samples) / e.seconds);
+    if (e.phases)
+      j.key("phase_seconds")
+          .begin_object()
+          .field("gradients", e.phases->gradients)
+          .field("exchange", e.phases->exchange)
+          .field("update", e.phases->update)
+          .end_object();
     j.end_object();
   }
   j.end_array();

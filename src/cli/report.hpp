@@ -13,7 +13,8 @@
 namespace simdml::cli {
 
 // The machine and the build as a "machine" object: CPU, its ISA extensions, the SIMD target used,
-// threads, kernels, compiler, library versions, simdml version and git commit.
+// threads (of each rank), the job's ranks and transport, kernels, compiler, library versions,
+// simdml version and git commit.
 void write_machine(Json& json, const Compute& compute);
 void write_confusion(Json& json, const std::vector<std::int64_t>& confusion, std::int64_t classes);
 // The process's peak resident memory so far, in MiB (getrusage), for the memory figures reports
@@ -31,7 +32,9 @@ class TrainReport {
   TrainReport(const NamedDataset& data, const Network& net, const TrainingOptions& sgd, int epochs,
               std::uint64_t seed, const Compute& compute, std::string init);
   void print_header(bool validation);
-  void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds);
+  // phases: the epoch's share of Trainer::slice_phases, for sliced training.
+  void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds,
+                 const std::optional<Trainer::SlicePhases>& phases = std::nullopt);
   void set_final(const Evaluation& evaluation, std::string set);
   std::string json() const;
 
@@ -40,6 +43,7 @@ class TrainReport {
     int epoch;
     double loss, seconds;
     std::optional<Evaluation> checked;
+    std::optional<Trainer::SlicePhases> phases;
   };
   const Epoch* best_epoch() const;
   const NamedDataset& data_;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "job.hpp"
 #include "json.hpp"
 #include "report.hpp"
 #include "simdml/model_file.hpp"
@@ -93,9 +94,10 @@ std::optional<Dataset> validation_split(const Arguments& args, Dataset& train) {
   return split_off_validation(train, rows);
 }
 
-// A bar on a terminal, redrawn at each whole percent; nothing when stdout is a file or a pipe.
+// A bar on a terminal, redrawn at each whole percent; nothing when stdout is a file or a pipe, or
+// under mpirun (which forwards rank 0's terminal output line by line).
 ProgressCallback progress_bar(int epoch, int epochs) {
-  if (isatty(STDOUT_FILENO) == 0) return {};
+  if (isatty(STDOUT_FILENO) == 0 || job().distributed()) return {};
   return [epoch, epochs, last = -1](std::int64_t done, std::int64_t total) mutable {
     const int percent = static_cast<int>(100 * done / total);
     if (percent == last) return;
@@ -110,14 +112,20 @@ ProgressCallback progress_bar(int epoch, int epochs) {
 }  // namespace
 
 int run_train(const std::vector<std::string_view>& words) {
-  const Arguments args(words,
-                       {"dataset", "data",    "layers", "activation", "loss",        "init",
-                        "epochs",  "batch",   "eta",    "momentum",   "optimizer",   "beta1",
-                        "beta2",   "epsilon", "l2",     "seed",       "threads",     "gemm",
-                        "isa",     "save",    "json",   "validation", "train-limit", "test-limit"},
-                       {"flush-denormals"});
-  const Compute compute = compute_options(args);
-  const TrainingOptions sgd = training_options(args);
+  const Arguments args(
+      words, {"dataset",    "data",        "layers",     "activation", "loss",  "init",  "epochs",
+              "batch",      "eta",         "momentum",   "optimizer",  "beta1", "beta2", "epsilon",
+              "l2",         "seed",        "threads",    "gemm",       "isa",   "save",  "json",
+              "validation", "train-limit", "test-limit", "slices"},
+      {"flush-denormals"});
+  Compute compute = compute_options(args);
+  compute.cluster = &job();
+  TrainingOptions sgd = training_options(args);
+  sgd.slices = args.get_int("slices", 1, 1, kMaxSlices);
+  if (sgd.slices < job().size())
+    throw UsageError("training on " + std::to_string(job().size()) +
+                     " ranks needs --slices of at least " + std::to_string(job().size()) +
+                     " (each rank computes whole slices of every mini-batch)");
   const int epochs = static_cast<int>(args.get_int("epochs", 30, 0, 100000));
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   const auto loss = parse_loss(args.get_or("loss", "quadratic"));
@@ -133,6 +141,7 @@ int run_train(const std::vector<std::string_view>& words) {
   const std::vector<std::int64_t> sizes = layer_sizes(args, data.train);
   Network net = make_network(sizes, hidden_activations(args, sizes.size() - 2), *loss, *init, seed);
   const Dataset* monitor = validation ? &*validation : data.test ? &*data.test : nullptr;
+  check_same_job("train", words, {&data.train, monitor});
 
   TrainReport report(data, net, sgd, epochs, seed, compute, std::string(init_name(*init)));
   report.print_header(validation.has_value());
@@ -141,18 +150,25 @@ int run_train(const std::vector<std::string_view>& words) {
   Trainer trainer(net, sgd, compute);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    const Trainer::SlicePhases before = trainer.slice_phases();
     const double train_loss = trainer.epoch(data.train, shuffle, progress_bar(epoch, epochs));
     const double seconds = seconds_since(start);
+    std::optional<Trainer::SlicePhases> phases;
+    if (sgd.slices > 1 || job().distributed()) {
+      const Trainer::SlicePhases after = trainer.slice_phases();
+      phases = Trainer::SlicePhases{after.gradients - before.gradients,
+                                    after.exchange - before.exchange, after.update - before.update};
+    }
     guard.check(net, epoch, sgd.learning_rate);
     const std::optional<Evaluation> checked =
         monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
-    report.add_epoch(epoch, train_loss, checked, seconds);
+    report.add_epoch(epoch, train_loss, checked, seconds, phases);
   }
   if (data.test)
     report.set_final(evaluate(net, *data.test, compute), "test");
   else if (validation)
     report.set_final(evaluate(net, *validation, compute), "validation");
-  if (const auto path = args.get("save")) {
+  if (const auto path = args.get("save"); path && writes_outputs()) {
     save_model(net, *path);
     std::printf("saved model to %s\n", path->c_str());
   }

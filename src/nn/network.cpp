@@ -102,6 +102,8 @@ void validate_training(const TrainingOptions& o) {
     throw std::invalid_argument("momentum must be in [0, 1)");
   if (!finite_at_least(o.weight_decay, 0.0f))
     throw std::invalid_argument("weight decay must be a finite number >= 0");
+  if (o.slices < 1 || o.slices > kMaxSlices)
+    throw std::invalid_argument("the slice count must be from 1 to " + std::to_string(kMaxSlices));
   if (o.optimizer != Optimizer::adam) return;
   if (o.momentum != 0.0f) throw std::invalid_argument("momentum is an SGD option; Adam's is beta1");
   if (!(o.beta1 >= 0.0f && o.beta1 < 1.0f) || !(o.beta2 >= 0.0f && o.beta2 < 1.0f))

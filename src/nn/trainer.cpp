@@ -40,31 +40,15 @@
 #include <cmath>
 
 #include "nn/divergence.hpp"
-#include "nn/forward.hpp"
-#include "nn/team.hpp"
-#include "nn/update_rule.hpp"
+#include "nn/workspace.hpp"
 
 namespace simdml {
 namespace {
 
+using nn::HiddenLayer;
 using nn::Rows;
+using nn::ThreadBuffers;
 using nn::UnitRange;
-
-// One hidden layer's outputs and deltas, shared by the team. Rows are padded to whole cache lines
-// (16 floats): the threads' shares never meet in one line, and every product on a share runs on
-// whole vectors, reading its operands in place (docs/experiments.md#e66). The padding units have
-// zero weights in and out and zero deltas, so they stay zero and change nothing.
-struct HiddenLayer {
-  std::int64_t ld = 0;
-  nn::LineVector out, delta;
-  Rows out_rows() { return {out.data(), ld}; }
-  Rows delta_rows() { return {delta.data(), ld}; }
-};
-
-// One thread's copy of the output layer, and its scratch for bias sums.
-struct ThreadBuffers {
-  std::vector<float> logits, out, delta, sums;
-};
 
 // dLoss/dz of the output layer, from its outputs a: (a - y) * a(1 - a) for sigmoid + quadratic,
 // a - y for softmax + cross-entropy (y one-hot).
@@ -92,40 +76,6 @@ std::string number_name(double value) {
 }
 
 }  // namespace
-
-struct Trainer::Workspace {
-  explicit Workspace(const nn::Kernels& k) : kernels(k) {}
-  nn::Kernels kernels;
-  int team = 1;
-  std::vector<std::vector<UnitRange>> shares;  // [hidden layer][thread]
-  std::vector<HiddenLayer> hidden;
-  std::vector<ThreadBuffers> threads;
-  ThreadBuffers batch_output;  // the output layer of the row schedule, split by rows
-  std::vector<nn::TransposedWeights> weights;  // the network's, transposed while a call trains
-  std::vector<nn::LayerState> state, store_state;
-  std::int64_t rows_capacity = 0;
-  std::int64_t steps = 0;
-
-  void ensure_rows(const Network& net, std::int64_t rows);
-
-  // The network's weights into training's layout for one call, and back after it, whatever it
-  // ends with (a diverged epoch leaves the network as its last update left it).
-  template <class Call>
-  void with_weights(Network& net, bool write_back, Call call) {
-    for (std::size_t l = 0; l < net.layers.size(); ++l) weights[l].load(net.layers[l]);
-    const auto store = [&] {
-      if (write_back)
-        for (std::size_t l = 0; l < net.layers.size(); ++l) weights[l].store(net.layers[l]);
-    };
-    try {
-      call();
-    } catch (...) {
-      store();
-      throw;
-    }
-    store();
-  }
-};
 
 void Trainer::Workspace::ensure_rows(const Network& net, std::int64_t rows) {
   if (rows <= rows_capacity) return;
@@ -425,9 +375,17 @@ class ThreadStep {
 }  // namespace
 
 Trainer::Trainer(Network& net, const TrainingOptions& options, Compute compute)
-    : net_(net), options_(options), work_(new Workspace(nn::resolve(compute))) {
+    : net_(net),
+      options_(options),
+      work_(new Workspace(nn::resolve(compute),
+                          compute.cluster != nullptr ? *compute.cluster : single_process())) {
   validate_training(options);
   if (compute.threads < 1) throw std::invalid_argument("the thread count must be at least 1");
+  const int ranks = work_->cluster.size();
+  if (ranks > options.slices)
+    throw std::invalid_argument("training on " + std::to_string(ranks) +
+                                " ranks needs at least as many slices, got " +
+                                std::to_string(options.slices));
   Workspace& w = *work_;
   w.team = plan_team(net, compute.threads);
   for (std::size_t l = 0; l + 1 < net.layers.size(); ++l) {
@@ -453,6 +411,7 @@ Trainer::~Trainer() = default;
 
 int Trainer::team() const { return work_->team; }
 std::int64_t Trainer::steps() const { return work_->steps; }
+Trainer::SlicePhases Trainer::slice_phases() const { return work_->slice_phases; }
 
 namespace {
 
@@ -461,27 +420,39 @@ void check_batch(std::int64_t rows) {
     throw std::invalid_argument("a batch needs at least one row, got " + std::to_string(rows));
 }
 
-// One batch on the team with `rule`, the weights in training's layout for its length; returns
-// the batch's mean loss.
+// One batch on the team with `rule`; returns the batch's mean loss.
 double one_batch(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
                  const std::int32_t* labels, std::int64_t rows) {
   double loss = 0.0;
-  w.with_weights(net, !rule.stores(), [&] {
-    nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
-      ThreadStep(net, w, rule, t, sync)
-          .run(
-              x, labels, rows, [] {}, [&](double l) { loss = l; });
-    });
-  });
+  w.with_weights(net, !rule.stores(),
+                 [&] { loss = team_gradients(net, w, rule, x, labels, rows); });
   return loss;
 }
 
 }  // namespace
 
+double team_gradients(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule,
+                      const float* x, const std::int32_t* labels, std::int64_t rows) {
+  double loss = 0.0;
+  nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
+    ThreadStep(net, w, rule, t, sync)
+        .run(
+            x, labels, rows, [] {}, [&](double l) { loss = l; });
+  });
+  return loss;
+}
+
+bool Trainer::sliced() const { return options_.slices > 1 || work_->cluster.distributed(); }
+
 double Trainer::step(const float* x, const std::int32_t* labels, std::int64_t rows) {
   check_batch(rows);
   Workspace& w = *work_;
   w.ensure_rows(net_, rows);
+  if (sliced()) {
+    double loss = 0.0;
+    w.with_weights(net_, true, [&] { loss = sliced_step(x, labels, rows); });
+    return loss;
+  }
   const double loss =
       one_batch(net_, w, nn::UpdateRule(options_, w.steps + 1, rows), x, labels, rows);
   ++w.steps;
@@ -506,13 +477,17 @@ Gradients Trainer::gradients(const float* x, const std::int32_t* labels, std::in
 // ---------------------------------------------------------------------------------------------
 // Epochs.
 
-namespace {
+void throw_diverged(double loss, std::int64_t batch, float learning_rate) {
+  throw TrainingDiverged("training diverged: the loss became " + number_name(loss) +
+                         " at mini-batch " + std::to_string(batch) +
+                         nn::rate_advice(learning_rate));
+}
 
 // Copies rows [share) of a mini-batch's shuffled rows into one contiguous block for the GEMMs (a
 // pure copy: the bits do not depend on who copies). Images are gathered from their pixel bytes,
 // scaled as the loader scaled x (the same bits): a quarter of the bytes to fetch from memory
 // (with prefetch_rows, Nielsen's epoch ~6 % faster).
-void gather_rows(const Dataset& data, const std::int64_t* order, UnitRange share,
+void gather_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange share,
                  const ActivationKernels& act, float* x, std::int32_t* labels) {
   const auto features = static_cast<std::size_t>(data.features);
   for (std::int64_t r = share.begin; r < share.end; ++r) {
@@ -524,6 +499,8 @@ void gather_rows(const Dataset& data, const std::int64_t* order, UnitRange share
     labels[r] = data.labels[static_cast<std::size_t>(i)];
   }
 }
+
+namespace {
 
 // Starts fetching rows a step before they are gathered. They lie scattered over the dataset, where
 // no hardware prefetcher finds them, so each would cost the gather a trip to memory. Capped per
@@ -555,6 +532,7 @@ void prefetch_rows(const Dataset& data, const std::int64_t* order, UnitRange sha
 double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback& progress) {
   nn::check_features(net_, train);
   if (train.samples == 0) throw std::invalid_argument(train.name + " has no samples to train on");
+  if (sliced()) return sliced_epoch(train, shuffle, progress);
   const std::vector<std::int64_t> order = random_permutation(train.samples, shuffle);
   const std::int64_t batch = std::min(options_.batch_size, train.samples);
   const std::int64_t batches = (train.samples + batch - 1) / batch;
@@ -593,10 +571,7 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
         };
         // On thread 0; a throw is seen by the others at the next barrier, after this update.
         const auto account = [&](double loss) {
-          if (!std::isfinite(loss))
-            throw TrainingDiverged("training diverged: the loss became " + number_name(loss) +
-                                   " at mini-batch " + std::to_string(b + 1) +
-                                   nn::rate_advice(options_.learning_rate));
+          if (!std::isfinite(loss)) throw_diverged(loss, b + 1, options_.learning_rate);
           total += loss * static_cast<double>(rows);
           if (progress) progress(b * batch + rows, train.samples);
         };

@@ -138,4 +138,18 @@ void UpdateRule::update_biases(Layer& layer, LayerState& state, UnitRange units,
   }
 }
 
+void UpdateRule::apply_gradient(Layer& layer, TransposedWeights& w, LayerState& state,
+                                const float* gradient_w, const float* gradient_b,
+                                const ActivationKernels& act) const {
+  const GemmOutput target = weight_gemm(w, state);
+  const std::size_t n = w.values.size();
+  if (target.beta == 0.0f)  // as the GEMM: beta = 0 never reads C
+    for (std::size_t i = 0; i < n; ++i) target.c[i] = target.alpha * gradient_w[i];
+  else
+    for (std::size_t i = 0; i < n; ++i)
+      target.c[i] = target.alpha * gradient_w[i] + target.beta * target.c[i];
+  finish_weights(w, state, {0, w.inputs, 0, w.ld}, act);
+  update_biases(layer, state, {0, layer.outputs}, gradient_b, act);
+}
+
 }  // namespace simdml::nn

@@ -8,6 +8,8 @@
 //   SGD with momentum:  C = V, alpha = -rate / rows, beta = momentum; then V -= rate * decay * W,
 //                       W += V
 //   Adam:               C = G, alpha = 1 / rows,     beta = 0; then the Adam kernel on (G, W, M, V)
+// A sliced step (TrainingOptions::slices) computes G with the store rule, slice by slice, and
+// applies the rule to their sum with apply_gradient.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +67,12 @@ class UpdateRule {
   // Biases [units) from the batch's sums of delta over rows (sums[j] for unit units.begin + j).
   void update_biases(Layer& layer, LayerState& state, UnitRange units, const float* sums,
                      const ActivationKernels& act) const;
+  // The whole rule from a gradient already summed (sliced steps; construct the rule with rows = 1
+  // when the gradient is the batch's mean): C = alpha * G + beta * C on every element (the GEMM's
+  // epilogue, here with two roundings; beta = 0 never reads C), then finish_weights and biases.
+  void apply_gradient(Layer& layer, TransposedWeights& w, LayerState& state,
+                      const float* gradient_w, const float* gradient_b,
+                      const ActivationKernels& act) const;
 
  private:
   enum class Kind { store, sgd, momentum, adam };

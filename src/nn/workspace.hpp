@@ -1,0 +1,83 @@
+// What a Trainer keeps between steps: the team's plan, the shared activations and deltas, the
+// weights in training's layout and the update rule's state. Shared by the team's step
+// (trainer.cpp) and the sliced step (sliced_step.cpp).
+#pragma once
+
+#include <vector>
+
+#include "nn/forward.hpp"
+#include "nn/team.hpp"
+#include "nn/update_rule.hpp"
+#include "simdml/network.hpp"
+
+namespace simdml {
+namespace nn {
+
+// One hidden layer's outputs and deltas, shared by the team. Rows are padded to whole cache lines
+// (16 floats): the threads' shares never meet in one line, and every product on a share runs on
+// whole vectors, reading its operands in place (docs/experiments.md#e66). The padding units have
+// zero weights in and out and zero deltas, so they stay zero and change nothing.
+struct HiddenLayer {
+  std::int64_t ld = 0;
+  nn::LineVector out, delta;
+  Rows out_rows() { return {out.data(), ld}; }
+  Rows delta_rows() { return {delta.data(), ld}; }
+};
+
+// One thread's copy of the output layer, and its scratch for bias sums.
+struct ThreadBuffers {
+  std::vector<float> logits, out, delta, sums;
+};
+
+}  // namespace nn
+
+struct Trainer::Workspace {
+  Workspace(const nn::Kernels& k, Cluster& c) : kernels(k), cluster(c) {}
+  nn::Kernels kernels;
+  Cluster& cluster;  // the ranks that share each sliced step
+  int team = 1;
+  std::vector<std::vector<nn::UnitRange>> shares;  // [hidden layer][thread]
+  std::vector<nn::HiddenLayer> hidden;
+  std::vector<nn::ThreadBuffers> threads;
+  nn::ThreadBuffers batch_output;  // the output layer of the row schedule, split by rows
+  std::vector<nn::TransposedWeights> weights;  // the network's, transposed while a call trains
+  std::vector<nn::LayerState> state, store_state;
+  Trainer::SlicePhases slice_phases;
+  std::int64_t rows_capacity = 0;
+  std::int64_t steps = 0;
+
+  void ensure_rows(const Network& net, std::int64_t rows);
+
+  // The network's weights into training's layout for one call, and back after it, whatever it
+  // ends with (a diverged epoch leaves the network as its last update left it).
+  template <class Call>
+  void with_weights(Network& net, bool write_back, Call call) {
+    for (std::size_t l = 0; l < net.layers.size(); ++l) weights[l].load(net.layers[l]);
+    const auto store = [&] {
+      if (write_back)
+        for (std::size_t l = 0; l < net.layers.size(); ++l) weights[l].store(net.layers[l]);
+    };
+    try {
+      call();
+    } catch (...) {
+      store();
+      throw;
+    }
+    store();
+  }
+};
+
+// One step of `rule` by the team on `rows` rows (a store rule: the gradients into store_state,
+// normalized as the rule says); returns the batch's mean loss. The weights must be in training's
+// layout (inside with_weights). Defined in trainer.cpp.
+double team_gradients(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule,
+                      const float* x, const std::int32_t* labels, std::int64_t rows);
+
+// Stops an epoch whose loss at mini-batch `batch` (1-based) is not finite.
+[[noreturn]] void throw_diverged(double loss, std::int64_t batch, float learning_rate);
+
+// Rows [share) of a mini-batch of `data` in `order`, into x and labels at the same rows.
+void gather_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange share,
+                 const ActivationKernels& act, float* x, std::int32_t* labels);
+
+}  // namespace simdml
