@@ -81,8 +81,7 @@ TEST(FixedTreeSum, RefusesVectorsOfDifferentLengths) {
   EXPECT_THROW(fixed_tree_sum(single_process(), 2, {{1.0f, 2.0f}, {1.0f}}), std::invalid_argument);
   EXPECT_THROW(fixed_tree_sum(single_process(), 3, {{1.0f}, {1.0f}}), std::invalid_argument);
   EXPECT_THROW(InProcessJob(2).run([](Cluster& cluster) {
-    std::vector<std::vector<float>> mine = {
-        std::vector<float>(cluster.rank() == 0 ? 4 : 5, 1.0f)};
+    std::vector<std::vector<float>> mine = {std::vector<float>(cluster.rank() == 0 ? 4 : 5, 1.0f)};
     fixed_tree_sum(cluster, 2, std::move(mine));
   }),
                std::invalid_argument);

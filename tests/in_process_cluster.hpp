@@ -56,8 +56,8 @@ class InProcessJob {
       return exchange(to_rank);
     }
     void broadcast(std::span<std::byte> data, int root) override {
-      const Bytes value = exchange(std::vector<Bytes>(std::size_t(size()),
-                                                      Bytes(data.begin(), data.end())))[root];
+      const Bytes value =
+          exchange(std::vector<Bytes>(std::size_t(size()), Bytes(data.begin(), data.end())))[root];
       std::copy(value.begin(), value.end(), data.begin());
     }
     [[noreturn]] void abort(int) override { std::terminate(); }

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "simdml/cluster.hpp"
 #include "simdml/data.hpp"
 #include "simdml/dispatch.hpp"
 #include "simdml/kernel_registry.hpp"
@@ -110,6 +111,31 @@ Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Da
 double exact_distance(const Dataset& train, std::int64_t train_row, const Dataset& queries,
                       std::int64_t query_row);
 
+// The search on the ranks of a job (cluster.hpp), with the neighbours of a one-process
+// find_neighbors on the whole training set, exactly: every distance is exact, and the order
+// (distance, then index) is total.
+enum class KnnSharding {
+  training,  // each rank searches its share of the training rows; the lists are merged
+  queries,   // each rank searches the whole training set for its share of the queries
+};
+std::string_view knn_sharding_name(KnnSharding sharding);
+std::optional<KnnSharding> parse_knn_sharding(std::string_view name);
+
+// Training rows sharded: this rank holds rows [first_row, first_row + shard.samples) of a
+// training set of total_rows rows (its rank_share, or any contiguous cut), and searches them for
+// min(k, its rows) neighbours with global indices. The lists are gathered and merged, so every
+// rank returns the k nearest of all total_rows for every query. exact_pairs and exact_fallbacks
+// are the ranks' sums; phases are this rank's, then "exchange" and "merge". Throws as
+// find_neighbors does, k against total_rows.
+Neighbors find_neighbors_sharded(const KnnKernel& kernel, const Dataset& shard,
+                                 std::int64_t first_row, std::int64_t total_rows,
+                                 const Dataset& queries, const KnnSearch& search, Cluster& cluster);
+// Queries sharded: every rank holds both sets and searches its rank_share of the queries; every
+// rank returns all queries' neighbours.
+Neighbors find_neighbors_for_query_share(const KnnKernel& kernel, const Dataset& train,
+                                         const Dataset& queries, const KnnSearch& search,
+                                         Cluster& cluster);
+
 enum class KnnWeights {
   uniform,   // one vote per neighbour
   distance,  // 1 / distance (Euclidean, not squared); neighbours at distance 0, if any, share all
@@ -153,9 +179,10 @@ struct CrossValidation {
   }
 };
 // Throws std::invalid_argument unless 2 <= folds <= samples and every k fits the smallest
-// training part (samples - the largest fold).
+// training part (samples - the largest fold). On a cluster of several ranks, rank r searches the
+// folds rank_share(folds, ranks, r) and the error counts are added up (integers: the same result).
 CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds,
                                std::span<const int> ks, KnnVoting voting, std::uint64_t seed,
-                               int threads);
+                               int threads, Cluster& cluster = single_process());
 
 }  // namespace simdml

@@ -58,14 +58,14 @@ void set_job(Cluster& cluster) { current = &cluster; }
 void check_same_job(std::string_view command, const std::vector<std::string_view>& words,
                     const std::vector<const Dataset*>& data) {
   if (!job().distributed()) return;
-  const std::string differences = compare_across_ranks(
-      job(), {{"build", std::string(SIMDML_VERSION) + " " + SIMDML_GIT_COMMIT},
-              {"simd target", std::string(isa_name(active_isa()))},
-              {"options", options_description(command, words)},
-              {"data", data_description(data)}});
+  const std::string differences =
+      compare_across_ranks(job(), {{"build", std::string(SIMDML_VERSION) + " " + SIMDML_GIT_COMMIT},
+                                   {"simd target", std::string(isa_name(active_isa()))},
+                                   {"options", options_description(command, words)},
+                                   {"data", data_description(data)}});
   if (!differences.empty())
     throw JobMismatch("the ranks do not run the same job:\n" + differences +
-                             "every rank needs the same build, --isa, options and data files");
+                      "every rank needs the same build, --isa, options and data files");
 }
 
 std::string job_summary() {

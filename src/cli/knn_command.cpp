@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "command.hpp"
+#include "job.hpp"
 #include "json.hpp"
 #include "knn_plot.hpp"
 #include "report.hpp"
@@ -73,14 +74,29 @@ std::string describe(KnnVoting voting) {
          (voting.ties == KnnTies::nearest ? "nearest neighbour's class" : "lowest class");
 }
 
+// Under mpirun (or with --shard on one process): the training rows or the queries shared by the
+// ranks (--shard training, the default, or queries); otherwise the one-process search.
+Neighbors search_neighbors(const Arguments& args, const KnnKernel& kernel, const Dataset& train,
+                           const Dataset& test, const KnnSearch& search) {
+  if (!job().distributed() && !args.has("shard"))
+    return find_neighbors(kernel, train, test, search);
+  const auto sharding = parse_knn_sharding(args.get_or("shard", "training"));
+  if (!sharding) throw UsageError("--shard must be training or queries");
+  if (*sharding == KnnSharding::queries)
+    return find_neighbors_for_query_share(kernel, train, test, search, job());
+  const Share own = rank_share(train.samples, job().size(), job().rank());
+  return find_neighbors_sharded(kernel, slice_rows(train, own.begin, own.end), own.begin,
+                                train.samples, test, search, job());
+}
+
 void check_k_fits(const std::vector<int>& ks, std::int64_t rows, const std::string& what) {
   if (ks.back() > rows)
     throw UsageError("k = " + std::to_string(ks.back()) + " is larger than " + what + " (" +
                      std::to_string(rows) + " rows)");
 }
 
-void write_setup(Json& j, const NamedDataset& data, const Dataset& train, const KnnKernel& kernel,
-                 KnnVoting voting, int threads) {
+void write_setup(Json& j, const Arguments& args, const NamedDataset& data, const Dataset& train,
+                 const KnnKernel& kernel, KnnVoting voting, int threads) {
   j.field("command", "knn").field("dataset", data.name).field("source", data.source.string());
   j.field("train_samples", train.samples)
       .field("features", train.features)
@@ -89,6 +105,7 @@ void write_setup(Json& j, const NamedDataset& data, const Dataset& train, const 
       .field("kernel", kernel.name)
       .field("weights", knn_weights_name(voting.weights));
   j.field("ties", knn_ties_name(voting.ties));
+  if (job().distributed() || args.has("shard")) j.field("shard", args.get_or("shard", "training"));
   write_machine(j, Compute{nullptr, nullptr, threads});
 }
 
@@ -102,7 +119,7 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
   const auto seed =
       static_cast<std::uint64_t>(args.get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
   const Clock::time_point start = Clock::now();
-  const CrossValidation cv = cross_validate(kernel, train, folds, ks, voting, seed, threads);
+  const CrossValidation cv = cross_validate(kernel, train, folds, ks, voting, seed, threads, job());
   const double cv_s = seconds_since(start);
   std::printf("%d-fold cross-validation, folds shuffled with seed %llu, %s\n", folds,
               static_cast<unsigned long long>(seed), describe(voting).c_str());
@@ -114,7 +131,7 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
   std::printf("best k = %d; time: load %.2f s, cross-validation %.2f s\n", cv.best_k, load_s, cv_s);
   Json j;
   j.begin_object();
-  write_setup(j, data, train, kernel, voting, threads);
+  write_setup(j, args, data, train, kernel, voting, threads);
   j.field("folds", folds)
       .field("seed", static_cast<std::int64_t>(seed))
       .key("errors")
@@ -146,7 +163,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   const KnnVoting voting = voting_option(args);
 
   Clock::time_point start = Clock::now();
-  const Neighbors neighbors = find_neighbors(kernel, train, test, KnnSearch{ks.back(), threads});
+  const Neighbors neighbors = search_neighbors(args, kernel, train, test, {ks.back(), threads});
   const double search_s = seconds_since(start);
   start = Clock::now();
   const std::vector<Evaluation> scores = score_neighbors(neighbors, ks, train, test, voting);
@@ -189,7 +206,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
 
   Json j;
   j.begin_object();
-  write_setup(j, data, train, kernel, voting, threads);
+  write_setup(j, args, data, train, kernel, voting, threads);
   j.field("test_samples", test.samples).key("results").begin_array();
   for (std::size_t i = 0; i < ks.size(); ++i)
     j.begin_object()
@@ -225,7 +242,7 @@ int run_knn(const std::vector<std::string_view>& words) {
   const Arguments args(
       words,
       {"dataset", "data", "k", "weights", "variant", "threads", "isa", "train-limit", "test-limit",
-       "cv", "seed", "ties", "json", "plot", "plot-features", "plot-k"},
+       "cv", "seed", "ties", "json", "plot", "plot-features", "plot-k", "shard"},
       {});
   apply_isa_option(args);
   const int threads = thread_option(args);
@@ -237,16 +254,21 @@ int run_knn(const std::vector<std::string_view>& words) {
   apply_limit_option(args, "train-limit", train);
   if (data.test) apply_limit_option(args, "test-limit", *data.test);
   const KnnKernel& kernel = variant_option(args, train);
+  check_same_job("knn", words,
+                 data.test ? std::vector<const Dataset*>{&train, &*data.test}
+                           : std::vector<const Dataset*>{&train});
   std::printf(
       "dataset  %s from %s: %lld training rows, %s (%lld features, %d classes)\n",
       data.name.c_str(), data.source.c_str(), static_cast<long long>(train.samples),
       data.test ? (std::to_string(data.test->samples) + " test rows").c_str() : "no test set",
       static_cast<long long>(train.features), train.classes);
-  std::printf("compute  k-NN %s, simd target %s, %d %s\n", std::string(kernel.name).c_str(),
+  std::printf("compute  k-NN %s, simd target %s, %d %s%s\n", std::string(kernel.name).c_str(),
               std::string(isa_name(active_isa())).c_str(), threads,
-              threads == 1 ? "thread" : "threads");
+              threads == 1 ? "thread" : "threads",
+              job().distributed() ? (" on each of " + job_summary()).c_str() : "");
   std::fflush(stdout);
   if (args.has("plot")) {
+    if (job().distributed()) throw UsageError("--plot draws on one process; run it without mpirun");
     // The plot's mesh and points are float features: the variant must take them.
     const KnnKernel& plot_kernel = args.has("variant") ? kernel : knn_kernel(KnnVariant::blocked);
     return draw_decision_regions(args, train, plot_kernel, threads);

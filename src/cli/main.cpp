@@ -51,7 +51,8 @@ constexpr Command kCommands[] = {
      "         [--ties nearest|lowest-class] [--variant "
      "auto|naive|blocked|int8|int8-avx512vnni|...] [--cv FOLDS] [--seed 1]\n"
      "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa "
-     "sse2|avx2|avx512]",
+     "sse2|avx2|avx512]\n"
+     "         [--shard training|queries]   (under mpirun: what the ranks share)",
      simdml::cli::run_knn},
     {"run",
      "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a "

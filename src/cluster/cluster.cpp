@@ -101,7 +101,8 @@ Cluster& single_process() {
 
 int launcher_world_size() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
-    if (const char* value = std::getenv(name); value != nullptr) return std::max(1, std::atoi(value));
+    if (const char* value = std::getenv(name); value != nullptr)
+      return std::max(1, std::atoi(value));
   return 0;
 }
 
@@ -177,7 +178,8 @@ std::string compare_across_ranks(Cluster& cluster,
   for (std::size_t r = 1; r < all.size(); ++r) {
     const std::vector<std::uint64_t> theirs = from_bytes<std::uint64_t>(all[r]);
     if (theirs.size() != first.size()) {
-      differences += "rank " + std::to_string(r) + " describes its job in other terms than rank 0\n";
+      differences +=
+          "rank " + std::to_string(r) + " describes its job in other terms than rank 0\n";
       continue;
     }
     for (std::size_t i = 0; i < parts.size(); ++i)

@@ -80,8 +80,7 @@ class MpiWorld final : public Cluster {
       send_counts.push_back(message_count(m.size()));
       sent.insert(sent.end(), m.begin(), m.end());
     }
-    MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT,
-                 MPI_COMM_WORLD);
+    MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
     const std::vector<int> send_at = displacements(send_counts),
                            receive_at = displacements(receive_counts);
     std::vector<std::byte> all(static_cast<std::size_t>(receive_at.back()) +
@@ -94,8 +93,8 @@ class MpiWorld final : public Cluster {
   void broadcast(std::span<std::byte> data, int root) override {
     constexpr std::size_t kPiece = std::size_t{1} << 30;
     for (std::size_t at = 0; at < data.size(); at += kPiece)
-      MPI_Bcast(data.data() + at, message_count(std::min(kPiece, data.size() - at)), MPI_BYTE,
-                root, MPI_COMM_WORLD);
+      MPI_Bcast(data.data() + at, message_count(std::min(kPiece, data.size() - at)), MPI_BYTE, root,
+                MPI_COMM_WORLD);
   }
 
   [[noreturn]] void abort(int status) override {

@@ -83,7 +83,7 @@ std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<co
 
 CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int folds,
                                std::span<const int> ks, KnnVoting voting, std::uint64_t seed,
-                               int threads) {
+                               int threads, Cluster& cluster) {
   if (folds < 2 || folds > data.samples)
     throw std::invalid_argument(
         "cross-validation needs 2 <= folds <= " + std::to_string(data.samples) + " (the rows of " +
@@ -100,7 +100,8 @@ CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int
   const std::vector<std::int64_t> order = random_permutation(data.samples, rng);
   CrossValidation cv{std::vector<int>(ks.begin(), ks.end()),
                      std::vector<std::int64_t>(ks.size(), 0), data.samples, 0};
-  for (int f = 0; f < folds; ++f) {
+  const Share own = rank_share(folds, cluster.size(), cluster.rank());
+  for (int f = static_cast<int>(own.begin); f < own.end; ++f) {
     const std::int64_t begin = data.samples * f / folds, end = data.samples * (f + 1) / folds;
     std::vector<std::int64_t> held(order.begin() + begin, order.begin() + end);
     std::vector<std::int64_t> rest(order.begin(), order.begin() + begin);
@@ -111,6 +112,14 @@ CrossValidation cross_validate(const KnnKernel& kernel, const Dataset& data, int
     const Neighbors neighbors = find_neighbors(kernel, train, test, KnnSearch{max_k, threads});
     const std::vector<Evaluation> scores = score_neighbors(neighbors, ks, train, test, voting);
     for (std::size_t i = 0; i < ks.size(); ++i) cv.errors[i] += scores[i].total - scores[i].correct;
+  }
+  if (cluster.distributed()) {
+    const std::vector<std::int64_t> all = all_gather_concat(cluster, cv.errors);
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+      cv.errors[i] = 0;
+      for (std::size_t r = 0; r < all.size() / ks.size(); ++r)
+        cv.errors[i] += all[r * ks.size() + i];
+    }
   }
   cv.best_k = cv.ks[0];
   std::int64_t fewest = cv.errors[0];

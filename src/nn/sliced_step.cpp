@@ -92,8 +92,7 @@ double Trainer::sliced_step(const float* x, const std::int32_t* labels, std::int
   return loss / static_cast<double>(rows);
 }
 
-double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle,
-                             const ProgressCallback& progress) {
+double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressCallback& progress) {
   const std::vector<std::int64_t> order = random_permutation(train.samples, shuffle);
   const std::int64_t batch = std::min(options_.batch_size, train.samples);
   const std::int64_t batches = (train.samples + batch - 1) / batch;
