@@ -39,6 +39,7 @@ std::vector<Neighbors> search_on_ranks(int ranks, KnnSharding sharding, const Kn
 void expect_one_process_result(const KnnKernel& kernel, const Dataset& train,
                                const Dataset& queries, int k) {
   const Neighbors alone = find_neighbors(kernel, train, queries, {k, 1});
+  expect_same_neighbors(reference(train, queries, k), alone);
   for (KnnSharding sharding : {KnnSharding::training, KnnSharding::queries})
     for (int ranks = 1; ranks <= 4; ++ranks) {
       SCOPED_TRACE(std::string(knn_sharding_name(sharding)) + " sharded over " +
