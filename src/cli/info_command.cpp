@@ -8,6 +8,10 @@
 #include <thread>
 
 #include "command.hpp"
+#include "job.hpp"
+#ifdef SIMDML_WITH_MPI
+#include "cluster/mpi_cluster.hpp"
+#endif
 #include "git_commit.hpp"
 #include "json.hpp"
 #include "report.hpp"
@@ -33,12 +37,21 @@ std::vector<std::string> supported_targets() {
   return out;
 }
 
+std::string mpi_support() {
+#ifdef SIMDML_WITH_MPI
+  return "built with " + mpi_library_version();
+#else
+  return "not built in";
+#endif
+}
+
 std::string info_json(int threads) {
   Json j;
   j.begin_object().field("command", "info");
   write_machine(j, Compute{nullptr, nullptr, threads});
   j.array("supported_targets", supported_targets())
-      .field("best_target", isa_name(best_supported_isa()));
+      .field("best_target", isa_name(best_supported_isa()))
+      .field("mpi", mpi_support());
   j.end_object();
   return j.str();
 }
@@ -65,6 +78,8 @@ int run_info(const std::vector<std::string_view>& words) {
   std::printf("gemm kernel:      %s\n", std::string(gemm_kernel(GemmVariant::simd).name).c_str());
   std::printf("activations:      %s\n", std::string(activations().name).c_str());
   std::printf("openmp threads:   %d (OpenMP %d)\n", threads, _OPENMP);
+  std::printf("mpi:              %s; this job: %s\n", mpi_support().c_str(),
+              job_summary().c_str());
   std::printf("compiler:         GCC %s\n", __VERSION__);
   std::printf("xsimd:            %d.%d.%d\n", XSIMD_VERSION_MAJOR, XSIMD_VERSION_MINOR,
               XSIMD_VERSION_PATCH);

@@ -46,11 +46,7 @@ class MpiWorld final : public Cluster {
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    char version[MPI_MAX_LIBRARY_VERSION_STRING];
-    int length = 0;
-    MPI_Get_library_version(version, &length);
-    description_.assign(version, static_cast<std::size_t>(length));
-    description_ = description_.substr(0, description_.find_first_of(",\n"));
+    description_ = mpi_library_version();
   }
   ~MpiWorld() override { MPI_Finalize(); }
 
@@ -108,6 +104,14 @@ class MpiWorld final : public Cluster {
 };
 
 }  // namespace
+
+std::string mpi_library_version() {
+  char version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(version, &length);
+  const std::string text(version, static_cast<std::size_t>(length));
+  return text.substr(0, text.find_first_of(",\n"));
+}
 
 std::unique_ptr<Cluster> open_mpi_world(int& argc, char**& argv) {
   return std::make_unique<MpiWorld>(argc, argv);

@@ -12,4 +12,7 @@ namespace simdml {
 // and finalized when the object goes. Errors in MPI calls end the whole job (MPI's default).
 std::unique_ptr<Cluster> open_mpi_world(int& argc, char**& argv);
 
+// The MPI library's name and version ("Open MPI v4.1.4"), callable before MPI is initialized.
+std::string mpi_library_version();
+
 }  // namespace simdml
