@@ -227,6 +227,52 @@ TEST(NamedDatasets, LoadMnistFormatFilesUnderTheRoot) {
   EXPECT_EQ(named.source, dir / "mnist");
 }
 
+// A rank's part of a file: the rows of rank_share's cut, from raw and gzip files alike; the CRC
+// covers the whole file whichever part was kept, and the parts put together are the whole.
+TEST(Idx, PartsKeepTheirRowsAndSeeTheWholeFile) {
+  TempDir dir;
+  std::vector<std::uint8_t> values(7 * 4);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::uint8_t>(i);
+  for (const std::string& bytes :
+       {idx_bytes({7, 2, 2}, values), gzip(idx_bytes({7, 2, 2}, values))}) {
+    const auto file = dir.write("seven", bytes);
+    const IdxArray whole = read_idx(file);
+    for (int parts : {1, 2, 3, 7}) {
+      std::vector<std::uint8_t> joined;
+      for (int p = 0; p < parts; ++p) {
+        const IdxArray part = read_idx(file, {p, parts});
+        EXPECT_EQ(part.dims, whole.dims);
+        EXPECT_EQ(part.crc32, whole.crc32);
+        EXPECT_EQ(part.first_row, 7 * p / parts);
+        EXPECT_EQ(part.rows, 7 * (p + 1) / parts - 7 * p / parts);
+        joined.insert(joined.end(), part.values.begin(), part.values.end());
+      }
+      EXPECT_EQ(joined, whole.values);
+    }
+    const IdxArray limited = read_idx(file, {1, 2, 5});  // rows 2..4 of the first 5
+    EXPECT_EQ(limited.first_row, 2);
+    EXPECT_EQ(limited.values, std::vector<std::uint8_t>(values.begin() + 8, values.begin() + 20));
+    EXPECT_THROW(read_idx(file, {2, 2}), std::invalid_argument);
+  }
+  // A part still reads and checks the whole file.
+  const auto cut = dir.write("cut", idx_bytes({7, 2, 2}, values).substr(0, 30));
+  EXPECT_NE(error_of([&] { read_idx(cut, {0, 4}); }).find("truncated"), std::string::npos);
+}
+
+TEST(NamedDatasets, APartOfTheTrainingRowsAndTheWholeTestSet) {
+  TempDir dir;
+  write_mnist_files(dir, "mnist");
+  const NamedDataset whole = load_named_dataset("mnist", dir.path());
+  const NamedDataset last = load_named_dataset("mnist", dir.path(), {1, 2});
+  EXPECT_EQ(last.train_first_row, 1);
+  EXPECT_EQ(last.train_rows, 3);
+  EXPECT_EQ(last.train.samples, 2);
+  EXPECT_EQ(last.train.labels,
+            std::vector<std::int32_t>(whole.train.labels.begin() + 1, whole.train.labels.end()));
+  EXPECT_EQ(last.test->samples, whole.test->samples);
+  EXPECT_EQ(last.crc32, whole.crc32);
+}
+
 TEST(NamedDatasets, MissingDataSaysHowToGetIt) {
   TempDir dir;
   const std::string mnist = error_of([&] { load_named_dataset("mnist", dir.path()); });

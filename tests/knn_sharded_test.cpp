@@ -93,7 +93,8 @@ TEST(KnnSharded, CrossValidationOnRanksCountsTheSameErrors) {
       cross_validate(knn_kernel("naive"), data, 7, ks, {}, 4, 1, single_process());
   for (int ranks : {2, 3, 4})
     testing::InProcessJob(ranks).run([&](Cluster& cluster) {
-      const CrossValidation cv = cross_validate(knn_kernel("naive"), data, 7, ks, {}, 4, 1, cluster);
+      const CrossValidation cv =
+          cross_validate(knn_kernel("naive"), data, 7, ks, {}, 4, 1, cluster);
       EXPECT_EQ(cv.errors, alone.errors);
       EXPECT_EQ(cv.best_k, alone.best_k);
     });

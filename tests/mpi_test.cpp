@@ -26,25 +26,25 @@ TEST(MpiJob, TreeSumHasTheOneProcessBits) {
       for (float& x : v) x = static_cast<float>((rng.uniform() - 0.5) * 1e4 * rng.uniform());
     const Share own = rank_share(slices, world->size(), world->rank());
     const std::vector<float> on_job = fixed_tree_sum(
-        *world, slices, std::vector<std::vector<float>>(all.begin() + own.begin,
-                                                        all.begin() + own.end));
+        *world, slices,
+        std::vector<std::vector<float>>(all.begin() + own.begin, all.begin() + own.end));
     const std::vector<float> alone = fixed_tree_sum(single_process(), slices, all);
     EXPECT_EQ(std::memcmp(on_job.data(), alone.data(), alone.size() * sizeof(float)), 0);
   }
 }
 
 void expect_sharded_equals_alone(const Dataset& train, const Dataset& queries, int k) {
-  for (KnnVariant v : {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8,
-                       KnnVariant::pruned}) {
+  for (KnnVariant v :
+       {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8, KnnVariant::pruned}) {
     if (v == KnnVariant::int8 && !train.is_image()) continue;
     const KnnKernel& kernel = knn_kernel(v);
     SCOPED_TRACE(kernel.name);
     const Neighbors alone = find_neighbors(kernel, train, queries, {k, 1});
     expect_same_neighbors(reference(train, queries, k), alone);
     const Share own = rank_share(train.samples, world->size(), world->rank());
-    expect_same_neighbors(alone, find_neighbors_sharded(kernel, slice_rows(train, own.begin, own.end),
-                                                        own.begin, train.samples, queries, {k, 1},
-                                                        *world));
+    expect_same_neighbors(
+        alone, find_neighbors_sharded(kernel, slice_rows(train, own.begin, own.end), own.begin,
+                                      train.samples, queries, {k, 1}, *world));
     expect_same_neighbors(alone,
                           find_neighbors_for_query_share(kernel, train, queries, {k, 1}, *world));
   }
@@ -61,8 +61,7 @@ TEST(MpiJob, ShardedKnnHasTheOneProcessNeighboursOnMnist) {
   if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist"))
     GTEST_SKIP() << "SIMDML_DATA does not hold mnist/";
   const NamedDataset mnist = load_named_dataset("mnist", root);
-  expect_sharded_equals_alone(slice_rows(mnist.train, 0, 2000), slice_rows(*mnist.test, 0, 200),
-                              7);
+  expect_sharded_equals_alone(slice_rows(mnist.train, 0, 2000), slice_rows(*mnist.test, 0, 200), 7);
 }
 
 std::vector<Network> train_both(std::vector<std::int64_t> sizes, Activation hidden, Loss loss,
@@ -93,9 +92,8 @@ TEST(MpiJob, SlicedTrainingHasTheOneProcessBits) {
   TrainingOptions adam;
   adam.optimizer = Optimizer::adam, adam.learning_rate = 1e-3f, adam.batch_size = 64,
   adam.slices = 4;
-  for (const auto& nets :
-       {train_both({784, 30, 10}, Activation::sigmoid, Loss::quadratic, nielsen),
-        train_both({784, 40, 10}, Activation::relu, Loss::cross_entropy, adam)})
+  for (const auto& nets : {train_both({784, 30, 10}, Activation::sigmoid, Loss::quadratic, nielsen),
+                           train_both({784, 40, 10}, Activation::relu, Loss::cross_entropy, adam)})
     EXPECT_EQ(parameters_crc32(nets[0]), parameters_crc32(nets[1]));
 }
 

@@ -20,10 +20,21 @@ struct DataError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The contents of an unsigned-byte IDX file: dims[0] x dims[1] x ... values, row-major.
+// Which rows a load keeps: of the first `limit` rows (all when < 0; at most all), the share
+// [kept * part / parts, kept * (part + 1) / parts) -- rank_share's cut (cluster.hpp), one rank's
+// shard of a dataset. The default keeps every row.
+struct RowPart {
+  int part = 0, parts = 1;
+  std::int64_t limit = -1;
+};
+
+// The contents of an unsigned-byte IDX file: dims[0] x dims[1] x ... values, row-major; of the
+// rows [first_row, first_row + rows) of dimension 0 only, when read_idx was asked for a part.
 struct IdxArray {
-  std::vector<std::int64_t> dims;
+  std::vector<std::int64_t> dims;  // the file's, whatever part was read
   std::vector<std::uint8_t> values;
+  std::int64_t first_row = 0, rows = 0;
+  std::uint32_t crc32 = 0;  // zlib's CRC-32 of every value in the file, kept or not
 };
 
 // The most values one IDX file may promise (4 GiB): more is treated as a corrupt header.
@@ -34,8 +45,11 @@ inline constexpr std::int64_t kMaxIdxValues = std::int64_t{1} << 32;
 // of dimensions (1 to 4), then each dimension as a uint32. Errors: a missing, unreadable or
 // directory path; an empty file; bad magic; a zero dimension product above kMaxIdxValues; fewer
 // bytes than the header promises (raw or inside the gzip stream); a corrupt gzip stream; bytes
-// after the promised data. At most one byte past the promised data is ever read.
-IdxArray read_idx(const std::filesystem::path& path);
+// after the promised data. At most one byte past the promised data is ever read. With a part, the
+// whole file is still read and checked (gzip streams cannot seek) but only its rows are kept, so
+// memory holds a part of a file too large for it. Throws std::invalid_argument unless
+// 0 <= part < parts.
+IdxArray read_idx(const std::filesystem::path& path, const RowPart& part = {});
 
 // Rows of features with one integer class label each.
 struct Dataset {
@@ -54,16 +68,29 @@ struct Dataset {
   bool is_image() const { return image_height > 0; }
 };
 
-// An IDX image file (count x height x width) with its label file (count). Throws DataError when
-// the counts differ or a label is >= classes.
+// Where a part of an IDX dataset lies: rows [first_row, first_row + its samples) of the
+// `limited_rows` its part's limit keeps, and the CRC-32 of both files' values (images, then
+// labels), the same for any part.
+struct IdxSource {
+  std::int64_t first_row = 0, limited_rows = 0;
+  std::uint32_t crc32 = 0;
+};
+
+// An IDX image file (count x height x width) with its label file (count), or a part of their
+// rows. Throws DataError when the counts differ or any label is >= classes.
 Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
-                         int classes, std::string name);
+                         int classes, std::string name, const RowPart& part = {},
+                         IdxSource* source = nullptr);
 
 // A CSV table of numbers: an optional header row (detected: a row with a non-number), then rows
 // whose last column is an integer label >= 0 and whose other columns are finite numbers. classes
 // is the largest label + 1. Throws DataError naming the line for ragged rows, non-numbers,
 // bad labels, or a file without data rows.
 Dataset load_csv_dataset(const std::filesystem::path& path, std::string name);
+
+// zlib's CRC-32 of a dataset's values (its pixel bytes when it has them, else its floats), then
+// its labels: equal datasets, equal CRCs, whichever machine loaded them.
+std::uint32_t dataset_crc32(const Dataset& data);
 
 // Rows [begin, end) of a dataset, as a dataset of their own.
 Dataset slice_rows(const Dataset& data, std::int64_t begin, std::int64_t end);
@@ -77,6 +104,10 @@ struct NamedDataset {
   Dataset train;
   std::optional<Dataset> test;
   std::filesystem::path source;  // the folder the files came from
+  // train holds rows [train_first_row, train_first_row + train.samples) of the train_rows that
+  // the part's limit keeps: 0 and train.samples for a whole load.
+  std::int64_t train_first_row = 0, train_rows = 0;
+  std::uint32_t crc32 = 0;  // of every file's values, in load order: the same for any part
 };
 
 // The known dataset names: "mnist", "fashion-mnist", "iris".
@@ -88,7 +119,10 @@ std::filesystem::path resolve_data_root(const std::optional<std::string>& flag);
 // Loads a named dataset from <root>/<name>/ (MNIST-format files, .gz or raw; iris/iris.csv).
 // fashion-mnist is also found in /usr/share/datasets/fashion-mnist (Debian's package). Throws
 // DataError for an unknown name, or for missing files with a message that says how to get them.
-NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root);
+// With a part, train holds only that part's rows (MNIST-format files are read through, keeping
+// them; iris is read whole and cut), and the test set is whole.
+NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root,
+                                const RowPart& train_part = {});
 
 // Whether load_named_dataset would find the dataset's files under root (their contents unchecked).
 bool dataset_available(std::string_view name, const std::filesystem::path& root);

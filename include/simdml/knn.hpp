@@ -166,6 +166,11 @@ std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k,
 std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
                                         const Dataset& train, const Dataset& queries,
                                         KnnVoting voting);
+// The same from the training set's labels and class count alone (a rank that holds a shard).
+std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
+                                        std::span<const std::int32_t> train_labels,
+                                        int train_classes, const Dataset& queries,
+                                        KnnVoting voting);
 
 // k-fold cross-validation on one dataset: the rows are shuffled with the seed and cut into
 // `folds` nearly equal folds; each fold is classified by the others, for every k in ks.

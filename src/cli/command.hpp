@@ -59,7 +59,8 @@ void apply_isa_option(const Arguments& args);  // --isa caps the SIMD target
 int thread_option(const Arguments& args);      // --threads, default OMP_NUM_THREADS or all cores
 // --isa, --threads, --gemm, and --flush-denormals (or SIMDML_FLUSH_DENORMALS=1): flush-to-zero.
 Compute compute_options(const Arguments& args);
-NamedDataset dataset_option(const Arguments& args);  // --dataset (default mnist), --data
+// --dataset (default mnist), --data; only `train_part`'s training rows.
+NamedDataset dataset_option(const Arguments& args, const RowPart& train_part = {});
 // Rows [0, --NAME) of a dataset when the option is given (a usage error if above its size).
 void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data);
 // One line naming what the kernels run on: "simd target avx2, 2 threads, gemm simd-avx2".

@@ -78,8 +78,7 @@ int run_info(const std::vector<std::string_view>& words) {
   std::printf("gemm kernel:      %s\n", std::string(gemm_kernel(GemmVariant::simd).name).c_str());
   std::printf("activations:      %s\n", std::string(activations().name).c_str());
   std::printf("openmp threads:   %d (OpenMP %d)\n", threads, _OPENMP);
-  std::printf("mpi:              %s; this job: %s\n", mpi_support().c_str(),
-              job_summary().c_str());
+  std::printf("mpi:              %s; this job: %s\n", mpi_support().c_str(), job_summary().c_str());
   std::printf("compiler:         GCC %s\n", __VERSION__);
   std::printf("xsimd:            %d.%d.%d\n", XSIMD_VERSION_MAJOR, XSIMD_VERSION_MINOR,
               XSIMD_VERSION_PATCH);

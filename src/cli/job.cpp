@@ -1,7 +1,5 @@
 #include "job.hpp"
 
-#include <zlib.h>
-
 #include <stdexcept>
 
 #include "git_commit.hpp"
@@ -11,30 +9,6 @@ namespace simdml::cli {
 namespace {
 
 Cluster* current = nullptr;
-
-template <class T>
-std::uint32_t crc_of(std::uint32_t crc, const std::vector<T>& v) {
-  const auto* bytes = reinterpret_cast<const Bytef*>(v.data());
-  std::size_t left = v.size() * sizeof(T);
-  while (left > 0) {
-    const auto piece = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
-    crc = static_cast<std::uint32_t>(crc32(crc, bytes, piece));
-    bytes += piece, left -= piece;
-  }
-  return crc;
-}
-
-std::string data_description(const std::vector<const Dataset*>& data) {
-  std::string out;
-  for (const Dataset* d : data) {
-    std::uint32_t crc = crc_of(0, d->pixels.empty() ? std::vector<std::uint8_t>() : d->pixels);
-    if (d->pixels.empty()) crc = crc_of(crc, d->x);
-    crc = crc_of(crc, d->labels);
-    out += d->name + " " + std::to_string(d->samples) + "x" + std::to_string(d->features) +
-           " crc32 " + std::to_string(crc) + "; ";
-  }
-  return out;
-}
 
 std::string options_description(std::string_view command,
                                 const std::vector<std::string_view>& words) {
@@ -56,13 +30,14 @@ Cluster& job() { return current != nullptr ? *current : single_process(); }
 void set_job(Cluster& cluster) { current = &cluster; }
 
 void check_same_job(std::string_view command, const std::vector<std::string_view>& words,
-                    const std::vector<const Dataset*>& data) {
+                    const NamedDataset& data) {
   if (!job().distributed()) return;
-  const std::string differences =
-      compare_across_ranks(job(), {{"build", std::string(SIMDML_VERSION) + " " + SIMDML_GIT_COMMIT},
-                                   {"simd target", std::string(isa_name(active_isa()))},
-                                   {"options", options_description(command, words)},
-                                   {"data", data_description(data)}});
+  const std::string differences = compare_across_ranks(
+      job(), {{"build", std::string(SIMDML_VERSION) + " " + SIMDML_GIT_COMMIT},
+              {"simd target", std::string(isa_name(active_isa()))},
+              {"options", options_description(command, words)},
+              {"data", data.name + " crc32 " + std::to_string(data.crc32) + ", " +
+                           std::to_string(data.train_rows) + " training rows"}});
   if (!differences.empty())
     throw JobMismatch("the ranks do not run the same job:\n" + differences +
                       "every rank needs the same build, --isa, options and data files");

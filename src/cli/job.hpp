@@ -24,10 +24,10 @@ struct JobMismatch : std::runtime_error {
 
 // Ranks that would compute different things stop together, before any work, naming what differs:
 // the build, the SIMD target, the options (the command words, --threads aside: the results do not
-// depend on it) or the data (CRC-32 of every dataset's rows and labels). Throws JobMismatch with
-// the differences on every rank; a single process always passes.
+// depend on it) or the data (the CRC-32 of the dataset's files, whatever part a rank keeps).
+// Throws JobMismatch with the differences on every rank; a single process always passes.
 void check_same_job(std::string_view command, const std::vector<std::string_view>& words,
-                    const std::vector<const Dataset*>& data);
+                    const NamedDataset& data);
 
 // One line for reports: "1 process" or "4 MPI ranks (Open MPI v4.1.4)".
 std::string job_summary();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 
@@ -74,19 +75,28 @@ std::string describe(KnnVoting voting) {
          (voting.ties == KnnTies::nearest ? "nearest neighbour's class" : "lowest class");
 }
 
-// Under mpirun (or with --shard on one process): the training rows or the queries shared by the
-// ranks (--shard training, the default, or queries); otherwise the one-process search.
-Neighbors search_neighbors(const Arguments& args, const KnnKernel& kernel, const Dataset& train,
-                           const Dataset& test, const KnnSearch& search) {
-  if (!job().distributed() && !args.has("shard"))
-    return find_neighbors(kernel, train, test, search);
+// What this process holds of the training set: every row, or under mpirun with --shard training
+// (the default there) its rank's shard, which it read from the files alone (load_named_dataset).
+struct TrainingRows {
+  std::int64_t first = 0, total = 0;
+  std::vector<std::int32_t> labels;  // every row's, for the votes
+  bool sharded = false;
+};
+
+std::optional<KnnSharding> sharding_option(const Arguments& args) {
+  if (!job().distributed() && !args.has("shard")) return std::nullopt;
   const auto sharding = parse_knn_sharding(args.get_or("shard", "training"));
   if (!sharding) throw UsageError("--shard must be training or queries");
-  if (*sharding == KnnSharding::queries)
+  return sharding;
+}
+
+Neighbors search_neighbors(const Arguments& args, const KnnKernel& kernel, const Dataset& train,
+                           const TrainingRows& rows, const Dataset& test, const KnnSearch& search) {
+  if (rows.sharded)
+    return find_neighbors_sharded(kernel, train, rows.first, rows.total, test, search, job());
+  if (sharding_option(args) == KnnSharding::queries)
     return find_neighbors_for_query_share(kernel, train, test, search, job());
-  const Share own = rank_share(train.samples, job().size(), job().rank());
-  return find_neighbors_sharded(kernel, slice_rows(train, own.begin, own.end), own.begin,
-                                train.samples, test, search, job());
+  return find_neighbors(kernel, train, test, search);
 }
 
 void check_k_fits(const std::vector<int>& ks, std::int64_t rows, const std::string& what) {
@@ -96,9 +106,9 @@ void check_k_fits(const std::vector<int>& ks, std::int64_t rows, const std::stri
 }
 
 void write_setup(Json& j, const Arguments& args, const NamedDataset& data, const Dataset& train,
-                 const KnnKernel& kernel, KnnVoting voting, int threads) {
+                 std::int64_t train_rows, const KnnKernel& kernel, KnnVoting voting, int threads) {
   j.field("command", "knn").field("dataset", data.name).field("source", data.source.string());
-  j.field("train_samples", train.samples)
+  j.field("train_samples", train_rows)
       .field("features", train.features)
       .field("classes", train.classes);
   j.field("variant", knn_variant_name(kernel.variant))
@@ -131,7 +141,7 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
   std::printf("best k = %d; time: load %.2f s, cross-validation %.2f s\n", cv.best_k, load_s, cv_s);
   Json j;
   j.begin_object();
-  write_setup(j, args, data, train, kernel, voting, threads);
+  write_setup(j, args, data, train, train.samples, kernel, voting, threads);
   j.field("folds", folds)
       .field("seed", static_cast<std::int64_t>(seed))
       .key("errors")
@@ -154,25 +164,27 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
 }
 
 int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset& train,
-                 const KnnKernel& kernel, int threads, double load_s) {
+                 const TrainingRows& rows, const KnnKernel& kernel, int threads, double load_s) {
   if (!data.test)
     throw UsageError(data.name + " has no test set; use --cv FOLDS to cross-validate it");
   const Dataset& test = *data.test;
   const std::vector<int> ks = k_values(args, "1,3,5,7");
-  check_k_fits(ks, train.samples, "the training set");
+  check_k_fits(ks, rows.total, "the training set");
   const KnnVoting voting = voting_option(args);
 
   Clock::time_point start = Clock::now();
-  const Neighbors neighbors = search_neighbors(args, kernel, train, test, {ks.back(), threads});
+  const Neighbors neighbors =
+      search_neighbors(args, kernel, train, rows, test, {ks.back(), threads});
   const double search_s = seconds_since(start);
   start = Clock::now();
-  const std::vector<Evaluation> scores = score_neighbors(neighbors, ks, train, test, voting);
+  const std::vector<Evaluation> scores =
+      score_neighbors(neighbors, ks, rows.labels, train.classes, test, voting);
   const double vote_s = seconds_since(start);
 
   std::size_t best = 0;
   for (std::size_t i = 1; i < ks.size(); ++i)
     if (scores[i].correct > scores[best].correct) best = i;
-  const double ops = 2.0 * static_cast<double>(test.samples) * static_cast<double>(train.samples) *
+  const double ops = 2.0 * static_cast<double>(test.samples) * static_cast<double>(rows.total) *
                      static_cast<double>(train.features);
   const double queries_per_s = static_cast<double>(test.samples) / search_s,
                gops = ops / search_s * 1e-9;
@@ -191,9 +203,8 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
     std::printf("exact    %lld of %lld queries needed the exact fallback search\n",
                 static_cast<long long>(neighbors.exact_fallbacks),
                 static_cast<long long>(test.samples));
-  const double exact_share =
-      static_cast<double>(neighbors.exact_pairs) /
-      (static_cast<double>(test.samples) * static_cast<double>(train.samples));
+  const double exact_share = static_cast<double>(neighbors.exact_pairs) /
+                             (static_cast<double>(test.samples) * static_cast<double>(rows.total));
   std::printf("exact    %.3f %% of the query x training pairs had their distance computed\n",
               100.0 * exact_share);
   if (!neighbors.phases.empty()) {
@@ -206,7 +217,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
 
   Json j;
   j.begin_object();
-  write_setup(j, args, data, train, kernel, voting, threads);
+  write_setup(j, args, data, train, rows.total, kernel, voting, threads);
   j.field("test_samples", test.samples).key("results").begin_array();
   for (std::size_t i = 0; i < ks.size(); ++i)
     j.begin_object()
@@ -247,19 +258,35 @@ int run_knn(const std::vector<std::string_view>& words) {
   apply_isa_option(args);
   const int threads = thread_option(args);
   check_output_options(args, {"json", "plot"});
+  // Cross-validation and the plot need every row on every rank; a test-set search under mpirun
+  // shards the training rows unless told to share the queries.
+  TrainingRows rows;
+  rows.sharded =
+      sharding_option(args) == KnnSharding::training && !args.has("cv") && !args.has("plot");
+  RowPart part;
+  if (rows.sharded)
+    part = {job().rank(), job().size(),
+            args.has("train-limit") ? args.get_int("train-limit", 0, 1, INT64_MAX) : -1};
   const Clock::time_point start = Clock::now();
-  NamedDataset data = dataset_option(args);
+  NamedDataset data = dataset_option(args, part);
   const double load_s = seconds_since(start);
   Dataset& train = data.train;
-  apply_limit_option(args, "train-limit", train);
+  if (rows.sharded) {
+    if (args.has("train-limit")) args.get_int("train-limit", 0, 1, data.train_rows);  // as below
+    rows.first = data.train_first_row, rows.total = data.train_rows;
+    rows.labels = all_gather_concat(job(), train.labels);
+  } else {
+    apply_limit_option(args, "train-limit", train);
+    rows.total = train.samples;
+    rows.labels = train.labels;
+  }
   if (data.test) apply_limit_option(args, "test-limit", *data.test);
   const KnnKernel& kernel = variant_option(args, train);
-  check_same_job("knn", words,
-                 data.test ? std::vector<const Dataset*>{&train, &*data.test}
-                           : std::vector<const Dataset*>{&train});
+  check_same_job("knn", words, data);
   std::printf(
-      "dataset  %s from %s: %lld training rows, %s (%lld features, %d classes)\n",
-      data.name.c_str(), data.source.c_str(), static_cast<long long>(train.samples),
+      "dataset  %s from %s: %lld training rows%s, %s (%lld features, %d classes)\n",
+      data.name.c_str(), data.source.c_str(), static_cast<long long>(rows.total),
+      rows.sharded ? (" (" + std::to_string(train.samples) + " on each rank)").c_str() : "",
       data.test ? (std::to_string(data.test->samples) + " test rows").c_str() : "no test set",
       static_cast<long long>(train.features), train.classes);
   std::printf("compute  k-NN %s, simd target %s, %d %s%s\n", std::string(kernel.name).c_str(),
@@ -274,7 +301,7 @@ int run_knn(const std::vector<std::string_view>& words) {
     return draw_decision_regions(args, train, plot_kernel, threads);
   }
   return args.has("cv") ? run_cross_validation(args, data, train, kernel, threads, load_s)
-                        : run_test_set(args, data, train, kernel, threads, load_s);
+                        : run_test_set(args, data, train, rows, kernel, threads, load_s);
 }
 
 }  // namespace simdml::cli

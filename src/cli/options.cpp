@@ -49,7 +49,7 @@ std::string compute_summary(const Compute& compute) {
          (flush_denormals() ? ", denormals flushed to zero" : "");
 }
 
-NamedDataset dataset_option(const Arguments& args) {
+NamedDataset dataset_option(const Arguments& args, const RowPart& train_part) {
   const std::string name = args.get_or("dataset", "mnist");
   const auto names = dataset_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
@@ -58,7 +58,7 @@ NamedDataset dataset_option(const Arguments& args) {
       known += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
     throw UsageError("--dataset must be " + known + ", got '" + name + "'");
   }
-  return load_named_dataset(name, resolve_data_root(args.get("data")));
+  return load_named_dataset(name, resolve_data_root(args.get("data")), train_part);
 }
 
 void apply_limit_option(const Arguments& args, std::string_view name, Dataset& data) {

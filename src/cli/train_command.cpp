@@ -141,7 +141,7 @@ int run_train(const std::vector<std::string_view>& words) {
   const std::vector<std::int64_t> sizes = layer_sizes(args, data.train);
   Network net = make_network(sizes, hidden_activations(args, sizes.size() - 2), *loss, *init, seed);
   const Dataset* monitor = validation ? &*validation : data.test ? &*data.test : nullptr;
-  check_same_job("train", words, {&data.train, monitor});
+  check_same_job("train", words, data);
 
   TrainReport report(data, net, sgd, epochs, seed, compute, std::string(init_name(*init)));
   report.print_header(validation.has_value());

@@ -1,4 +1,7 @@
 // Named datasets under a data root, row slices and the validation split.
+#include <zlib.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <stdexcept>
@@ -35,7 +38,8 @@ std::string missing_message(std::string_view name, const std::filesystem::path& 
          "MNIST into ./data/mnist), or point --data or SIMDML_DATA at a folder holding mnist/.";
 }
 
-NamedDataset load_mnist_format(std::string_view name, const std::filesystem::path& dir) {
+NamedDataset load_mnist_format(std::string_view name, const std::filesystem::path& dir,
+                               const RowPart& part) {
   // Find all four files first, so a missing one is reported before anything is read.
   std::array<std::filesystem::path, 4> files;
   const std::array<std::string, 4> stems = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -47,8 +51,13 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   NamedDataset named;
   named.name = std::string(name);
   named.source = dir;
-  named.train = load_idx_dataset(files[0], files[1], 10, std::string(name) + " train");
-  named.test = load_idx_dataset(files[2], files[3], 10, std::string(name) + " test");
+  IdxSource train, test;
+  named.train =
+      load_idx_dataset(files[0], files[1], 10, std::string(name) + " train", part, &train);
+  named.test = load_idx_dataset(files[2], files[3], 10, std::string(name) + " test", {}, &test);
+  named.train_first_row = train.first_row;
+  named.train_rows = train.limited_rows;
+  named.crc32 = train.crc32 ^ (test.crc32 * 0x9E3779B1u);  // both sets' CRCs in one word
   if (named.test->features != named.train.features)
     throw DataError((dir / "t10k-images-idx3-ubyte").string() + ": images are " +
                     std::to_string(named.test->image_height) + "x" +
@@ -58,7 +67,24 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   return named;
 }
 
+template <class T>
+uLong crc_of(uLong crc, const std::vector<T>& v) {
+  const auto* bytes = reinterpret_cast<const Bytef*>(v.data());
+  for (std::size_t left = v.size() * sizeof(T); left > 0;) {
+    const auto piece = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+    crc = crc32(crc, bytes, piece);
+    bytes += piece, left -= piece;
+  }
+  return crc;
+}
+
 }  // namespace
+
+std::uint32_t dataset_crc32(const Dataset& data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = data.pixels.empty() ? crc_of(crc, data.x) : crc_of(crc, data.pixels);
+  return static_cast<std::uint32_t>(crc_of(crc, data.labels));
+}
 
 std::span<const std::string_view> dataset_names() { return kNames; }
 
@@ -68,11 +94,12 @@ std::filesystem::path resolve_data_root(const std::optional<std::string>& flag) 
   return "data";
 }
 
-NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root) {
-  if (name == "mnist") return load_mnist_format(name, root / "mnist");
+NamedDataset load_named_dataset(std::string_view name, const std::filesystem::path& root,
+                                const RowPart& part) {
+  if (name == "mnist") return load_mnist_format(name, root / "mnist", part);
   if (name == "fashion-mnist") {
     const auto local = root / "fashion-mnist";
-    return load_mnist_format(name, has_mnist_files(local) ? local : kDebianFashionMnist);
+    return load_mnist_format(name, has_mnist_files(local) ? local : kDebianFashionMnist, part);
   }
   if (name == "iris") {
     const auto path = root / "iris" / "iris.csv";
@@ -81,6 +108,13 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
       throw DataError("dataset iris not found: expected " + path.string() +
                       " (point --data or SIMDML_DATA at a folder holding iris/iris.csv)");
     NamedDataset named{"iris", load_csv_dataset(path, "iris"), std::nullopt, path.parent_path()};
+    named.crc32 = dataset_crc32(named.train);
+    const std::int64_t rows =
+        part.limit < 0 ? named.train.samples : std::min(named.train.samples, part.limit);
+    named.train_rows = rows;
+    named.train_first_row = rows * part.part / part.parts;
+    named.train =
+        slice_rows(named.train, named.train_first_row, rows * (part.part + 1) / part.parts);
     return named;
   }
   std::string known;

@@ -1,10 +1,12 @@
 // The IDX reader: one gzFile path for raw and gzip files alike (zlib passes raw bytes through).
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "simdml/activations.hpp"
 #include "simdml/data.hpp"
@@ -88,18 +90,41 @@ std::int64_t read_header_dims(gzFile file, const std::filesystem::path& path,
 
 }  // namespace
 
-IdxArray read_idx(const std::filesystem::path& path) {
+IdxArray read_idx(const std::filesystem::path& path, const RowPart& part) {
+  if (part.parts < 1 || part.part < 0 || part.part >= part.parts)
+    throw std::invalid_argument("read_idx: part " + std::to_string(part.part) + " of " +
+                                std::to_string(part.parts));
   GzFile file = open_readable(path);
   IdxArray array;
   const std::int64_t count = read_header_dims(file.get(), path, array.dims);
-  // Grow in chunks as data arrives, so a lying header cannot make us allocate gigabytes up front.
+  const std::int64_t total_rows = array.dims[0];
+  const std::int64_t row_values = total_rows == 0 ? 0 : count / total_rows;
+  const std::int64_t limited = part.limit < 0 ? total_rows : std::min(total_rows, part.limit);
+  array.first_row = limited * part.part / part.parts;
+  array.rows = limited * (part.part + 1) / part.parts - array.first_row;
+  const std::int64_t keep_begin = array.first_row * row_values,
+                     keep_end = keep_begin + array.rows * row_values;
+  // Chunks end at the kept range's edges, so each is kept or skipped whole. The kept values grow
+  // as data arrives, so a lying header cannot make us allocate gigabytes up front.
   constexpr std::int64_t kChunk = std::int64_t{1} << 24;
+  std::vector<std::uint8_t> skipped;
+  uLong crc = crc32(0L, Z_NULL, 0);
   std::int64_t have = 0;
   while (have < count) {
-    const std::int64_t want = std::min(kChunk, count - have);
-    array.values.resize(static_cast<std::size_t>(have + want));
-    const std::size_t got =
-        read_some(file.get(), path, array.values.data() + have, static_cast<std::size_t>(want));
+    std::int64_t end = std::min(have + kChunk, count);
+    if (have < keep_begin) end = std::min(end, keep_begin);
+    if (have < keep_end) end = std::min(end, keep_end);
+    const std::int64_t want = end - have;
+    std::uint8_t* into;
+    if (have >= keep_begin && have < keep_end) {
+      array.values.resize(static_cast<std::size_t>(have - keep_begin + want));
+      into = array.values.data() + (have - keep_begin);
+    } else {
+      skipped.resize(static_cast<std::size_t>(want));
+      into = skipped.data();
+    }
+    const std::size_t got = read_some(file.get(), path, into, static_cast<std::size_t>(want));
+    crc = crc32(crc, into, static_cast<uInt>(got));
     have += static_cast<std::int64_t>(got);
     if (static_cast<std::int64_t>(got) < want)
       fail(path, "truncated: the header promises " + std::to_string(count) +
@@ -108,15 +133,17 @@ IdxArray read_idx(const std::filesystem::path& path) {
   std::uint8_t extra = 0;
   if (read_some(file.get(), path, &extra, 1) != 0)
     fail(path, "has data after the " + std::to_string(count) + " values its header promises");
+  array.crc32 = static_cast<std::uint32_t>(crc);
   return array;
 }
 
 Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
-                         int classes, std::string name) {
-  IdxArray image_array = read_idx(images);
+                         int classes, std::string name, const RowPart& part, IdxSource* source) {
+  IdxArray image_array = read_idx(images, part);
   if (image_array.dims.size() != 3)
     fail(images, "expected 3 dimensions (count, rows, columns), found " +
                      std::to_string(image_array.dims.size()));
+  // Labels are one byte a row: read and checked whole, so every part reports the same errors.
   IdxArray label_array = read_idx(labels);
   if (label_array.dims.size() != 1)
     fail(labels, "expected 1 dimension (count), found " + std::to_string(label_array.dims.size()));
@@ -126,17 +153,25 @@ Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesys
                      " images");
   Dataset data;
   data.name = std::move(name);
-  data.samples = image_array.dims[0];
+  data.samples = image_array.rows;
   data.image_height = image_array.dims[1];
   data.image_width = image_array.dims[2];
   data.features = data.image_height * data.image_width;
   data.classes = classes;
-  data.labels.resize(label_array.values.size());
-  for (std::size_t i = 0; i < label_array.values.size(); ++i) {
+  for (std::size_t i = 0; i < label_array.values.size(); ++i)
     if (label_array.values[i] >= classes)
       fail(labels, "label " + std::to_string(label_array.values[i]) + " at index " +
                        std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
-    data.labels[i] = label_array.values[i];
+  const auto first = static_cast<std::size_t>(image_array.first_row);
+  data.labels.assign(label_array.values.begin() + static_cast<std::ptrdiff_t>(first),
+                     label_array.values.begin() + static_cast<std::ptrdiff_t>(first) +
+                         static_cast<std::ptrdiff_t>(data.samples));
+  if (source != nullptr) {
+    const std::int64_t total = image_array.dims[0];
+    source->first_row = image_array.first_row;
+    source->limited_rows = part.limit < 0 ? total : std::min(total, part.limit);
+    source->crc32 = static_cast<std::uint32_t>(crc32_combine(
+        image_array.crc32, label_array.crc32, static_cast<z_off_t>(label_array.values.size())));
   }
   data.pixels = std::move(image_array.values);
   data.x.resize(data.pixels.size());

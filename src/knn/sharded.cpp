@@ -21,8 +21,8 @@ void check_job_problem(std::int64_t total_rows, const KnnSearch& search) {
     throw std::invalid_argument("k must be at least 1, not " + std::to_string(search.k));
   if (search.k > total_rows)
     throw std::invalid_argument("k = " + std::to_string(search.k) +
-                                " is larger than the training set (" +
-                                std::to_string(total_rows) + " rows)");
+                                " is larger than the training set (" + std::to_string(total_rows) +
+                                " rows)");
   if (total_rows > std::numeric_limits<std::int32_t>::max())
     throw std::invalid_argument("the training set has more rows than 32-bit indices can name");
 }
@@ -100,9 +100,10 @@ Neighbors find_neighbors_sharded(const KnnKernel& kernel, const Dataset& shard,
     throw std::invalid_argument("the shard's rows lie outside the training set");
   Neighbors mine = knn_detail::empty_neighbors(queries.samples, 0, 0);
   if (shard.samples > 0) {
-    mine = find_neighbors(kernel, shard, queries,
-                          KnnSearch{static_cast<int>(std::min<std::int64_t>(search.k, shard.samples)),
-                                    search.threads});
+    mine =
+        find_neighbors(kernel, shard, queries,
+                       KnnSearch{static_cast<int>(std::min<std::int64_t>(search.k, shard.samples)),
+                                 search.threads});
     for (std::int32_t& i : mine.index) i += static_cast<std::int32_t>(first_row);
   }
   Clock::time_point start = Clock::now();

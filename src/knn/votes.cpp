@@ -69,13 +69,20 @@ std::int32_t knn_vote(const Neighbors& neighbors, std::int64_t query, int k,
 std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
                                         const Dataset& train, const Dataset& queries,
                                         KnnVoting voting) {
-  const int classes = std::max(train.classes, queries.classes);
+  return score_neighbors(neighbors, ks, train.labels, train.classes, queries, voting);
+}
+
+std::vector<Evaluation> score_neighbors(const Neighbors& neighbors, std::span<const int> ks,
+                                        std::span<const std::int32_t> train_labels,
+                                        int train_classes, const Dataset& queries,
+                                        KnnVoting voting) {
+  const int classes = std::max(train_classes, queries.classes);
   std::vector<Evaluation> scores;
   for (int k : ks) {
     Evaluation e(classes);
     for (std::int64_t q = 0; q < queries.samples; ++q)
       e.add(queries.labels[static_cast<std::size_t>(q)],
-            knn_vote(neighbors, q, k, train.labels, classes, voting));
+            knn_vote(neighbors, q, k, train_labels, classes, voting));
     scores.push_back(std::move(e));
   }
   return scores;
