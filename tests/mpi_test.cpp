@@ -61,7 +61,7 @@ TEST(MpiJob, ShardedKnnHasTheOneProcessNeighboursOnMnist) {
   if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist"))
     GTEST_SKIP() << "SIMDML_DATA does not hold mnist/";
   const NamedDataset mnist = load_named_dataset("mnist", root);
-  expect_sharded_equals_alone(slice_rows(mnist.train, 0, 2000), slice_rows(*mnist.test, 0, 200), 7);
+  expect_sharded_equals_alone(slice_rows(mnist.train, 0, 1000), slice_rows(*mnist.test, 0, 100), 7);
 }
 
 std::vector<Network> train_both(std::vector<std::int64_t> sizes, Activation hidden, Loss loss,
