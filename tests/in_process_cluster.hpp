@@ -48,12 +48,18 @@ class InProcessJob {
     int rank() const override { return rank_; }
     int size() const override { return job_.ranks_; }
     std::string description() const override { return "in-process ranks"; }
-    std::vector<Bytes> all_gather(std::span<const std::byte> mine) override {
-      return exchange(std::vector<Bytes>(std::size_t(size()), Bytes(mine.begin(), mine.end())));
+    void all_gather(std::span<const std::byte> mine, RankBytes& out) override {
+      join(exchange(std::vector<Bytes>(std::size_t(size()), Bytes(mine.begin(), mine.end()))),
+           out);
     }
-    std::vector<Bytes> all_to_all(const std::vector<Bytes>& to_rank) override {
-      if (to_rank.size() != std::size_t(size())) throw std::invalid_argument("one per rank");
-      return exchange(to_rank);
+    void all_to_all(std::span<const std::byte> sent, std::span<const std::size_t> counts,
+                    RankBytes& out) override {
+      if (counts.size() != std::size_t(size())) throw std::invalid_argument("one per rank");
+      std::vector<Bytes> to_rank;
+      for (std::size_t r = 0, at = 0; r < counts.size(); at += counts[r++])
+        to_rank.emplace_back(sent.begin() + std::ptrdiff_t(at),
+                             sent.begin() + std::ptrdiff_t(at + counts[r]));
+      join(exchange(to_rank), out);
     }
     void broadcast(std::span<std::byte> data, int root) override {
       const Bytes value =
@@ -63,6 +69,14 @@ class InProcessJob {
     [[noreturn]] void abort(int) override { std::terminate(); }
 
    private:
+    static void join(const std::vector<Bytes>& parts, RankBytes& out) {
+      out.bytes.clear();
+      out.offset.assign(1, 0);
+      for (const Bytes& p : parts) {
+        out.bytes.insert(out.bytes.end(), p.begin(), p.end());
+        out.offset.push_back(out.bytes.size());
+      }
+    }
     // Posts to_rank, then reads what every rank posted for this one.
     std::vector<Bytes> exchange(const std::vector<Bytes>& to_rank) {
       job_.board_[std::size_t(rank_)] = to_rank;

@@ -17,6 +17,17 @@
 
 namespace simdml {
 
+// Bytes from every rank, back to back in rank order: rank r's are [offset[r], offset[r + 1]).
+// Kept by callers from one exchange to the next, so that a step's messages reuse its buffers.
+struct RankBytes {
+  std::vector<std::byte> bytes;
+  std::vector<std::size_t> offset;
+  std::span<const std::byte> of(int rank) const {
+    return {bytes.data() + offset[std::size_t(rank)],
+            offset[std::size_t(rank) + 1] - offset[std::size_t(rank)]};
+  }
+};
+
 class Cluster {
  public:
   virtual ~Cluster() = default;
@@ -25,11 +36,12 @@ class Cluster {
   // What transport it is: "single process", "Open MPI 4.1.4", ...
   virtual std::string description() const = 0;
 
-  // Every rank's bytes (their sizes may differ), in rank order, on every rank.
-  virtual std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) = 0;
-  // Sends to_rank[r] to rank r (to_rank.size() == size()); returns what each rank sent this one.
-  virtual std::vector<std::vector<std::byte>> all_to_all(
-      const std::vector<std::vector<std::byte>>& to_rank) = 0;
+  // Every rank's bytes (their sizes may differ), in rank order, on every rank, into `out`.
+  virtual void all_gather(std::span<const std::byte> mine, RankBytes& out) = 0;
+  // `sent` holds counts[r] bytes for each rank r in turn (counts.size() == size()); `out`
+  // receives what each rank sent this one.
+  virtual void all_to_all(std::span<const std::byte> sent, std::span<const std::size_t> counts,
+                          RankBytes& out) = 0;
   // root's bytes into `data` on every rank (the same size everywhere).
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
   // Ends every process of the job with this exit status: for a rank that cannot go on, which the
@@ -37,6 +49,14 @@ class Cluster {
   [[noreturn]] virtual void abort(int status) = 0;
 
   bool distributed() const { return size() > 1; }
+  // all_gather into a fresh vector per rank, for exchanges off the hot path.
+  std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) {
+    RankBytes out;
+    all_gather(mine, out);
+    std::vector<std::vector<std::byte>> each;
+    for (int r = 0; r < size(); ++r) each.emplace_back(out.of(r).begin(), out.of(r).end());
+    return each;
+  }
 };
 
 // The job of this process alone.
@@ -78,10 +98,36 @@ std::vector<T> all_gather_concat(Cluster& cluster, const std::vector<T>& mine) {
 // The sum of `slices` float vectors of equal length n, added in one fixed binary tree:
 //   sum(lo, hi) = sum(lo, mid) + sum(mid, hi), mid = (lo + hi) / 2, and sum(s, s + 1) = v_s.
 // Rank r holds the vectors of slices rank_share(slices, size, r) in `mine`, in slice order (it
-// may hold none). Every rank returns the total, and its bits depend on the vectors and `slices`
+// may hold none). Every rank gets the total, and its bits depend on the vectors and `slices`
 // only, never on the rank count: a node inside one rank's share is added there; the nodes above
-// are added, a 1/size-th of the vector on each rank, from the values each rank sends it; then the
-// parts are gathered. Throws std::invalid_argument when the ranks' lengths or counts disagree.
+// are added, a 1/size-th of the vector on each rank, from the values each rank sends it (one
+// all_to_all); then the parts are gathered (one all_gather). Throws std::invalid_argument when
+// the ranks' lengths or counts disagree.
+class FixedTreeSum {
+ public:
+  FixedTreeSum(Cluster& cluster, std::int64_t slices);
+  // `mine` is left holding partial sums; `total` (resized) the sum. Buffers are kept between
+  // calls: a step's exchange allocates nothing once the sizes are steady.
+  void operator()(std::vector<std::vector<float>>& mine, std::vector<float>& total);
+
+ private:
+  void check_lengths(const std::vector<std::vector<float>>& mine, std::int64_t& n);
+  void sum_above(std::int64_t lo, std::int64_t hi, std::size_t depth, float* out);
+  bool within_one_rank(std::int64_t lo, std::int64_t hi) const;
+
+  Cluster& cluster_;
+  std::int64_t slices_;
+  std::vector<int> owner_;                         // of each slice
+  std::vector<std::pair<std::int64_t, std::int64_t>> nodes_;  // the rank nodes, left to right
+  std::vector<std::size_t> node_at_;               // each rank node's offset in received_
+  std::size_t part_floats_ = 0;
+  std::vector<std::byte> sent_;
+  std::vector<std::size_t> counts_;
+  RankBytes lengths_, received_, gathered_;
+  std::vector<std::vector<float>> scratch_;  // one per tree depth, for right children
+  std::vector<float> part_;
+};
+// One sum with fresh buffers.
 std::vector<float> fixed_tree_sum(Cluster& cluster, std::int64_t slices,
                                   std::vector<std::vector<float>> mine);
 

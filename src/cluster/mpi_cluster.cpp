@@ -18,25 +18,23 @@ int message_count(std::size_t bytes) {
   return static_cast<int>(bytes);
 }
 
-// Displacements for counts, checked against int overflow.
-std::vector<int> displacements(const std::vector<int>& counts) {
-  std::vector<int> out(counts.size(), 0);
+// MPI's int counts and displacements for byte counts, and the offsets of RankBytes.
+void to_mpi_counts(std::span<const std::size_t> bytes, std::vector<int>& counts,
+                   std::vector<int>& displacements) {
+  counts.clear(), displacements.clear();
   std::size_t at = 0;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    out[i] = message_count(at);
-    at += static_cast<std::size_t>(counts[i]);
+  for (std::size_t b : bytes) {
+    counts.push_back(message_count(b));
+    displacements.push_back(message_count(at));
+    at += b;
   }
   message_count(at);
-  return out;
 }
 
-std::vector<std::vector<std::byte>> split(const std::vector<std::byte>& all,
-                                          const std::vector<int>& counts,
-                                          const std::vector<int>& at) {
-  std::vector<std::vector<std::byte>> out(counts.size());
-  for (std::size_t r = 0; r < counts.size(); ++r)
-    out[r].assign(all.begin() + at[r], all.begin() + at[r] + counts[r]);
-  return out;
+void set_offsets(const std::vector<int>& counts, RankBytes& out) {
+  out.offset.assign(1, 0);
+  for (int c : counts) out.offset.push_back(out.offset.back() + static_cast<std::size_t>(c));
+  out.bytes.resize(out.offset.back());
 }
 
 class MpiWorld final : public Cluster {
@@ -54,36 +52,32 @@ class MpiWorld final : public Cluster {
   int size() const override { return size_; }
   std::string description() const override { return description_; }
 
-  std::vector<std::vector<std::byte>> all_gather(std::span<const std::byte> mine) override {
+  void all_gather(std::span<const std::byte> mine, RankBytes& out) override {
     const int count = message_count(mine.size());
-    std::vector<int> counts(static_cast<std::size_t>(size_));
-    MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    const std::vector<int> at = displacements(counts);
-    std::vector<std::byte> all(static_cast<std::size_t>(at.back()) +
-                               static_cast<std::size_t>(counts.back()));
-    MPI_Allgatherv(mine.data(), count, MPI_BYTE, all.data(), counts.data(), at.data(), MPI_BYTE,
-                   MPI_COMM_WORLD);
-    return split(all, counts, at);
+    receive_counts_.resize(static_cast<std::size_t>(size_));
+    MPI_Allgather(&count, 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    set_offsets(receive_counts_, out);
+    sizes_.assign(out.offset.begin(), out.offset.end() - 1);
+    for (std::size_t r = 0; r < sizes_.size(); ++r) sizes_[r] = out.offset[r + 1] - out.offset[r];
+    to_mpi_counts(sizes_, receive_counts_, receive_at_);
+    MPI_Allgatherv(mine.data(), count, MPI_BYTE, out.bytes.data(), receive_counts_.data(),
+                   receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD);
   }
 
-  std::vector<std::vector<std::byte>> all_to_all(
-      const std::vector<std::vector<std::byte>>& to_rank) override {
-    if (to_rank.size() != static_cast<std::size_t>(size_))
-      throw std::invalid_argument("all_to_all needs one message per rank");
-    std::vector<int> send_counts, receive_counts(static_cast<std::size_t>(size_));
-    std::vector<std::byte> sent;
-    for (const std::vector<std::byte>& m : to_rank) {
-      send_counts.push_back(message_count(m.size()));
-      sent.insert(sent.end(), m.begin(), m.end());
-    }
-    MPI_Alltoall(send_counts.data(), 1, MPI_INT, receive_counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    const std::vector<int> send_at = displacements(send_counts),
-                           receive_at = displacements(receive_counts);
-    std::vector<std::byte> all(static_cast<std::size_t>(receive_at.back()) +
-                               static_cast<std::size_t>(receive_counts.back()));
-    MPI_Alltoallv(sent.data(), send_counts.data(), send_at.data(), MPI_BYTE, all.data(),
-                  receive_counts.data(), receive_at.data(), MPI_BYTE, MPI_COMM_WORLD);
-    return split(all, receive_counts, receive_at);
+  void all_to_all(std::span<const std::byte> sent, std::span<const std::size_t> counts,
+                  RankBytes& out) override {
+    if (counts.size() != static_cast<std::size_t>(size_))
+      throw std::invalid_argument("all_to_all needs a count for every rank");
+    to_mpi_counts(counts, send_counts_, send_at_);
+    receive_counts_.resize(static_cast<std::size_t>(size_));
+    MPI_Alltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT,
+                 MPI_COMM_WORLD);
+    set_offsets(receive_counts_, out);
+    receive_at_.clear();
+    for (std::size_t r = 0; r + 1 < out.offset.size(); ++r)
+      receive_at_.push_back(message_count(out.offset[r]));
+    MPI_Alltoallv(sent.data(), send_counts_.data(), send_at_.data(), MPI_BYTE, out.bytes.data(),
+                  receive_counts_.data(), receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD);
   }
 
   void broadcast(std::span<std::byte> data, int root) override {
@@ -101,6 +95,9 @@ class MpiWorld final : public Cluster {
  private:
   int rank_ = 0, size_ = 1;
   std::string description_;
+  // MPI's count arrays, kept between calls.
+  std::vector<int> send_counts_, send_at_, receive_counts_, receive_at_;
+  std::vector<std::size_t> sizes_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   the rule on G, on every rank alike            (UpdateRule::apply_gradient)
 //
 // The batch's loss is the slices' (mean * rows) added in slice order, in double.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -24,14 +25,13 @@ std::size_t gradient_floats(const Trainer::Workspace& w) {
   return n;
 }
 
-std::vector<float> flatten_gradients(const Trainer::Workspace& w) {
-  std::vector<float> flat;
-  flat.reserve(gradient_floats(w));
+void flatten_gradients(const Trainer::Workspace& w, std::vector<float>& flat) {
+  flat.resize(gradient_floats(w));
+  float* at = flat.data();
   for (const nn::LayerState& s : w.store_state) {
-    flat.insert(flat.end(), s.gradient_w.begin(), s.gradient_w.end());
-    flat.insert(flat.end(), s.gradient_b.begin(), s.gradient_b.end());
+    at = std::copy(s.gradient_w.begin(), s.gradient_w.end(), at);
+    at = std::copy(s.gradient_b.begin(), s.gradient_b.end(), at);
   }
-  return flat;
 }
 
 // The rows of the batch this rank gathers: those of its slices.
@@ -59,23 +59,26 @@ double Trainer::sliced_step(const float* x, const std::int32_t* labels, std::int
   const std::int64_t slices = options_.slices;
   const Share own = rank_share(slices, w.cluster.size(), w.cluster.rank());
   const nn::UpdateRule mean_gradient(options_, w.steps + 1, rows, true);
+  if (!w.tree_sum) w.tree_sum = std::make_unique<FixedTreeSum>(w.cluster, slices);
+  w.slice_gradients.resize(static_cast<std::size_t>(own.size()));
   Clock::time_point start = Clock::now();
-  std::vector<std::vector<float>> gradients;
   std::vector<double> loss_sums;
   for (std::int64_t s = own.begin; s < own.end; ++s) {
+    std::vector<float>& gradient = w.slice_gradients[std::size_t(s - own.begin)];
     const Share part = rank_share(rows, static_cast<int>(slices), static_cast<int>(s));
     if (part.size() == 0) {  // a last batch with fewer rows than slices
-      gradients.emplace_back(gradient_floats(w), 0.0f);
+      gradient.assign(gradient_floats(w), 0.0f);
       loss_sums.push_back(0.0);
       continue;
     }
     const double mean = team_gradients(net_, w, mean_gradient, x + part.begin * net_.inputs(),
                                        labels + part.begin, part.size());
-    gradients.push_back(flatten_gradients(w));
+    flatten_gradients(w, gradient);
     loss_sums.push_back(mean * static_cast<double>(part.size()));
   }
   start = lap(start, w.slice_phases.gradients);
-  const std::vector<float> total = fixed_tree_sum(w.cluster, slices, std::move(gradients));
+  (*w.tree_sum)(w.slice_gradients, w.gradient_total);
+  const std::vector<float>& total = w.gradient_total;
   double loss = 0.0;
   for (double sum : all_gather_concat(w.cluster, loss_sums)) loss += sum;
   start = lap(start, w.slice_phases.exchange);

@@ -3,6 +3,7 @@
 // (trainer.cpp) and the sliced step (sliced_step.cpp).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "nn/forward.hpp"
@@ -43,6 +44,11 @@ struct Trainer::Workspace {
   std::vector<nn::TransposedWeights> weights;  // the network's, transposed while a call trains
   std::vector<nn::LayerState> state, store_state;
   Trainer::SlicePhases slice_phases;
+  // The sliced step's buffers, kept from step to step: this rank's slice gradients (flattened:
+  // every layer's weights, then its biases), their sum, and the tree sum's own.
+  std::vector<std::vector<float>> slice_gradients;
+  std::vector<float> gradient_total;
+  std::unique_ptr<FixedTreeSum> tree_sum;
   std::int64_t rows_capacity = 0;
   std::int64_t steps = 0;
 
