@@ -46,7 +46,14 @@ void all_gather(benchmark::State& state) {
 
 // 89,216 floats: 784-100-10's gradient as sliced_step lays it out (784 x 112 + 100 weights of the
 // padded hidden layer, 100 x 10 + 10 of the output layer, roughly); 2^20: about twelve times it.
-BENCHMARK(tree_sum)->Arg(1)->Arg(1024)->Arg(16384)->Arg(89216)->Arg(1 << 20)->Iterations(300)->UseRealTime();
+BENCHMARK(tree_sum)
+    ->Arg(1)
+    ->Arg(1024)
+    ->Arg(16384)
+    ->Arg(89216)
+    ->Arg(1 << 20)
+    ->Iterations(300)
+    ->UseRealTime();
 BENCHMARK(all_gather)->Arg(8)->Arg(1024)->Arg(65536)->Arg(1 << 20)->Iterations(300)->UseRealTime();
 
 class Silent : public benchmark::BenchmarkReporter {
@@ -61,8 +68,9 @@ int main(int argc, char** argv) {
   // Each rank would shuffle the benchmarks its own way and meet the others in another collective.
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]).find("random_interleaving") != std::string_view::npos) {
-      std::fprintf(stderr, "cluster_bench: every rank must run the benchmarks in one order; "
-                           "use --benchmark_repetitions without random interleaving\n");
+      std::fprintf(stderr,
+                   "cluster_bench: every rank must run the benchmarks in one order; "
+                   "use --benchmark_repetitions without random interleaving\n");
       return 2;
     }
   const std::unique_ptr<simdml::Cluster> job = simdml::open_mpi_world(argc, argv);

@@ -49,8 +49,7 @@ class InProcessJob {
     int size() const override { return job_.ranks_; }
     std::string description() const override { return "in-process ranks"; }
     void all_gather(std::span<const std::byte> mine, RankBytes& out) override {
-      join(exchange(std::vector<Bytes>(std::size_t(size()), Bytes(mine.begin(), mine.end()))),
-           out);
+      join(exchange(std::vector<Bytes>(std::size_t(size()), Bytes(mine.begin(), mine.end()))), out);
     }
     void all_to_all(std::span<const std::byte> sent, std::span<const std::size_t> counts,
                     RankBytes& out) override {

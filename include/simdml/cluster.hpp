@@ -117,9 +117,9 @@ class FixedTreeSum {
 
   Cluster& cluster_;
   std::int64_t slices_;
-  std::vector<int> owner_;                         // of each slice
+  std::vector<int> owner_;                                    // of each slice
   std::vector<std::pair<std::int64_t, std::int64_t>> nodes_;  // the rank nodes, left to right
-  std::vector<std::size_t> node_at_;               // each rank node's offset in received_
+  std::vector<std::size_t> node_at_;  // each rank node's offset in received_
   std::size_t part_floats_ = 0;
   std::vector<std::byte> sent_;
   std::vector<std::size_t> counts_;

@@ -146,8 +146,8 @@ void FixedTreeSum::operator()(std::vector<std::vector<float>>& mine, std::vector
     const Share part = rank_share(n, ranks, p);
     for (const auto& [lo, hi] : nodes_) {
       if (owner_[std::size_t(lo)] != me) continue;
-      const auto* bytes = reinterpret_cast<const std::byte*>(
-          mine[std::size_t(lo - first)].data() + part.begin);
+      const auto* bytes =
+          reinterpret_cast<const std::byte*>(mine[std::size_t(lo - first)].data() + part.begin);
       sent_.insert(sent_.end(), bytes, bytes + part.size() * std::int64_t(sizeof(float)));
       counts_[std::size_t(p)] += std::size_t(part.size()) * sizeof(float);
     }
