@@ -68,14 +68,23 @@ for name in nielsen relu; do
   done
 done
 
-# Training on 2 ranks without enough slices is a usage error, reported once.
-output=$(mpirun -np 2 "$simdml" train --epochs 1 --train-limit 100 2>&1)
-status=$?
-if [ "$status" -eq 2 ] && [[ "$output" == *"needs --slices of at least 2"* ]]; then
-  ok "too few slices"
-else
-  fail "too few slices: exit $status"; echo "$output"
-fi
+# expect_job WHAT STATUS TEXT MPIRUN-ARGS...: the job exits with STATUS and prints TEXT once.
+expect_job() {
+  local what=$1 want=$2 text=$3
+  shift 3
+  output=$(mpirun "$@" 2>&1)
+  local status=$? count
+  count=$(grep -cF -- "$text" <<< "$output")
+  if [ "$status" -eq "$want" ] && [ "$count" -eq 1 ]; then
+    ok "$what: exit $status"
+  else
+    fail "$what: exit $status, '$text' printed $count times"; echo "$output"
+  fi
+}
+
+# Training on 2 ranks without enough slices is a usage error, reported by rank 0 alone.
+expect_job "too few slices" 2 "needs --slices of at least 2" \
+  -np 2 "$simdml" train --epochs 1 --train-limit 100
 
 # Rank 1 reads another data folder, whose test labels differ in one label.
 mkdir -p "$work/other/mnist"
@@ -90,13 +99,8 @@ raw = bytearray(gzip.decompress(raw) if src.endswith(".gz") else raw)
 raw[8] = (raw[8] + 1) % 10
 open(os.path.join(sys.argv[2], "t10k-labels-idx1-ubyte"), "wb").write(raw)
 PY
-output=$(mpirun -np 1 "$simdml" "${knn[@]}" : -np 1 env SIMDML_DATA="$work/other" "$simdml" "${knn[@]}" 2>&1)
-status=$?
-if [ "$status" -ne 0 ] && [[ "$output" == *"data: rank 1 differs from rank 0"* ]]; then
-  ok "mismatched data stops the job: exit $status"
-else
-  fail "mismatched data: exit $status"; echo "$output"
-fi
+expect_job "mismatched data stops the job" 1 "data: rank 1 differs from rank 0" \
+  -np 1 "$simdml" "${knn[@]}" : -np 1 env SIMDML_DATA="$work/other" "$simdml" "${knn[@]}"
 
 # One rank killed mid-run: the job ends non-zero within 30 s, and no model or report is left.
 mkdir -p "$work/out"

@@ -134,6 +134,8 @@ using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
 // units (forward, backward and update); every thread computes the output layer alike. Two barriers
 // per mini-batch for one hidden layer. No sum is ever split between threads, so the weights are
 // bitwise the same for any thread count. A network without a hidden layer trains on one thread.
+// Sliced steps (TrainingOptions::slices > 1, or the ranks of Compute::cluster) run the team on
+// one slice of the batch at a time, then sum the slices' gradients across the job.
 class Trainer {
  public:
   Trainer(Network& net, const TrainingOptions& options, Compute compute);  // validates both

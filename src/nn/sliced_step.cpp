@@ -71,8 +71,8 @@ double Trainer::sliced_step(const float* x, const std::int32_t* labels, std::int
       loss_sums.push_back(0.0);
       continue;
     }
-    const double mean = team_gradients(net_, w, mean_gradient, x + part.begin * net_.inputs(),
-                                       labels + part.begin, part.size());
+    const double mean = team_step(net_, w, mean_gradient, x + part.begin * net_.inputs(),
+                                  labels + part.begin, part.size());
     flatten_gradients(w, gradient);
     loss_sums.push_back(mean * static_cast<double>(part.size()));
   }

@@ -424,15 +424,14 @@ void check_batch(std::int64_t rows) {
 double one_batch(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
                  const std::int32_t* labels, std::int64_t rows) {
   double loss = 0.0;
-  w.with_weights(net, !rule.stores(),
-                 [&] { loss = team_gradients(net, w, rule, x, labels, rows); });
+  w.with_weights(net, !rule.stores(), [&] { loss = team_step(net, w, rule, x, labels, rows); });
   return loss;
 }
 
 }  // namespace
 
-double team_gradients(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule,
-                      const float* x, const std::int32_t* labels, std::int64_t rows) {
+double team_step(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
+                 const std::int32_t* labels, std::int64_t rows) {
   double loss = 0.0;
   nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
     ThreadStep(net, w, rule, t, sync)

@@ -76,8 +76,8 @@ struct Trainer::Workspace {
 // One step of `rule` by the team on `rows` rows (a store rule: the gradients into store_state,
 // normalized as the rule says); returns the batch's mean loss. The weights must be in training's
 // layout (inside with_weights). Defined in trainer.cpp.
-double team_gradients(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule,
-                      const float* x, const std::int32_t* labels, std::int64_t rows);
+double team_step(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
+                 const std::int32_t* labels, std::int64_t rows);
 
 // Stops an epoch whose loss at mini-batch `batch` (1-based) is not finite.
 [[noreturn]] void throw_diverged(double loss, std::int64_t batch, float learning_rate);
