@@ -42,6 +42,18 @@ nn::UnitRange own_rows(std::int64_t rows, std::int64_t slices, const Cluster& cl
           rank_share(rows, static_cast<int>(slices), static_cast<int>(own.end - 1)).end};
 }
 
+// The rows on the team, a contiguous share each (a pure copy: the bits do not depend on who
+// copies). On one thread, gathering took a quarter of a batch-256 epoch on 2 threads.
+void gather_own_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange rows,
+                     const Trainer::Workspace& w, float* x, std::int32_t* labels) {
+  const int team = w.team;
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (int t = 0; t < team; ++t)
+    gather_rows(data, order,
+                {rows.begin + rows.size() * t / team, rows.begin + rows.size() * (t + 1) / team},
+                w.kernels.act, x, labels);
+}
+
 using Clock = std::chrono::steady_clock;
 
 // Seconds from `start` to now, added to `phase`; returns now.
@@ -107,8 +119,8 @@ double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressC
   w.with_weights(net_, true, [&] {
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t rows = std::min(batch, train.samples - b * batch);
-      gather_rows(train, order.data() + b * batch, own_rows(rows, options_.slices, w.cluster),
-                  w.kernels.act, x.data(), labels.data());
+      gather_own_rows(train, order.data() + b * batch,
+                      own_rows(rows, options_.slices, w.cluster), w, x.data(), labels.data());
       const double loss = sliced_step(x.data(), labels.data(), rows);
       if (!std::isfinite(loss)) throw_diverged(loss, b + 1, options_.learning_rate);
       total += loss * static_cast<double>(rows);
