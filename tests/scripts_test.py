@@ -2,8 +2,9 @@
 """Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
 icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
 mismatch, runs without a baseline), bench_table.py's GEMM table (which peak it divides by) and
-results_page.py (what a machine's page states, and that no path of the machine survives), and
-the example CI workflow (valid YAML running the commands README documents).
+results_page.py (what a machine's page states, and that no path of the machine survives),
+scaling_model.py (its formulas' limits), and the example CI workflow (valid YAML running the
+commands README documents).
 Synthetic inputs only; the real gates run as their own tests."""
 import json
 import random
@@ -20,6 +21,7 @@ import bench_compare  # noqa: E402
 import bench_table  # noqa: E402
 import icount_gate  # noqa: E402
 import results_page  # noqa: E402
+import scaling_model  # noqa: E402
 
 
 def benchmark_json(path, times_ms, name="gemm/simd-avx2/256x256x256NN/threads:1/real_time"):
@@ -266,6 +268,29 @@ class ResultsPage(unittest.TestCase):
             with self.assertRaises(SystemExit):
                 results_page.main([tmp, "--machine", "ok-name", "--out", tmp])  # no results.json
             self.assertFalse((Path(tmp) / "ok-name.md").exists())
+
+
+class ScalingModel(unittest.TestCase):
+    NET = {"t_sample": 1e-6, "t_update": 0.0, "bytes": 400_000}
+
+    def test_one_node_has_no_exchange(self):
+        self.assertEqual(scaling_model.allreduce(1, 10**6, scaling_model.LINKS["10 Gb/s"]), 0.0)
+
+    def test_a_free_link_scales_perfectly(self):
+        free = {"alpha": 0.0, "beta": 0.0}
+        for p in (2, 8, 64):
+            self.assertAlmostEqual(scaling_model.step(1, 1024, self.NET, free) /
+                                   scaling_model.step(p, 1024, self.NET, free), p)
+
+    def test_the_ring_moves_twice_the_bytes_at_large_p(self):
+        link = {"alpha": 0.0, "beta": 1e-9}
+        self.assertAlmostEqual(scaling_model.allreduce(1000, 10**6, link), 2 * 999 / 1000 * 1e-3)
+
+    def test_the_faster_link_never_loses(self):
+        for p in scaling_model.RANKS[1:]:
+            for net in scaling_model.NETWORKS.values():
+                self.assertLess(scaling_model.step(p, 256, net, scaling_model.LINKS["100 Gb/s"]),
+                                scaling_model.step(p, 256, net, scaling_model.LINKS["10 Gb/s"]))
 
 
 class ReadmeExample(unittest.TestCase):

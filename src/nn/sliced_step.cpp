@@ -119,8 +119,8 @@ double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressC
   w.with_weights(net_, true, [&] {
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t rows = std::min(batch, train.samples - b * batch);
-      gather_own_rows(train, order.data() + b * batch,
-                      own_rows(rows, options_.slices, w.cluster), w, x.data(), labels.data());
+      gather_own_rows(train, order.data() + b * batch, own_rows(rows, options_.slices, w.cluster),
+                      w, x.data(), labels.data());
       const double loss = sliced_step(x.data(), labels.data(), rows);
       if (!std::isfinite(loss)) throw_diverged(loss, b + 1, options_.learning_rate);
       total += loss * static_cast<double>(rows);
