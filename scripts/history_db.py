@@ -218,9 +218,13 @@ def connect(path, create=True):
     try:
         db = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
         db.execute("PRAGMA foreign_keys = ON")
+        # One read transaction: read one by one, the three could straddle another process's
+        # creation of the schema (no application id yet, but its tables already there).
+        db.execute("BEGIN")
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        db.execute("COMMIT")
     except sqlite3.DatabaseError as e:
         if not existed:
             raise HistoryError(f"{path}: cannot create the history database ({e})") from None
