@@ -2,8 +2,9 @@
 # simdml under mpirun, end to end on this machine: k-NN on 1, 2 and 4 ranks in both sharding
 # modes reports exactly the one-process accuracies, best k and confusion matrix; cross-validation
 # too; training with --slices 4 gives the one-process weights on 1, 2 and 4 ranks (Nielsen's
-# network and a ReLU network with Adam); ranks that see different data stop together with a
-# message; a rank killed mid-run ends the job within seconds and leaves no model or report.
+# network and a ReLU network with Adam); ranks that see different data, or a diverging run, stop
+# together with one message; a rank killed mid-run ends the job within seconds and leaves no
+# model or report.
 #   tests/mpi_cli_test.sh path/to/simdml      (exit 77: skipped, and why)
 set -uo pipefail
 simdml=$1
@@ -85,6 +86,10 @@ expect_job() {
 # Training on 2 ranks without enough slices is a usage error, reported by rank 0 alone.
 expect_job "too few slices" 2 "needs --slices of at least 2" \
   -np 2 "$simdml" train --epochs 1 --train-limit 100
+
+# A diverging run stops on every rank at once (they hold the same weights), reported once.
+expect_job "divergence" 1 "training diverged" -np 2 "$simdml" train --dataset iris --layers 4,8,3 \
+  --activation relu --loss cross-entropy --init he --eta 1000 --epochs 3 --slices 2 --threads 1
 
 # Rank 1 reads another data folder, whose test labels differ in one label.
 mkdir -p "$work/other/mnist"

@@ -9,6 +9,7 @@
 
 #include "command.hpp"
 #include "job.hpp"
+#include "simdml/network.hpp"
 #ifdef SIMDML_WITH_MPI
 #include "cluster/mpi_cluster.hpp"
 #endif
@@ -152,6 +153,9 @@ int main(int argc, char** argv) {
                    static_cast<int>(command->usage.size()), command->usage.data());
     return 2;
   } catch (const simdml::cli::JobMismatch& e) {
+    if (reports) std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());
+    return 1;
+  } catch (const simdml::TrainingDiverged& e) {  // every rank holds the same weights and loss
     if (reports) std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());
     return 1;
   } catch (const std::exception& e) {

@@ -43,7 +43,7 @@ nn::UnitRange own_rows(std::int64_t rows, std::int64_t slices, const Cluster& cl
 }
 
 // The rows on the team, a contiguous share each (a pure copy: the bits do not depend on who
-// copies). On one thread, gathering took a quarter of a batch-256 epoch on 2 threads.
+// copies). On one thread it cost 4 % of a batch-256 ReLU epoch on 2 (docs/experiments.md#e73).
 void gather_own_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange rows,
                      const Trainer::Workspace& w, float* x, std::int32_t* labels) {
   const int team = w.team;
