@@ -3,6 +3,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
@@ -18,7 +19,7 @@ int message_count(std::size_t bytes) {
   return static_cast<int>(bytes);
 }
 
-// MPI's int counts and displacements for byte counts, and the offsets of RankBytes.
+// MPI's int counts and displacements for the byte counts of the messages sent.
 void to_mpi_counts(std::span<const std::size_t> bytes, std::vector<int>& counts,
                    std::vector<int>& displacements) {
   counts.clear(), displacements.clear();
@@ -31,9 +32,15 @@ void to_mpi_counts(std::span<const std::size_t> bytes, std::vector<int>& counts,
   message_count(at);
 }
 
-void set_offsets(const std::vector<int>& counts, RankBytes& out) {
+// Received counts into displacements and RankBytes' offsets, its buffer sized for them.
+void receive_layout(const std::vector<int>& counts, std::vector<int>& displacements,
+                    RankBytes& out) {
+  displacements.clear();
   out.offset.assign(1, 0);
-  for (int c : counts) out.offset.push_back(out.offset.back() + static_cast<std::size_t>(c));
+  for (int c : counts) {
+    displacements.push_back(message_count(out.offset.back()));
+    out.offset.push_back(out.offset.back() + static_cast<std::size_t>(c));
+  }
   out.bytes.resize(out.offset.back());
 }
 
@@ -56,10 +63,7 @@ class MpiWorld final : public Cluster {
     const int count = message_count(mine.size());
     receive_counts_.resize(static_cast<std::size_t>(size_));
     MPI_Allgather(&count, 1, MPI_INT, receive_counts_.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    set_offsets(receive_counts_, out);
-    sizes_.assign(out.offset.begin(), out.offset.end() - 1);
-    for (std::size_t r = 0; r < sizes_.size(); ++r) sizes_[r] = out.offset[r + 1] - out.offset[r];
-    to_mpi_counts(sizes_, receive_counts_, receive_at_);
+    receive_layout(receive_counts_, receive_at_, out);
     MPI_Allgatherv(mine.data(), count, MPI_BYTE, out.bytes.data(), receive_counts_.data(),
                    receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD);
   }
@@ -72,10 +76,7 @@ class MpiWorld final : public Cluster {
     receive_counts_.resize(static_cast<std::size_t>(size_));
     MPI_Alltoall(send_counts_.data(), 1, MPI_INT, receive_counts_.data(), 1, MPI_INT,
                  MPI_COMM_WORLD);
-    set_offsets(receive_counts_, out);
-    receive_at_.clear();
-    for (std::size_t r = 0; r + 1 < out.offset.size(); ++r)
-      receive_at_.push_back(message_count(out.offset[r]));
+    receive_layout(receive_counts_, receive_at_, out);
     MPI_Alltoallv(sent.data(), send_counts_.data(), send_at_.data(), MPI_BYTE, out.bytes.data(),
                   receive_counts_.data(), receive_at_.data(), MPI_BYTE, MPI_COMM_WORLD);
   }
@@ -97,7 +98,6 @@ class MpiWorld final : public Cluster {
   std::string description_;
   // MPI's count arrays, kept between calls.
   std::vector<int> send_counts_, send_at_, receive_counts_, receive_at_;
-  std::vector<std::size_t> sizes_;
 };
 
 }  // namespace
