@@ -79,8 +79,9 @@ std::string describe(KnnVoting voting) {
 // (the default there) its rank's shard, which it read from the files alone (load_named_dataset).
 struct TrainingRows {
   std::int64_t first = 0, total = 0;
-  std::vector<std::int32_t> labels;  // every row's, for the votes
-  bool sharded = false;
+  std::vector<std::int32_t> labels;     // every row's, for the votes
+  std::optional<KnnSharding> sharding;  // --shard, or its default under mpirun
+  bool sharded = false;                 // this process holds only its shard
 };
 
 std::optional<KnnSharding> sharding_option(const Arguments& args) {
@@ -90,11 +91,11 @@ std::optional<KnnSharding> sharding_option(const Arguments& args) {
   return sharding;
 }
 
-Neighbors search_neighbors(const Arguments& args, const KnnKernel& kernel, const Dataset& train,
-                           const TrainingRows& rows, const Dataset& test, const KnnSearch& search) {
+Neighbors search_neighbors(const KnnKernel& kernel, const Dataset& train, const TrainingRows& rows,
+                           const Dataset& test, const KnnSearch& search) {
   if (rows.sharded)
     return find_neighbors_sharded(kernel, train, rows.first, rows.total, test, search, job());
-  if (sharding_option(args) == KnnSharding::queries)
+  if (rows.sharding == KnnSharding::queries)
     return find_neighbors_for_query_share(kernel, train, test, search, job());
   return find_neighbors(kernel, train, test, search);
 }
@@ -173,8 +174,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   const KnnVoting voting = voting_option(args);
 
   Clock::time_point start = Clock::now();
-  const Neighbors neighbors =
-      search_neighbors(args, kernel, train, rows, test, {ks.back(), threads});
+  const Neighbors neighbors = search_neighbors(kernel, train, rows, test, {ks.back(), threads});
   const double search_s = seconds_since(start);
   start = Clock::now();
   const std::vector<Evaluation> scores =
@@ -261,8 +261,8 @@ int run_knn(const std::vector<std::string_view>& words) {
   // Cross-validation and the plot need every row on every rank; a test-set search under mpirun
   // shards the training rows unless told to share the queries.
   TrainingRows rows;
-  rows.sharded =
-      sharding_option(args) == KnnSharding::training && !args.has("cv") && !args.has("plot");
+  rows.sharding = sharding_option(args);
+  rows.sharded = rows.sharding == KnnSharding::training && !args.has("cv") && !args.has("plot");
   RowPart part;
   if (rows.sharded)
     part = {job().rank(), job().size(),

@@ -68,17 +68,22 @@ double exact_distance(const Dataset& train, std::int64_t train_row, const Datase
   return float_distance(queries.row(query_row), train.row(train_row), features);
 }
 
+namespace knn_detail {
+
+void check_k_and_rows(int k, std::int64_t rows, const std::string& name) {
+  if (k < 1) throw std::invalid_argument("k must be at least 1, not " + std::to_string(k));
+  if (k > rows)
+    throw std::invalid_argument("k = " + std::to_string(k) + " is larger than the training set (" +
+                                name + ": " + std::to_string(rows) + " rows)");
+  if (rows > std::numeric_limits<std::int32_t>::max())
+    throw std::invalid_argument(name + " has more training rows than 32-bit indices can name");
+}
+
+}  // namespace knn_detail
+
 Neighbors find_neighbors(const KnnKernel& kernel, const Dataset& train, const Dataset& queries,
                          const KnnSearch& search) {
-  if (search.k < 1)
-    throw std::invalid_argument("k must be at least 1, not " + std::to_string(search.k));
-  if (search.k > train.samples)
-    throw std::invalid_argument("k = " + std::to_string(search.k) +
-                                " is larger than the training set (" + train.name + ": " +
-                                std::to_string(train.samples) + " rows)");
-  if (train.samples > std::numeric_limits<std::int32_t>::max())
-    throw std::invalid_argument(train.name +
-                                " has more training rows than 32-bit indices can name");
+  knn_detail::check_k_and_rows(search.k, train.samples, train.name);
   if (train.features != queries.features)
     throw std::invalid_argument("the training set has " + std::to_string(train.features) +
                                 " features per row but " + queries.name + " has " +

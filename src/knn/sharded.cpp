@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <limits>
 #include <stdexcept>
 
 #include "variants.hpp"
@@ -11,21 +10,7 @@ namespace simdml {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void check_job_problem(std::int64_t total_rows, const KnnSearch& search) {
-  if (search.k < 1)
-    throw std::invalid_argument("k must be at least 1, not " + std::to_string(search.k));
-  if (search.k > total_rows)
-    throw std::invalid_argument("k = " + std::to_string(search.k) +
-                                " is larger than the training set (" + std::to_string(total_rows) +
-                                " rows)");
-  if (total_rows > std::numeric_limits<std::int32_t>::max())
-    throw std::invalid_argument("the training set has more rows than 32-bit indices can name");
-}
+using knn_detail::seconds_since;
 
 // One rank's lists as bytes: its k, then every query's indices, then their distances, then its
 // two counters.
@@ -95,7 +80,7 @@ Neighbors find_neighbors_sharded(const KnnKernel& kernel, const Dataset& shard,
                                  std::int64_t first_row, std::int64_t total_rows,
                                  const Dataset& queries, const KnnSearch& search,
                                  Cluster& cluster) {
-  check_job_problem(total_rows, search);
+  knn_detail::check_k_and_rows(search.k, total_rows, shard.name);
   if (first_row < 0 || first_row + shard.samples > total_rows)
     throw std::invalid_argument("the shard's rows lie outside the training set");
   Neighbors mine = knn_detail::empty_neighbors(queries.samples, 0, 0);
@@ -128,7 +113,7 @@ Neighbors find_neighbors_sharded(const KnnKernel& kernel, const Dataset& shard,
 Neighbors find_neighbors_for_query_share(const KnnKernel& kernel, const Dataset& train,
                                          const Dataset& queries, const KnnSearch& search,
                                          Cluster& cluster) {
-  check_job_problem(train.samples, search);
+  knn_detail::check_k_and_rows(search.k, train.samples, train.name);
   const Share own = rank_share(queries.samples, cluster.size(), cluster.rank());
   const Neighbors mine =
       find_neighbors(kernel, train, slice_rows(queries, own.begin, own.end), search);

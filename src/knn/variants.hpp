@@ -3,7 +3,9 @@
 // threads >= 1.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "simdml/knn.hpp"
 
@@ -12,6 +14,15 @@ namespace simdml::knn_detail {
 // blocked's tiles: 256 queries x 2048 training rows of float distances (2 MiB per thread), large
 // enough that the GEMM's packing of each training tile is spread over many queries.
 inline constexpr OutputTile kBlockedTile{256, 2048};
+
+// Throws std::invalid_argument unless 1 <= k <= rows and rows fit 32-bit indices; `name` names
+// the training set in the message.
+void check_k_and_rows(int k, std::int64_t rows, const std::string& name);
+
+// Wall seconds since `start`, for Neighbors::phases.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // Image distances are integers over pixel bytes; they are reported divided by this.
 inline constexpr double kPixelScale = 255.0 * 255.0;

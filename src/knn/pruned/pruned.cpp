@@ -49,9 +49,6 @@ namespace simdml::knn_detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 constexpr std::int32_t kNoLimit = std::numeric_limits<std::int32_t>::max() - 1;
 constexpr std::int32_t kChecked = std::numeric_limits<std::int32_t>::max();  // above every limit
