@@ -1,5 +1,6 @@
 // The job's exchanges under mpirun: fixed_tree_sum (a reduce-scatter and an all-gather in the
-// slice tree's order) and a plain all_gather, by message size. Run it as
+// slice tree's order) and a plain all_gather, by message size, beside a copy of the same bytes. Run
+// it as
 //   mpirun -np 2 build/bench/cluster_bench
 // Every rank runs every benchmark for a fixed number of iterations (the collectives keep them in
 // step; Google Benchmark's adaptive count would differ between ranks and hang them); rank 0
@@ -7,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -44,6 +46,20 @@ void all_gather(benchmark::State& state) {
   state.counters["bytes_per_rank"] = static_cast<double>(state.range(0));
 }
 
+// The yardstick: copying the same bytes within one rank (what shared memory moves at best).
+void copy(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0)) * sizeof(float);
+  const std::vector<std::byte> from(bytes, std::byte{1});
+  std::vector<std::byte> to(bytes);
+  for (auto _ : state) {
+    std::memcpy(to.data(), from.data(), bytes);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+}
+
 // 89,216 floats: 784-100-10's gradient as sliced_step lays it out (784 x 112 + 100 weights of the
 // padded hidden layer, 100 x 10 + 10 of the output layer, roughly); 2^20: about twelve times it.
 BENCHMARK(tree_sum)
@@ -54,6 +70,7 @@ BENCHMARK(tree_sum)
     ->Arg(1 << 20)
     ->Iterations(300)
     ->UseRealTime();
+BENCHMARK(copy)->Arg(89216)->Arg(1 << 20)->Iterations(300)->UseRealTime();
 BENCHMARK(all_gather)->Arg(8)->Arg(1024)->Arg(65536)->Arg(1 << 20)->Iterations(300)->UseRealTime();
 
 class Silent : public benchmark::BenchmarkReporter {
