@@ -4,9 +4,10 @@
 # model files from 1 and 2 threads plus evaluate and predict on them, and k-NN on it.
 #   tests/cli_test.sh path/to/simdml
 set -uo pipefail
-simdml=$1
+simdml=$(realpath "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work"  # a command that wrongly writes into the current folder writes here, not into the checkout
 failures=0
 
 # expect <exit code> <text the output must contain> -- <simdml arguments...>; leaves the output in $output
@@ -59,9 +60,8 @@ expect 1 "dataset mnist not found" -- train --data "$work/empty"
 expect 2 "--dataset must be mnist, fashion-mnist or iris, got 'MNIST'" -- train --dataset MNIST
 expect 2 "--layers starts with 784 but iris has 4 features" -- train --data "$work/data" --dataset iris --layers 784,30,10
 expect 2 "--layers ends with 10 but iris has 3 classes" -- train --data "$work/data" --dataset iris --layers 4,30,10
-expect 2 "--validation leaves 60 of 60 rows" -- train --data "$work/data" --dataset iris --validation 60
-expect 2 "--validation takes a row count (a whole number) or a fraction below 1, not 1.5" -- train --data "$work/data" \
-  --dataset iris --validation 1.5
+expect 2 "--validation takes a fraction of the training set above 0 and below 1" -- train --data "$work/data" \
+  --dataset iris --validation 60
 expect 0 "final validation accuracy" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation tanh \
   --loss cross-entropy --init xavier --eta 0.1 --epochs 5 --validation 0.2 --save "$work/iris.npz" --json "$work/iris.json"
 expect 1 "training diverged in epoch 1" -- train --data "$work/data" --dataset iris --layers 4,8,3 --activation relu \
@@ -104,6 +104,98 @@ expect 2 "--variant: unknown k-NN kernel 'fast'" -- knn --data "$work/data" --da
 expect 1 "the int8 k-NN needs pixel data" -- knn --data "$work/data" --dataset iris --cv 5 --variant int8
 expect 0 "best k = " -- knn --data "$work/data" --dataset iris --cv 5 --k 1-15 --weights distance --json "$work/cv.json"
 grep -q '"best_k"' "$work/cv.json" || { echo "FAIL: the k-NN --json report lacks best_k"; failures=$((failures + 1)); }
+
+# Outputs: an empty name, two options naming one file, or an output naming an input, are usage
+# errors before any work; so is an option given twice, or one the mode would ignore.
+expect 2 "--json needs a file name" -- knn --data "$work/data" --dataset iris --cv 3 --k 1 --json ""
+[[ "$output" == *"best k"* ]] && { echo "FAIL: knn --json '' ran the search first"; failures=$((failures + 1)); }
+expect 2 "--save needs a file name" -- train --data "$work/data" --dataset iris --layers 4,8,3 --epochs 1 --save ""
+expect 2 "--out needs a folder name" -- run --only report --out ""
+expect 2 "--save and --json name the same file" -- train --data "$work/data" --dataset iris --layers 4,8,3 \
+  --save "$work/same" --json "$work/./same"
+expect 2 "--json names $work/data/iris/iris.csv, which this command reads" -- knn --data "$work/data" --dataset iris \
+  --cv 3 --json "$work/data/iris/iris.csv"
+expect 2 "--json names $work/iris.npz, which this command reads" -- evaluate --model "$work/iris.npz" \
+  --data "$work/data" --dataset iris --json "$work/iris.npz"
+expect 2 "--k is given twice" -- knn --data "$work/data" --dataset iris --cv 3 --k 1 --k 3
+expect 2 "--quick is given twice" -- run --quick --quick
+expect 2 "--test-limit does nothing with --cv" -- knn --data "$work/data" --dataset iris --cv 3 --test-limit 5
+expect 2 "--k does nothing with --plot" -- knn --data "$work/data" --dataset iris --plot "$work/p.svg" --k 3
+expect 2 "--plot-k needs --plot" -- knn --data "$work/data" --dataset iris --cv 3 --plot-k 3
+expect 2 "--seed shuffles the folds of --cv or --plot" -- knn --train-limit 100 --seed 3
+expect 2 "iris has no test set for --test-limit to limit" -- train --data "$work/data" --dataset iris \
+  --layers 4,8,3 --test-limit 5
+expect 2 "--suites picks benchmark programs: --only must include benchmarks" -- run --only report --suites gemm_bench
+for f in p.svg same; do [ -e "$work/$f" ] && { echo "FAIL: a refused command wrote $f"; failures=$((failures + 1)); }; done
+
+# A model whose weights went NaN is refused on loading: no 8 % accuracy, no crash drawing its bars.
+/usr/bin/python3 - "$work/iris.npz" "$work/nan.npz" <<'PY' || failures=$((failures + 1))
+import sys
+import numpy as np
+arrays = dict(np.load(sys.argv[1]))
+arrays["weights_0"][0, 0] = np.nan
+np.savez(sys.argv[2], **arrays)
+PY
+expect 1 "nan.npz: array 'weights_0' holds NaN at element 0" -- evaluate --model "$work/nan.npz" --data "$work/data" \
+  --dataset iris --split train
+expect 1 "nan.npz: array 'weights_0' holds NaN at element 0" -- predict --model "$work/nan.npz" --data "$work/data" \
+  --dataset iris --split train
+
+# --validation is a stratified draw of the seed: on a table sorted by class every class is in it.
+mkdir -p "$work/sorted/iris"
+{ echo "a,b,label"; for c in 0 1 2; do for i in $(seq 0 19); do echo "$((c * 4)).$i,$i.$c,$c"; done; done; } \
+  > "$work/sorted/iris/iris.csv"
+expect 0 "final validation accuracy" -- train --data "$work/sorted" --dataset iris --layers 2,8,3 --epochs 2 \
+  --validation 0.2 --json "$work/sorted.json"
+python3 - "$work/sorted.json" <<'PY' || failures=$((failures + 1))
+import json, sys
+final = json.load(open(sys.argv[1]))["final"]
+rows = [sum(row) for row in final["confusion_matrix"]]
+if final["total"] != 12 or rows != [4, 4, 4]:
+    sys.exit(f"FAIL: --validation 0.2 held out {final['total']} rows, per class {rows}; wanted 12, [4, 4, 4]")
+PY
+expect 2 "--validation takes a fraction of the training set above 0 and below 1" -- train --data "$work/sorted" \
+  --dataset iris --layers 2,8,3 --validation 1.0
+
+# Tables and IDX files that parse but cannot be used: one error naming the file, never a crash,
+# a wait, or a silent result.
+mkdir -p "$work/one/iris" "$work/classes/iris" "$work/bom/iris"
+head -2 "$work/data/iris/iris.csv" > "$work/one/iris/iris.csv"
+expect 2 "iris has 1 row; cross-validation needs at least 2" -- knn --data "$work/one" --dataset iris --cv 3
+{ cat "$work/data/iris/iris.csv"; echo "1,2,3,4,65535"; } > "$work/classes/iris/iris.csv"
+expect 1 "label '65535' is not an integer from 0 to 255" -- knn --data "$work/classes" --dataset iris --cv 3
+{ printf '\xef\xbb\xbf+5.0,1,1,1,0\n'; tail -n +2 "$work/data/iris/iris.csv"; } > "$work/bom/iris/iris.csv"
+expect 0 "61 training rows" -- knn --data "$work/bom" --dataset iris --cv 3 --k 1
+/usr/bin/python3 - "$work" <<'PY' || failures=$((failures + 1))
+import gzip, os, struct, sys
+work = sys.argv[1]
+def idx(dims, values, kind=0x08):
+    return bytes([0, 0, kind, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + bytes(values)
+def mnist(name, train_images, train_labels, test_images, test_labels):
+    folder = os.path.join(work, name, "mnist")
+    os.makedirs(folder)
+    for file, data in (("train-images-idx3-ubyte.gz", train_images), ("train-labels-idx1-ubyte.gz", train_labels),
+                       ("t10k-images-idx3-ubyte.gz", test_images), ("t10k-labels-idx1-ubyte.gz", test_labels)):
+        if data is not None:
+            open(os.path.join(folder, file), "wb").write(data)
+images, labels = gzip.compress(idx([4, 2, 6], range(48))), gzip.compress(idx([4], [1, 2, 3, 4]))
+mnist("int32", images, gzip.compress(idx([4], [0] * 16, 0x0C)), images, labels)
+mnist("no-tests", images, labels, gzip.compress(idx([0, 2, 6], [])), gzip.compress(idx([0], [])))
+mnist("shape", images, labels, gzip.compress(idx([4, 3, 4], range(48))), labels)
+mnist("no-pixels", gzip.compress(idx([4, 0, 6], [])), labels, images, labels)
+mnist("trailing", images, labels + b"garbage", images, labels)
+mnist("fifo", None, labels, images, labels)
+os.mkfifo(os.path.join(work, "fifo", "mnist", "train-images-idx3-ubyte.gz"))
+PY
+expect 1 "train-labels-idx1-ubyte.gz: IDX element type 0x0c (int32) is not supported" -- knn --data "$work/int32"
+expect 1 "t10k-images-idx3-ubyte.gz: holds no images" -- knn --data "$work/no-tests"
+expect 1 "t10k-images-idx3-ubyte.gz: images are 3x4, the training images 2x6" -- knn --data "$work/shape"
+expect 1 "train-images-idx3-ubyte.gz: its images are 0x6: no pixels" -- knn --data "$work/no-pixels"
+expect 1 "train-labels-idx1-ubyte.gz: has data after the end of its gzip stream" -- knn --data "$work/trailing"
+output=$(timeout 60 "$simdml" knn --data "$work/fifo" 2>&1)
+if [ $? -ne 1 ] || [[ "$output" != *"is not a regular file"* ]]; then
+  echo "FAIL: an IDX file that is a FIFO was not refused at once: $output"; failures=$((failures + 1))
+else echo "ok: an IDX file that is a FIFO is refused"; fi
 
 mnist=${SIMDML_DATA:-}/mnist
 if [ -n "${SIMDML_DATA:-}" ] && [ -d "$mnist" ]; then

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "simdml/data.hpp"
@@ -92,7 +93,7 @@ TEST(Idx, RejectsBadMagicTypesAndDimensionCounts) {
   EXPECT_NE(idx_error(bad_magic).find("bad magic"), std::string::npos) << idx_error(bad_magic);
   EXPECT_NE(idx_error("PK\x03\x04 not idx").find("bad magic"), std::string::npos);
   const std::string floats = idx_bytes({1}, {0, 0, 0, 0}, 0x0D);
-  EXPECT_NE(idx_error(floats).find("0x13 is not supported"), std::string::npos)
+  EXPECT_NE(idx_error(floats).find("0x0d (float32) is not supported"), std::string::npos)
       << idx_error(floats);
   EXPECT_NE(idx_error(idx_bytes({}, {})).find("0 dimensions"), std::string::npos);
   EXPECT_NE(idx_error(std::string("\0\0\x08\x05", 4)).find("5 dimensions"), std::string::npos);
@@ -142,6 +143,58 @@ TEST(Idx, RejectsTrailingData) {
   EXPECT_NE(idx_error(kLabels + "x").find("data after the 3 values"), std::string::npos);
 }
 
+// zlib's gzread drops what follows a gzip stream; a file with bytes after its stream is damaged.
+TEST(Idx, RejectsDataAfterTheGzipStream) {
+  for (const std::string& tail : {std::string("x"), std::string(64, '\0'), std::string("\x1f")}) {
+    const std::string message = idx_error(gzip(kLabels) + tail);
+    EXPECT_NE(message.find("has data after the end of its gzip stream"), std::string::npos)
+        << message;
+  }
+}
+
+// Concatenated gzip members are one stream (gzip -c a b > ab.gz): read whole, as gzip reads them.
+TEST(Idx, ReadsConcatenatedGzipMembers) {
+  TempDir dir;
+  const std::string whole = idx_bytes({3}, {7, 0, 9});
+  const auto file = dir.write("two-members.gz", gzip(whole.substr(0, 5)) + gzip(whole.substr(5)));
+  EXPECT_EQ(read_idx(file).values, (std::vector<std::uint8_t>{7, 0, 9}));
+}
+
+// Every value present but the stream cut before its length and CRC: the data is unverified.
+TEST(Idx, RejectsAGzipStreamWithoutItsTrailer) {
+  const std::string gz = gzip(kLabels);
+  const std::string message = idx_error(gz.substr(0, gz.size() - 8));
+  EXPECT_NE(message.find("truncated gzip data"), std::string::npos) << message;
+}
+
+TEST(Idx, NamesAnUnsupportedElementTypeInHex) {
+  const std::string int32 = idx_error(idx_bytes({1}, {0, 0, 0, 5}, 0x0C));
+  EXPECT_NE(int32.find("element type 0x0c (int32) is not supported"), std::string::npos) << int32;
+}
+
+TEST(Idx, RejectsImageFilesWithoutImagesOrPixels) {
+  TempDir dir;
+  const std::string none = error_of([&] {
+    load_idx_dataset(dir.write("none", idx_bytes({0, 28, 28}, {})),
+                     dir.write("l0", idx_bytes({0}, {})), 10, "x");
+  });
+  EXPECT_NE(none.find("none: holds no images"), std::string::npos) << none;
+  const std::string empty = error_of([&] {
+    load_idx_dataset(dir.write("flat", idx_bytes({3, 0, 28}, {})), dir.write("l", kLabels), 10,
+                     "x");
+  });
+  EXPECT_NE(empty.find("flat: its images are 0x28: no pixels"), std::string::npos) << empty;
+}
+
+// A FIFO never ends for a reader that waits for its data: refused at once.
+TEST(Idx, RefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string message = error_of([&] { read_idx(fifo); });
+  EXPECT_NE(message.find("is not a regular file"), std::string::npos) << message;
+}
+
 TEST(Idx, RejectsMissingDirectoryAndUnreadablePaths) {
   TempDir dir;
   EXPECT_NE(error_of([&] { read_idx(dir / "absent"); }).find("no such file"), std::string::npos);
@@ -189,6 +242,57 @@ TEST(Csv, LoadsATableWithOrWithoutAHeader) {
   EXPECT_FALSE(with.is_image());
   const Dataset without = load_csv_dataset(dir.write("b.csv", "1.5,2,0\n3,-4e1,2\n5,6,1\n"), "b");
   EXPECT_EQ(without.x, with.x);
+}
+
+// A byte-order mark and a leading '+' are parts of a number row, not signs of a header: the first
+// row stays data (150 rows, not 149).
+TEST(Csv, ByteOrderMarkAndPlusSignDoNotMakeTheFirstRowAHeader) {
+  TempDir dir;
+  const Dataset bom = load_csv_dataset(dir.write("bom.csv",
+                                                 "\xEF\xBB\xBF"
+                                                 "1.5,2,0\n3,4,1\n"),
+                                       "b");
+  EXPECT_EQ(bom.samples, 2);
+  EXPECT_EQ(bom.x, (std::vector<float>{1.5f, 2, 3, 4}));
+  const Dataset plus = load_csv_dataset(dir.write("plus.csv", "+5.0,2,+1\n3,4,0\n"), "p");
+  EXPECT_EQ(plus.samples, 2);
+  EXPECT_EQ(plus.x[0], 5.0f);
+  EXPECT_EQ(plus.labels[0], 1);
+  const Dataset header = load_csv_dataset(dir.write("h.csv",
+                                                    "\xEF\xBB\xBF"
+                                                    "a,b,label\n1,2,0\n"),
+                                          "h");
+  EXPECT_EQ(header.samples, 1);
+}
+
+TEST(Csv, RejectsAFirstRowOfNamesAndNumbers) {
+  const std::string mixed = csv_error("sepal,2.5,label\n1,2,0\n");
+  EXPECT_NE(mixed.find(":1: mixes numbers and names"), std::string::npos) << mixed;
+}
+
+// A value that is finite as a double but not as a float would become an infinity in the data.
+TEST(Csv, RejectsNumbersBeyondFloat) {
+  const std::string big = csv_error("1,2,0\n1e39,2,1\n");
+  EXPECT_NE(big.find(":2: field 1 '1e39' is beyond float's range"), std::string::npos) << big;
+  EXPECT_NE(csv_error("1,-1e39,0\n").find("beyond float's range"), std::string::npos);
+}
+
+// Labels index classes x classes confusion matrices: a stray 65535 must not ask for gigabytes.
+TEST(Csv, CapsTheClassCount) {
+  const std::string huge = csv_error("1,2,0\n3,4,65535\n");
+  EXPECT_NE(huge.find(":2: label '65535' is not an integer from 0 to 255"), std::string::npos)
+      << huge;
+  EXPECT_NE(csv_error("1,2,256\n").find("at most 256"), std::string::npos);
+  TempDir dir;
+  EXPECT_EQ(load_csv_dataset(dir.write("t.csv", "1,2,255\n"), "t").classes, kMaxClasses);
+}
+
+TEST(Csv, RefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  const auto fifo = dir / "fifo.csv";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string message = error_of([&] { load_csv_dataset(fifo, "f"); });
+  EXPECT_NE(message.find("is not a regular file"), std::string::npos) << message;
 }
 
 TEST(Csv, RejectsBadTables) {
@@ -302,6 +406,28 @@ TEST(NamedDatasets, IrisIsOneTableWithoutATestSet) {
   EXPECT_FALSE(iris.test.has_value());
 }
 
+// Test images of another shape with the same pixel count (14x56 beside 28x28) are not the same
+// kind of image.
+TEST(NamedDatasets, TestImagesMustHaveTheTrainingShape) {
+  TempDir dir;
+  write_mnist_files(dir, "mnist");
+  dir.write("mnist/t10k-images-idx3-ubyte.gz",
+            gzip(idx_bytes({1, 3, 2}, std::vector<std::uint8_t>(6, 255))));
+  const std::string message = error_of([&] { load_named_dataset("mnist", dir.path()); });
+  EXPECT_NE(message.find("t10k-images-idx3-ubyte.gz: images are 3x2, the training images 2x3"),
+            std::string::npos)
+      << message;
+}
+
+TEST(NamedDatasets, NameTheFilesTheyRead) {
+  TempDir dir;
+  write_mnist_files(dir, "mnist");
+  const NamedDataset named = load_named_dataset("mnist", dir.path());
+  ASSERT_EQ(named.files.size(), 4u);
+  EXPECT_EQ(named.files[0], dir / "mnist" / "train-images-idx3-ubyte");
+  EXPECT_EQ(named.files[3], dir / "mnist" / "t10k-labels-idx1-ubyte");
+}
+
 TEST(NamedDatasets, DataRootComesFromTheFlagThenTheEnvironment) {
   const char* saved = std::getenv("SIMDML_DATA");
   const std::string saved_value = saved ? saved : "";
@@ -313,18 +439,67 @@ TEST(NamedDatasets, DataRootComesFromTheFlagThenTheEnvironment) {
   if (saved) setenv("SIMDML_DATA", saved_value.c_str(), 1);
 }
 
-TEST(Splits, ValidationTakesTheLastRows) {
+// A table sorted by class, as iris is: 10 rows of class 0, 20 of class 1, 30 of class 2.
+Dataset sorted_by_class() {
+  Dataset d;
+  d.name = "sorted";
+  d.features = 1;
+  d.classes = 3;
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 10 * (c + 1); ++i) {
+      d.x.push_back(static_cast<float>(d.samples));
+      d.labels.push_back(c);
+      ++d.samples;
+    }
+  return d;
+}
+
+std::vector<int> class_counts(const Dataset& d) {
+  std::vector<int> counts(static_cast<std::size_t>(d.classes));
+  for (const std::int32_t label : d.labels) ++counts[static_cast<std::size_t>(label)];
+  return counts;
+}
+
+// The validation rows are a stratified random draw, not the last rows (which on a table sorted by
+// class would be one class only), and the seed decides them.
+TEST(Splits, ValidationIsAStratifiedDrawOfTheSeed) {
+  Dataset train = sorted_by_class();
+  const Dataset validation = split_validation(train, 0.2, 1);
+  EXPECT_EQ(validation.samples, 12);
+  EXPECT_EQ(class_counts(validation), (std::vector<int>{2, 4, 6}));
+  EXPECT_EQ(class_counts(train), (std::vector<int>{8, 16, 24}));
+  EXPECT_EQ(validation.name, "sorted (validation)");
+  // Every row lands on exactly one side, each side in the original order.
+  std::vector<float> all = train.x;
+  all.insert(all.end(), validation.x.begin(), validation.x.end());
+  std::sort(all.begin(), all.end());
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<float>(i));
+  EXPECT_TRUE(std::is_sorted(train.x.begin(), train.x.end()));
+  EXPECT_TRUE(std::is_sorted(validation.x.begin(), validation.x.end()));
+  // The same seed draws the same rows; another seed other rows.
+  Dataset again = sorted_by_class(), other = sorted_by_class();
+  EXPECT_EQ(split_validation(again, 0.2, 1).x, validation.x);
+  EXPECT_NE(split_validation(other, 0.2, 2).x, validation.x);
+}
+
+TEST(Splits, ValidationTakesTheCeilingAndLeftoverRowsGoToLargestRemainders) {
+  Dataset train = sorted_by_class();
+  // ceil(0.05 x 60) = 3 rows: shares 0.5, 1 and 1.5 -> 0, 1, 1, then one more for class 0 or 2
+  // (equal remainders of 0.5: the lower class).
+  EXPECT_EQ(class_counts(split_validation(train, 0.05, 1)), (std::vector<int>{1, 1, 1}));
+  Dataset small = sorted_by_class();
+  EXPECT_EQ(split_validation(small, 0.001, 1).samples, 1);  // ceil: at least one row
+}
+
+TEST(Splits, ValidationRefusesFractionsThatLeaveASideEmpty) {
+  for (const double fraction : {0.0, 1.0, 0.999, -0.5, 1.5}) {
+    Dataset train = sorted_by_class();
+    EXPECT_THROW(split_validation(train, fraction, 1), std::invalid_argument) << fraction;
+    EXPECT_EQ(train.samples, 60) << fraction;
+  }
   TempDir dir;
-  Dataset train = load_idx_dataset(dir.write("i", kImages), dir.write("l", kLabels), 10, "tiny");
-  const Dataset validation = split_off_validation(train, 1);
-  EXPECT_EQ(train.samples, 2);
-  EXPECT_EQ(validation.samples, 1);
-  EXPECT_EQ(validation.labels, std::vector<std::int32_t>{9});
-  EXPECT_EQ(validation.pixels, std::vector<std::uint8_t>(kPixels.begin() + 12, kPixels.end()));
-  EXPECT_EQ(train.x.size(), 12u);
-  EXPECT_THROW(split_off_validation(train, 0), std::invalid_argument);
-  EXPECT_THROW(split_off_validation(train, 2), std::invalid_argument);
-  EXPECT_THROW(slice_rows(train, 1, 3), std::invalid_argument);
+  Dataset tiny = load_idx_dataset(dir.write("i", kImages), dir.write("l", kLabels), 10, "tiny");
+  EXPECT_THROW(slice_rows(tiny, 1, 4), std::invalid_argument);
 }
 
 // The real files, when SIMDML_DATA provides them.

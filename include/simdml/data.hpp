@@ -43,11 +43,12 @@ inline constexpr std::int64_t kMaxIdxValues = std::int64_t{1} << 32;
 // Reads an IDX file, gzip-compressed or raw (told apart by content, not by name). The header is
 // big-endian: two zero bytes, the element type (only 0x08, unsigned byte, is accepted), the number
 // of dimensions (1 to 4), then each dimension as a uint32. Errors: a missing, unreadable or
-// directory path; an empty file; bad magic; a zero dimension product above kMaxIdxValues; fewer
-// bytes than the header promises (raw or inside the gzip stream); a corrupt gzip stream; bytes
-// after the promised data. At most one byte past the promised data is ever read. With a part, the
-// whole file is still read and checked (gzip streams cannot seek) but only its rows are kept, so
-// memory holds a part of a file too large for it. Throws std::invalid_argument unless
+// directory path, or one that is not a regular file (a FIFO would never end); an empty file; bad
+// magic; a dimension product above kMaxIdxValues; fewer bytes than the header promises (raw or
+// inside the gzip stream); a corrupt or unfinished gzip stream; bytes after the promised data, or
+// after the gzip stream (concatenated gzip members are one stream, as gzip reads them). With a
+// part, the whole file is still read and checked (gzip streams cannot seek) but only its rows are
+// kept, so memory holds a part of a file too large for it. Throws std::invalid_argument unless
 // 0 <= part < parts.
 IdxArray read_idx(const std::filesystem::path& path, const RowPart& part = {});
 
@@ -77,15 +78,23 @@ struct IdxSource {
 };
 
 // An IDX image file (count x height x width) with its label file (count), or a part of their
-// rows. Throws DataError when the counts differ or any label is >= classes.
+// rows. Throws DataError when the file holds no images, images of no pixels, the counts differ or
+// any label is >= classes.
 Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
                          int classes, std::string name, const RowPart& part = {},
                          IdxSource* source = nullptr);
 
-// A CSV table of numbers: an optional header row (detected: a row with a non-number), then rows
-// whose last column is an integer label >= 0 and whose other columns are finite numbers. classes
-// is the largest label + 1. Throws DataError naming the line for ragged rows, non-numbers,
-// bad labels, or a file without data rows.
+// The most classes a dataset may have: labels are numbered 0 to kMaxClasses - 1. Evaluations keep
+// a classes x classes confusion matrix per k, so a stray large label must be an error, not a
+// request for gigabytes.
+inline constexpr int kMaxClasses = 256;
+
+// A CSV table of numbers (UTF-8, a byte-order mark allowed): an optional header row, then rows
+// whose last column is an integer label from 0 to kMaxClasses - 1 and whose other columns are
+// finite numbers within float's range ("+5" is read as 5). The first row is a header when none of
+// its fields is a number; one that mixes names and numbers is an error. classes is the largest
+// label + 1. Throws DataError naming the line for ragged rows, non-numbers, bad labels, a mixed
+// first row, or a file without data rows, and naming the file when it is not a regular file.
 Dataset load_csv_dataset(const std::filesystem::path& path, std::string name);
 
 // zlib's CRC-32 of a dataset's values (its pixel bytes when it has them, else its floats), then
@@ -103,7 +112,8 @@ struct NamedDataset {
   std::string name;
   Dataset train;
   std::optional<Dataset> test;
-  std::filesystem::path source;  // the folder the files came from
+  std::filesystem::path source;              // the folder the files came from
+  std::vector<std::filesystem::path> files;  // the files read, for outputs that must spare them
   // train holds rows [train_first_row, train_first_row + train.samples) of the train_rows that
   // the part's limit keeps: 0 and train.samples for a whole load.
   std::int64_t train_first_row = 0, train_rows = 0;
@@ -127,8 +137,12 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
 // Whether load_named_dataset would find the dataset's files under root (their contents unchecked).
 bool dataset_available(std::string_view name, const std::filesystem::path& root);
 
-// Moves the last `count` rows of train into a new validation set (Nielsen holds out the last
-// 10,000 of 60,000). Throws std::invalid_argument unless 0 < count < train.samples.
-Dataset split_off_validation(Dataset& train, std::int64_t count);
+// Moves a stratified random `fraction` of train's rows into a new validation set, as
+// scikit-learn's train_test_split(stratify=labels) does: ceil(fraction x rows) rows in all, each
+// class contributing its share (largest remainders, then lower classes, take the rows left over),
+// the rows of each class drawn by a permutation from Rng(seed, kValidationStream). Both sets keep
+// their rows in the original order. Throws std::invalid_argument unless 0 < fraction < 1 leaves
+// at least one row on each side.
+Dataset split_validation(Dataset& train, double fraction, std::uint64_t seed);
 
 }  // namespace simdml

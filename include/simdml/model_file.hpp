@@ -29,7 +29,7 @@ struct ModelFileError : std::runtime_error {
 // Throws std::runtime_error when the file cannot be written (nothing is left behind).
 void save_model(const Network& net, const std::filesystem::path& path);
 
-// Throws ModelFileError naming the file and what is wrong.
+// Throws ModelFileError naming the file and what is wrong, a NaN or infinite weight included.
 Network load_model(const std::filesystem::path& path);
 
 }  // namespace simdml

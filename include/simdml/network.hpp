@@ -179,11 +179,13 @@ class Trainer {
   std::unique_ptr<Workspace> work_;
 };
 
-// The network's outputs (sigmoid activations or softmax probabilities) for `rows` inputs.
+// The network's outputs (sigmoid activations or softmax probabilities) for `rows` inputs, as
+// computed: weights large enough to overflow float give NaN or infinite outputs.
 void predict(const Network& net, const float* x, std::int64_t rows, float* outputs,
              const Compute& compute);
 
 // Accuracy and confusion matrix; the prediction is the largest output (the lowest index on ties).
+// Throws std::domain_error when an output is NaN or infinite: no class can be read from it.
 Evaluation evaluate(const Network& net, const Dataset& data, const Compute& compute);
 
 // Training stopped because the loss or the weights stopped being finite.

@@ -31,7 +31,12 @@ class Rng {
 };
 
 // Streams used by the library, fixed so that adding a use never shifts another's numbers.
-enum RngStream : std::uint64_t { kInitStream = 1, kShuffleStream = 2, kSplitStream = 3 };
+enum RngStream : std::uint64_t {
+  kInitStream = 1,
+  kShuffleStream = 2,
+  kSplitStream = 3,       // cross-validation folds
+  kValidationStream = 4,  // the held-out validation rows
+};
 
 // Natural logarithm of a finite x > 0 to within about 1 ulp, from +, -, *, / and frexp alone.
 double portable_log(double x);

@@ -39,6 +39,7 @@ Arguments::Arguments(std::vector<std::string_view> words,
       inline_value = name.substr(eq + 1);
       name.resize(eq);
     }
+    if (values_.contains(name)) throw UsageError("--" + name + " is given twice");
     if (switches.contains(name) && !inline_value) {
       values_[name] = "";
     } else if (options.contains(name)) {

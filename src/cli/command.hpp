@@ -66,8 +66,13 @@ void apply_limit_option(const Arguments& args, std::string_view name, Dataset& d
 // One line naming what the kernels run on: "simd target avx2, 2 threads, gemm simd-avx2".
 std::string compute_summary(const Compute& compute);
 // Throws now, with the error writing would give at the end, when an output option names a file
-// whose folder is missing or read-only.
+// that cannot be written (see write_file_atomically); a usage error when one is empty or two name
+// the same file.
 void check_output_options(const Arguments& args, std::initializer_list<std::string_view> names);
+// A usage error when an output option names one of the files the command reads.
+void check_outputs_spare_inputs(const Arguments& args,
+                                std::initializer_list<std::string_view> names,
+                                const std::vector<std::filesystem::path>& inputs);
 // Writes the report to --json FILE, atomically, when the option is given.
 void write_json_option(const Arguments& args, const std::string& json);
 

@@ -1,6 +1,8 @@
 // simdml evaluate and simdml predict: a saved model on a named dataset.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "command.hpp"
 #include "json.hpp"
@@ -58,6 +60,9 @@ int run_evaluate(const std::vector<std::string_view>& words) {
   check_output_options(args, {"json"});
   const Network net = load_model(required(args, "model"));
   NamedDataset data = dataset_option(args);
+  std::vector<std::filesystem::path> inputs = data.files;
+  inputs.emplace_back(required(args, "model"));
+  check_outputs_spare_inputs(args, {"json"}, inputs);
   Dataset set = chosen_split(args, data);
   apply_limit_option(args, "limit", set);
   check_model_fits(net, set);
@@ -92,6 +97,11 @@ int run_predict(const std::vector<std::string_view>& words) {
   const std::int64_t index = args.get_int("index", 0, 0, set.samples - 1);
   std::vector<float> outputs(static_cast<std::size_t>(net.outputs()));
   predict(net, set.row(index), 1, outputs.data(), Compute{});
+  for (std::size_t c = 0; c < outputs.size(); ++c)
+    if (!std::isfinite(outputs[c]))
+      throw std::domain_error("the model's output " + std::to_string(c) + " for sample " +
+                              std::to_string(index) +
+                              " is not finite (its weights overflow float)");
   const auto predicted = std::max_element(outputs.begin(), outputs.end()) - outputs.begin();
   if (set.is_image()) draw_image(set, index);
   std::printf("%s sample %lld: label %d, predicted %lld%s\n", set.name.c_str(),

@@ -122,6 +122,9 @@ void write_setup(Json& j, const Arguments& args, const NamedDataset& data, const
 
 int run_cross_validation(const Arguments& args, const NamedDataset& data, const Dataset& train,
                          const KnnKernel& kernel, int threads, double load_s) {
+  if (train.samples < 2)
+    throw UsageError(data.name + " has " + std::to_string(train.samples) +
+                     " row; cross-validation needs at least 2");
   const auto folds = static_cast<int>(args.get_int("cv", 10, 2, train.samples));
   const std::vector<int> ks = k_values(args, "1-31");
   check_k_fits(ks, train.samples - (train.samples + folds - 1) / folds,
@@ -247,6 +250,30 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   return 0;
 }
 
+// Options that would be ignored in the mode the others choose are refused, not dropped silently.
+void check_option_combinations(const Arguments& args) {
+  const auto refuse_beside = [&](std::string_view mode,
+                                 std::initializer_list<std::string_view> names,
+                                 std::string_view why) {
+    for (const std::string_view name : names)
+      if (args.has(name))
+        throw UsageError("--" + std::string(name) + " does nothing with --" + std::string(mode) +
+                         " (" + std::string(why) + ")");
+  };
+  if (args.has("plot"))
+    refuse_beside("plot", {"k", "weights", "ties", "json", "test-limit", "cv", "shard"},
+                  "it draws one k's regions on the training rows: --plot-k, --plot-features");
+  else
+    for (const std::string_view name : {"plot-features", "plot-k"})
+      if (args.has(name)) throw UsageError("--" + std::string(name) + " needs --plot");
+  if (args.has("cv"))
+    refuse_beside("cv", {"test-limit", "shard"},
+                  "cross-validation reads the training rows only and shares its folds");
+  if (args.has("seed") && !args.has("cv") && !args.has("plot"))
+    throw UsageError(
+        "--seed shuffles the folds of --cv or --plot; a test-set search draws nothing");
+}
+
 }  // namespace
 
 int run_knn(const std::vector<std::string_view>& words) {
@@ -255,6 +282,7 @@ int run_knn(const std::vector<std::string_view>& words) {
       {"dataset", "data", "k", "weights", "variant", "threads", "isa", "train-limit", "test-limit",
        "cv", "seed", "ties", "json", "plot", "plot-features", "plot-k", "shard"},
       {});
+  check_option_combinations(args);
   apply_isa_option(args);
   const int threads = thread_option(args);
   check_output_options(args, {"json", "plot"});
@@ -270,6 +298,7 @@ int run_knn(const std::vector<std::string_view>& words) {
   const Clock::time_point start = Clock::now();
   NamedDataset data = dataset_option(args, part);
   const double load_s = seconds_since(start);
+  check_outputs_spare_inputs(args, {"json", "plot"}, data.files);
   Dataset& train = data.train;
   if (rows.sharded) {
     if (args.has("train-limit")) args.get_int("train-limit", 0, 1, data.train_rows);  // as below

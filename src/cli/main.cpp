@@ -27,7 +27,7 @@ constexpr Command kCommands[] = {
      "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init "
      "normal|xavier|he]\n"
      "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
-     "         [--validation N|FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] "
+     "         [--validation FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] "
      "[--json FILE]\n"
      "         [--optimizer sgd|adam] [--beta1 0.9] [--beta2 0.999] [--epsilon 1e-8]\n"
      "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "

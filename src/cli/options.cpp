@@ -68,9 +68,29 @@ void apply_limit_option(const Arguments& args, std::string_view name, Dataset& d
 }
 
 void check_output_options(const Arguments& args, std::initializer_list<std::string_view> names) {
-  if (!writes_outputs()) return;
+  std::vector<std::pair<std::string_view, std::string>> outputs;
   for (const std::string_view name : names)
-    if (const auto path = args.get(name)) check_writable(*path);
+    if (const auto path = args.get(name)) {
+      if (path->empty()) throw UsageError("--" + std::string(name) + " needs a file name");
+      for (const auto& [other, other_path] : outputs)
+        if (same_file(*path, other_path))
+          throw UsageError("--" + std::string(other) + " and --" + std::string(name) +
+                           " name the same file, " + *path);
+      outputs.emplace_back(name, *path);
+    }
+  if (!writes_outputs()) return;
+  for (const auto& [name, path] : outputs) check_writable(path);
+}
+
+void check_outputs_spare_inputs(const Arguments& args,
+                                std::initializer_list<std::string_view> names,
+                                const std::vector<std::filesystem::path>& inputs) {
+  for (const std::string_view name : names)
+    if (const auto path = args.get(name))
+      for (const std::filesystem::path& input : inputs)
+        if (same_file(*path, input))
+          throw UsageError("--" + std::string(name) + " names " + input.string() +
+                           ", which this command reads; writing it would destroy the input");
 }
 
 void write_json_option(const Arguments& args, const std::string& json) {

@@ -16,6 +16,7 @@
 
 #include "command.hpp"
 #include "run_stages.hpp"
+#include "simdml/atomic_file.hpp"
 #include "subprocess.hpp"
 
 namespace simdml::cli {
@@ -114,6 +115,20 @@ std::pair<std::string, std::string> choose_dataset(const Arguments& args) {
                    "SIMDML_DATA at a folder holding mnist/");
 }
 
+// The history database must be a regular SQLite file (or a new one) in a writable folder: found
+// out before the hour-long run whose results it is to record, not after.
+void check_history_option(const std::string& path) {
+  if (path.empty()) throw UsageError("--history needs a file name");
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (fs::is_directory(status))
+    throw UsageError("--history " + path + " is a directory, not a history database");
+  if (fs::exists(status) && !fs::is_regular_file(status))
+    throw UsageError("--history " + path +
+                     " is not a regular file (a history database is an SQLite file)");
+  check_writable(path);
+}
+
 bool have_valgrind() { return std::system("command -v valgrind >/dev/null 2>&1") == 0; }
 
 RunSettings run_settings(const Arguments& args) {
@@ -130,6 +145,7 @@ RunSettings run_settings(const Arguments& args) {
   s.accuracy_isa =
       std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));
   s.out = args.get_or("out", "results/" + timestamp());
+  if (s.out.empty()) throw UsageError("--out needs a folder name");
   s.installation = locate_installation();
   if (const auto only = args.get("only")) {
     s.accuracy = s.benchmarks = s.instructions = s.report = false;
@@ -159,9 +175,12 @@ RunSettings run_settings(const Arguments& args) {
       s.suites.emplace_back(part);
     }
   }
+  if (!s.suites.empty() && !s.benchmarks)
+    throw UsageError("--suites picks benchmark programs: --only must include benchmarks");
   s.history = args.get("history");
   if (s.history && !s.report)
     throw UsageError("--history records the report's results.json: --only must include report");
+  if (s.history) check_history_option(*s.history);
   if (s.mode == RunMode::quick && !args.get("only")) {
     s.instructions = false;  // they take a minute; --only instructions still asks for them
     std::printf("skipping instruction counts: --quick\n");
@@ -184,7 +203,10 @@ void drop_unavailable_stages(RunSettings& s) {
 
 void prepare_folder(const fs::path& out) {
   std::error_code ec;
-  if (fs::exists(out, ec) && !fs::is_empty(out, ec))
+  const fs::file_status status = fs::status(out, ec);  // a link to a folder is that folder
+  if (fs::exists(status) && !fs::is_directory(status))
+    throw UsageError("--out " + out.string() + " is not a folder");
+  if (fs::exists(status) && !fs::is_empty(out, ec))
     throw UsageError("results folder " + out.string() +
                      " already exists and is not empty; choose another --out");
   fs::create_directories(out / "accuracy");

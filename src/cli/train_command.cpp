@@ -78,20 +78,21 @@ TrainingOptions training_options(const Arguments& args) {
   return o;
 }
 
-// --validation N (rows) or F (a fraction below 1) of the training set, taken from its end.
-std::optional<Dataset> validation_split(const Arguments& args, Dataset& train) {
+// --validation F: a stratified, seeded random fraction of the training set (0 < F < 1).
+std::optional<Dataset> validation_split(const Arguments& args, Dataset& train, std::uint64_t seed) {
   if (!args.has("validation")) return std::nullopt;
-  const double spec = args.get_double("validation", 0.0, 1e-9, 1e12);
-  if (spec >= 1.0 && spec != std::floor(spec))
-    throw UsageError("--validation takes a row count (a whole number) or a fraction below 1, not " +
-                     *args.get("validation"));
-  const auto rows = static_cast<std::int64_t>(
-      spec < 1.0 ? spec * static_cast<double>(train.samples) + 0.5 : spec);
-  if (rows < 1 || rows >= train.samples)
-    throw UsageError("--validation leaves " + std::to_string(rows) + " of " +
-                     std::to_string(train.samples) +
-                     " rows for validation; it needs at least 1 and fewer than all");
-  return split_off_validation(train, rows);
+  const std::string text = *args.get("validation");
+  const double fraction = args.get_double("validation", 0.0, -1e300, 1e300);  // range: below
+  if (fraction <= 0.0 || fraction >= 1.0)
+    throw UsageError(
+        "--validation takes a fraction of the training set above 0 and below 1, "
+        "such as 0.1; got '" +
+        text + "'");
+  try {
+    return split_validation(train, fraction, seed);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--validation " + text + ": " + e.what());
+  }
 }
 
 // A bar on a terminal, redrawn at each whole percent; nothing when stdout is a file or a pipe, or
@@ -135,9 +136,13 @@ int run_train(const std::vector<std::string_view>& words) {
   check_output_options(args, {"save", "json"});
 
   NamedDataset data = dataset_option(args);
+  check_outputs_spare_inputs(args, {"save", "json"}, data.files);
   apply_limit_option(args, "train-limit", data.train);
-  if (data.test) apply_limit_option(args, "test-limit", *data.test);
-  const std::optional<Dataset> validation = validation_split(args, data.train);
+  if (data.test)
+    apply_limit_option(args, "test-limit", *data.test);
+  else if (args.has("test-limit"))
+    throw UsageError(data.name + " has no test set for --test-limit to limit");
+  const std::optional<Dataset> validation = validation_split(args, data.train, seed);
   const std::vector<std::int64_t> sizes = layer_sizes(args, data.train);
   Network net = make_network(sizes, hidden_activations(args, sizes.size() - 2), *loss, *init, seed);
   const Dataset* monitor = validation ? &*validation : data.test ? &*data.test : nullptr;

@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "simdml/data.hpp"
@@ -31,7 +32,15 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
+// A leading '+' is taken as C's strtod takes it (std::from_chars refuses it).
+std::string_view without_plus(std::string_view field) {
+  return field.size() > 1 && field.front() == '+' && field[1] != '-' && field[1] != '+'
+             ? field.substr(1)
+             : field;
+}
+
 std::optional<double> parse_number(std::string_view field) {
+  field = without_plus(field);
   double value = 0.0;
   const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (field.empty() || error != std::errc() || end != field.data() + field.size())
@@ -39,19 +48,42 @@ std::optional<double> parse_number(std::string_view field) {
   return value;
 }
 
-bool is_numeric_row(const std::vector<std::string_view>& fields) {
-  for (std::string_view f : fields)
-    if (!parse_number(f)) return false;
-  return true;
+std::optional<int> parse_label(std::string_view field) {
+  field = without_plus(field);
+  int label = -1;
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), label);
+  if (field.empty() || error != std::errc() || end != field.data() + field.size() || label < 0 ||
+      label >= kMaxClasses)
+    return std::nullopt;
+  return label;
+}
+
+// The first row names the columns when none of its fields is a number; a row of numbers is data;
+// a row that mixes both is neither, and an error (a header would silently eat a data row).
+bool is_header(const std::vector<std::string_view>& fields, const std::filesystem::path& path,
+               std::size_t line) {
+  std::size_t numbers = 0;
+  for (std::string_view f : fields) numbers += parse_number(f).has_value();
+  if (numbers == 0) return true;
+  if (numbers == fields.size()) return false;
+  fail(path, line,
+       "mixes numbers and names: neither a header (all names) nor a data row (all numbers)");
+}
+
+std::string_view without_byte_order_mark(std::string_view line) {
+  return line.starts_with("\xEF\xBB\xBF") ? line.substr(3) : line;
 }
 
 }  // namespace
 
 Dataset load_csv_dataset(const std::filesystem::path& path, std::string name) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw DataError(path.string() + ": no such file");
-  if (std::filesystem::is_directory(path, ec))
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw DataError(path.string() + ": no such file");
+  if (std::filesystem::is_directory(status))
     throw DataError(path.string() + ": is a directory, not a file");
+  if (!std::filesystem::is_regular_file(status))
+    throw DataError(path.string() + ": is not a regular file (a FIFO, a device or a socket)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path.string() + ": cannot open");
 
@@ -64,12 +96,12 @@ Dataset load_csv_dataset(const std::filesystem::path& path, std::string name) {
   while (std::getline(in, line)) {
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
-    const auto fields = split_fields(line);
-    if (columns == 0 && !is_numeric_row(fields)) {  // the first row names the columns
+    const auto fields =
+        split_fields(line_number == 1 ? without_byte_order_mark(line) : std::string_view(line));
+    if (columns == 0) {
       columns = fields.size();
-      continue;
+      if (is_header(fields, path, line_number)) continue;
     }
-    if (columns == 0) columns = fields.size();
     if (columns < 2)
       fail(path, line_number, "needs at least one feature column and a label column");
     if (fields.size() != columns)
@@ -81,18 +113,20 @@ Dataset load_csv_dataset(const std::filesystem::path& path, std::string name) {
         fail(path, line_number,
              "field " + std::to_string(c + 1) + " '" + std::string(fields[c]) +
                  "' is not a finite number");
+      if (std::fabs(*value) > std::numeric_limits<float>::max())
+        fail(path, line_number,
+             "field " + std::to_string(c + 1) + " '" + std::string(fields[c]) +
+                 "' is beyond float's range (3.4e38)");
       data.x.push_back(static_cast<float>(*value));
     }
-    int label = -1;
-    const std::string_view label_field = fields.back();
-    const auto [end, error] =
-        std::from_chars(label_field.data(), label_field.data() + label_field.size(), label);
-    if (error != std::errc() || end != label_field.data() + label_field.size() || label < 0 ||
-        label > 65535)
+    const auto label = parse_label(fields.back());
+    if (!label)
       fail(path, line_number,
-           "label '" + std::string(label_field) + "' is not an integer from 0 to 65535");
-    data.labels.push_back(label);
-    max_label = std::max(max_label, label);
+           "label '" + std::string(fields.back()) + "' is not an integer from 0 to " +
+               std::to_string(kMaxClasses - 1) + " (classes are numbered from 0, at most " +
+               std::to_string(kMaxClasses) + ")");
+    data.labels.push_back(*label);
+    max_label = std::max(max_label, *label);
     ++data.samples;
   }
   if (in.bad()) throw DataError(path.string() + ": read error");

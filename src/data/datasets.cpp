@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <stdexcept>
 
 #include "simdml/data.hpp"
+#include "simdml/random.hpp"
 
 namespace simdml {
 namespace {
@@ -51,6 +53,7 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   NamedDataset named;
   named.name = std::string(name);
   named.source = dir;
+  named.files.assign(files.begin(), files.end());
   IdxSource train, test;
   named.train =
       load_idx_dataset(files[0], files[1], 10, std::string(name) + " train", part, &train);
@@ -58,10 +61,10 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   named.train_first_row = train.first_row;
   named.train_rows = train.limited_rows;
   named.crc32 = train.crc32 ^ (test.crc32 * 0x9E3779B1u);  // both sets' CRCs in one word
-  if (named.test->features != named.train.features)
-    throw DataError((dir / "t10k-images-idx3-ubyte").string() + ": images are " +
-                    std::to_string(named.test->image_height) + "x" +
-                    std::to_string(named.test->image_width) + ", the training images " +
+  if (named.test->image_height != named.train.image_height ||
+      named.test->image_width != named.train.image_width)
+    throw DataError(files[2].string() + ": images are " + std::to_string(named.test->image_height) +
+                    "x" + std::to_string(named.test->image_width) + ", the training images " +
                     std::to_string(named.train.image_height) + "x" +
                     std::to_string(named.train.image_width));
   return named;
@@ -107,7 +110,8 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
     if (!std::filesystem::exists(path, ec))
       throw DataError("dataset iris not found: expected " + path.string() +
                       " (point --data or SIMDML_DATA at a folder holding iris/iris.csv)");
-    NamedDataset named{"iris", load_csv_dataset(path, "iris"), std::nullopt, path.parent_path()};
+    NamedDataset named{
+        "iris", load_csv_dataset(path, "iris"), std::nullopt, path.parent_path(), {path}};
     named.crc32 = dataset_crc32(named.train);
     const std::int64_t rows =
         part.limit < 0 ? named.train.samples : std::min(named.train.samples, part.limit);
@@ -178,14 +182,57 @@ Dataset select_rows(const Dataset& data, std::span<const std::int64_t> rows) {
   return out;
 }
 
-Dataset split_off_validation(Dataset& train, std::int64_t count) {
-  if (count <= 0 || count >= train.samples)
-    throw std::invalid_argument("a validation set of " + std::to_string(count) +
-                                " rows needs 0 < rows < " + std::to_string(train.samples) +
-                                " (the training set)");
-  Dataset validation = slice_rows(train, train.samples - count, train.samples);
+namespace {
+
+// How many rows each class gives: its exact share of `total` rounded down, then one more for the
+// classes with the largest remainders (the lower class first on equal remainders). Exact in
+// integers for rows below 2^31 (the caller's check), so every machine splits alike.
+std::vector<std::int64_t> class_shares(const std::vector<std::int64_t>& class_rows,
+                                       std::int64_t rows, std::int64_t total) {
+  std::vector<std::int64_t> share(class_rows.size());
+  std::vector<std::pair<std::int64_t, std::size_t>> remainders;  // (remainder x rows, class)
+  std::int64_t given = 0;
+  for (std::size_t c = 0; c < class_rows.size(); ++c) {
+    share[c] = class_rows[c] * total / rows;
+    given += share[c];
+    remainders.emplace_back(class_rows[c] * total % rows, c);
+  }
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = 0; given < total; ++i, ++given) ++share[remainders[i].second];
+  return share;
+}
+
+}  // namespace
+
+Dataset split_validation(Dataset& train, double fraction, std::uint64_t seed) {
+  const std::int64_t rows = train.samples;
+  const auto total = static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(rows)));
+  if (rows >= (std::int64_t{1} << 31))
+    throw std::invalid_argument("a validation split of more than 2^31 rows");
+  if (!(fraction > 0.0 && fraction < 1.0) || total < 1 || total >= rows)
+    throw std::invalid_argument("a validation fraction of " + std::to_string(fraction) + " takes " +
+                                std::to_string(total) + " of " + std::to_string(rows) +
+                                " rows; it needs at least 1 and fewer than all");
+  std::vector<std::vector<std::int64_t>> by_class(static_cast<std::size_t>(train.classes));
+  for (std::int64_t r = 0; r < rows; ++r)
+    by_class[static_cast<std::size_t>(train.labels[static_cast<std::size_t>(r)])].push_back(r);
+  std::vector<std::int64_t> class_rows;
+  for (const auto& members : by_class) class_rows.push_back(std::ssize(members));
+  const std::vector<std::int64_t> share = class_shares(class_rows, rows, total);
+  std::vector<bool> held_out(static_cast<std::size_t>(rows), false);
+  Rng rng(seed, kValidationStream);
+  for (std::size_t c = 0; c < by_class.size(); ++c) {
+    const std::vector<std::int64_t> order = random_permutation(class_rows[c], rng);
+    for (std::int64_t i = 0; i < share[c]; ++i)
+      held_out[static_cast<std::size_t>(by_class[c][static_cast<std::size_t>(order[i])])] = true;
+  }
+  std::vector<std::int64_t> kept, validation_rows;
+  for (std::int64_t r = 0; r < rows; ++r)
+    (held_out[static_cast<std::size_t>(r)] ? validation_rows : kept).push_back(r);
+  Dataset validation = select_rows(train, validation_rows);
   validation.name = train.name + " (validation)";
-  train = slice_rows(train, 0, train.samples - count);
+  train = select_rows(train, kept);
   return validation;
 }
 

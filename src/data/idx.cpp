@@ -1,11 +1,14 @@
-// The IDX reader: one gzFile path for raw and gzip files alike (zlib passes raw bytes through).
+// The IDX reader: raw and gzip files through one stream of bytes (IdxInput).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 
 #include "simdml/activations.hpp"
@@ -14,68 +17,162 @@
 namespace simdml {
 namespace {
 
-struct GzCloser {
-  void operator()(gzFile file) const { gzclose(file); }
-};
-using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
-
 [[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
   throw DataError(path.string() + ": " + what);
 }
 
-GzFile open_readable(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(path, "no such file");
-  if (std::filesystem::is_directory(status)) fail(path, "is a directory, not a file");
-  errno = 0;
-  GzFile file(gzopen(path.c_str(), "rb"));
-  if (!file)
-    fail(path,
-         std::string("cannot open: ") + (errno != 0 ? std::strerror(errno) : "out of memory"));
-  return file;
-}
-
-// Reads up to `size` bytes; returns how many arrived. A corrupt gzip stream is an error here, a
-// short read (truncation) is the caller's to report.
-std::size_t read_some(gzFile file, const std::filesystem::path& path, std::uint8_t* out,
-                      std::size_t size) {
-  std::size_t total = 0;
-  while (total < size) {
-    const auto chunk = static_cast<unsigned>(std::min<std::size_t>(size - total, 1u << 30));
-    const int got = gzread(file, out + total, chunk);
-    if (got < 0) {
-      int code = 0;
-      const char* message = gzerror(file, &code);
-      fail(path, std::string("corrupt gzip data (") + message + ")");
+// The bytes of an IDX file, raw or gzip-compressed (told apart by gzip's magic bytes, not by the
+// name). Concatenated gzip members read as one stream, as gzip(1) reads them; any other bytes after
+// the last member are an error, where zlib's gzread would drop them silently. Only regular files:
+// a FIFO or a device has no end a reader can rely on.
+class IdxInput {
+ public:
+  explicit IdxInput(const std::filesystem::path& path) : path_(path), buffer_(kBufferBytes) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) fail(path, "no such file");
+      fail(path, std::string("cannot open: ") + std::strerror(errno));
     }
-    if (got == 0) break;
-    total += static_cast<std::size_t>(got);
+    if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not a file");
+    if (!S_ISREG(st.st_mode)) fail(path, "is not a regular file (a FIFO, a device or a socket)");
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
+    refill();
+    gzip_ = available() >= 2 && next_[0] == 0x1f && next_[1] == 0x8b;
+    if (gzip_ && inflateInit2(&stream_, 15 + 16) != Z_OK) {  // +16: the gzip wrapper only
+      ::close(fd_);
+      fail(path, "zlib could not start (out of memory)");
+    }
   }
-  // zlib reports a stream cut short as Z_BUF_ERROR only once the data runs out.
-  int code = Z_OK;
-  const char* message = gzerror(file, &code);
-  if (code != Z_OK && code != Z_BUF_ERROR)
-    fail(path, std::string("corrupt gzip data (") + message + ")");
-  return total;
+  ~IdxInput() {
+    if (gzip_) inflateEnd(&stream_);
+    ::close(fd_);
+  }
+  IdxInput(const IdxInput&) = delete;
+  IdxInput& operator=(const IdxInput&) = delete;
+
+  // Up to `size` bytes; fewer only where the data ends (a truncation is the caller's to report).
+  std::size_t read(std::uint8_t* out, std::size_t size) {
+    return gzip_ ? inflate_into(out, size) : copy_into(out, size);
+  }
+
+  // After the last promised byte: nothing may follow, and a gzip stream must end with its trailer.
+  void expect_end(std::int64_t promised) {
+    std::uint8_t extra = 0;
+    if (read(&extra, 1) != 0)
+      fail(path_, "has data after the " + std::to_string(promised) + " values its header promises");
+    if (gzip_ && !member_ended_)
+      fail(path_, "truncated gzip data (the stream ends before its length and CRC)");
+  }
+
+ private:
+  static constexpr std::size_t kBufferBytes = std::size_t{1} << 16;
+
+  std::size_t available() const { return static_cast<std::size_t>(end_ - next_); }
+
+  // More bytes from the file into the buffer; false at its end.
+  bool refill() {
+    while (true) {
+      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
+      next_ = buffer_.data();
+      end_ = next_ + got;
+      return got > 0;
+    }
+  }
+
+  std::size_t copy_into(std::uint8_t* out, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size && (available() > 0 || refill())) {
+      const std::size_t n = std::min(size - done, available());
+      std::memcpy(out + done, next_, n);
+      next_ += n, done += n;
+    }
+    return done;
+  }
+
+  std::size_t inflate_into(std::uint8_t* out, std::size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      if (available() == 0 && !refill()) break;
+      if (member_ended_) {  // another member follows, or bytes that do not belong
+        if (available() < 2) keep_and_refill();
+        if (available() < 2 || next_[0] != 0x1f || next_[1] != 0x8b)
+          fail(path_, "has data after the end of its gzip stream");
+        inflateReset(&stream_);
+        member_ended_ = false;
+      }
+      const auto in = static_cast<uInt>(std::min<std::size_t>(available(), 1u << 30));
+      const auto room = static_cast<uInt>(std::min<std::size_t>(size - done, 1u << 30));
+      stream_.next_in = next_;
+      stream_.avail_in = in;
+      stream_.next_out = out + done;
+      stream_.avail_out = room;
+      const int status = inflate(&stream_, Z_NO_FLUSH);
+      next_ += in - stream_.avail_in;
+      done += room - stream_.avail_out;
+      if (status == Z_STREAM_END) {
+        member_ended_ = true;
+      } else if (status != Z_OK && status != Z_BUF_ERROR) {
+        fail(path_, std::string("corrupt gzip data (") +
+                        (stream_.msg != nullptr ? stream_.msg : "inflate failed") + ")");
+      }
+    }
+    return done;
+  }
+
+  // The unread bytes moved to the buffer's front and more read behind them (a gzip magic split
+  // across two reads of the file).
+  void keep_and_refill() {
+    const std::size_t kept = available();
+    std::memmove(buffer_.data(), next_, kept);
+    ssize_t got = 0;
+    do got = ::read(fd_, buffer_.data() + kept, buffer_.size() - kept);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
+    next_ = buffer_.data();
+    end_ = next_ + kept + got;
+  }
+
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::vector<std::uint8_t> buffer_;
+  std::uint8_t *next_ = nullptr, *end_ = nullptr;  // the unread part of the buffer
+  bool gzip_ = false, member_ended_ = false;
+  z_stream stream_{};
+};
+
+// "0x0c (int32)": an IDX element type as its header byte, in hex, with the name the format gives.
+std::string element_type_text(std::uint8_t type) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", type);
+  const char* name = type == 0x08   ? "unsigned byte"
+                     : type == 0x09 ? "signed byte"
+                     : type == 0x0B ? "int16"
+                     : type == 0x0C ? "int32"
+                     : type == 0x0D ? "float32"
+                     : type == 0x0E ? "float64"
+                                    : "not an IDX type";
+  return std::string(hex) + " (" + name + ")";
 }
 
-std::int64_t read_header_dims(gzFile file, const std::filesystem::path& path,
+std::int64_t read_header_dims(IdxInput& file, const std::filesystem::path& path,
                               std::vector<std::int64_t>& dims) {
   std::array<std::uint8_t, 4> magic{};
-  const std::size_t got = read_some(file, path, magic.data(), magic.size());
+  const std::size_t got = file.read(magic.data(), magic.size());
   if (got == 0) fail(path, "empty file");
   if (got < 4 || magic[0] != 0 || magic[1] != 0)
     fail(path, "not an IDX file (bad magic; expected 00 00 <type> <ndims>)");
   if (magic[2] != 0x08)
-    fail(path, "IDX element type 0x" + std::to_string(magic[2]) +
+    fail(path, "IDX element type " + element_type_text(magic[2]) +
                    " is not supported (only 0x08, unsigned byte)");
   if (magic[3] < 1 || magic[3] > 4)
     fail(path, "IDX header has " + std::to_string(magic[3]) + " dimensions (1 to 4 supported)");
   std::int64_t product = 1;
   for (int d = 0; d < magic[3]; ++d) {
     std::array<std::uint8_t, 4> word{};
-    if (read_some(file, path, word.data(), word.size()) < 4) fail(path, "truncated IDX header");
+    if (file.read(word.data(), word.size()) < 4) fail(path, "truncated IDX header");
     const std::int64_t size =
         (std::int64_t{word[0]} << 24) | (word[1] << 16) | (word[2] << 8) | word[3];
     dims.push_back(size);
@@ -94,9 +191,9 @@ IdxArray read_idx(const std::filesystem::path& path, const RowPart& part) {
   if (part.parts < 1 || part.part < 0 || part.part >= part.parts)
     throw std::invalid_argument("read_idx: part " + std::to_string(part.part) + " of " +
                                 std::to_string(part.parts));
-  GzFile file = open_readable(path);
+  IdxInput file(path);
   IdxArray array;
-  const std::int64_t count = read_header_dims(file.get(), path, array.dims);
+  const std::int64_t count = read_header_dims(file, path, array.dims);
   const std::int64_t total_rows = array.dims[0];
   const std::int64_t row_values = total_rows == 0 ? 0 : count / total_rows;
   const std::int64_t limited = part.limit < 0 ? total_rows : std::min(total_rows, part.limit);
@@ -123,16 +220,14 @@ IdxArray read_idx(const std::filesystem::path& path, const RowPart& part) {
       skipped.resize(static_cast<std::size_t>(want));
       into = skipped.data();
     }
-    const std::size_t got = read_some(file.get(), path, into, static_cast<std::size_t>(want));
+    const std::size_t got = file.read(into, static_cast<std::size_t>(want));
     crc = crc32(crc, into, static_cast<uInt>(got));
     have += static_cast<std::int64_t>(got);
     if (static_cast<std::int64_t>(got) < want)
       fail(path, "truncated: the header promises " + std::to_string(count) +
                      " values, the file holds " + std::to_string(have));
   }
-  std::uint8_t extra = 0;
-  if (read_some(file.get(), path, &extra, 1) != 0)
-    fail(path, "has data after the " + std::to_string(count) + " values its header promises");
+  file.expect_end(count);
   array.crc32 = static_cast<std::uint32_t>(crc);
   return array;
 }
@@ -143,6 +238,10 @@ Dataset load_idx_dataset(const std::filesystem::path& images, const std::filesys
   if (image_array.dims.size() != 3)
     fail(images, "expected 3 dimensions (count, rows, columns), found " +
                      std::to_string(image_array.dims.size()));
+  if (image_array.dims[0] == 0) fail(images, "holds no images");
+  if (image_array.dims[1] == 0 || image_array.dims[2] == 0)
+    fail(images, "its images are " + std::to_string(image_array.dims[1]) + "x" +
+                     std::to_string(image_array.dims[2]) + ": no pixels");
   // Labels are one byte a row: read and checked whole, so every part reports the same errors.
   IdxArray label_array = read_idx(labels);
   if (label_array.dims.size() != 1)

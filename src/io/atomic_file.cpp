@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -80,29 +81,102 @@ class InterruptCleanup {
   std::array<bool, kInterrupts.size()> installed_{};
 };
 
-// The folder the temporary file goes in, after refusing a destination that is itself a folder.
-std::filesystem::path destination_folder(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(path, "it is a directory", EISDIR);
-  return path.has_parent_path() ? path.parent_path() : ".";
+// Where an output path leads: a file to create or replace (links followed), one of the program's
+// own standard streams, or a device or FIFO to write in place.
+struct Destination {
+  enum class Kind { file, stream, in_place } kind = Kind::file;
+  std::filesystem::path path;  // for a file: the name the rename lands on, links resolved
+  int stream = -1;             // for a stream: its descriptor
+  bool exists = false;         // for a file: whether it exists (and `mode` is its permissions)
+  mode_t mode = 0;
+};
+
+// A path that does not exist yet, through any dangling links: the name a new file takes.
+std::filesystem::path follow_links(const std::filesystem::path& path) {
+  std::filesystem::path at = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(std::filesystem::symlink_status(at, ec))) return at;
+    const std::filesystem::path target = std::filesystem::read_symlink(at, ec);
+    if (ec) fail(path, "cannot read the link " + at.string(), ec.value());
+    at = target.is_absolute() ? target : at.parent_path() / target;
+  }
+  fail(path, "too many levels of symbolic links", ELOOP);
+}
+
+// The standard output or error when `st` is the file behind it, else -1.
+int standard_stream_of(const struct stat& st) {
+  for (const int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    struct stat s {};
+    if (::fstat(fd, &s) == 0 && s.st_dev == st.st_dev && s.st_ino == st.st_ino) return fd;
+  }
+  return -1;
+}
+
+Destination resolve(const std::filesystem::path& path) {
+  if (path.empty()) fail(path, "the path is empty", ENOENT);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) fail(path, "cannot examine it", errno);
+    return {Destination::Kind::file, follow_links(path)};
+  }
+  if (S_ISDIR(st.st_mode)) fail(path, "it is a directory", EISDIR);
+  if (const int fd = standard_stream_of(st); fd >= 0) return {Destination::Kind::stream, path, fd};
+  if (S_ISREG(st.st_mode)) {
+    std::error_code ec;
+    const std::filesystem::path real = std::filesystem::canonical(path, ec);
+    if (ec) fail(path, "cannot resolve its links", ec.value());
+    return {Destination::Kind::file, real, -1, true, st.st_mode & 07777};
+  }
+  if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return {Destination::Kind::in_place, path};
+  fail(path, "it is a block device or a socket, not a file to write", EINVAL);
+}
+
+std::filesystem::path folder_of(const std::filesystem::path& file) {
+  return file.has_parent_path() ? file.parent_path() : ".";
 }
 
 std::string temp_file_error(const std::filesystem::path& folder) {
   return "cannot create a temporary file in " + folder.string();
 }
 
-}  // namespace
-
-void check_writable(const std::filesystem::path& path) {
-  const std::filesystem::path folder = destination_folder(path);
-  if (::access(folder.c_str(), W_OK | X_OK) != 0) fail(path, temp_file_error(folder), errno);
+// Every byte, through short writes and interruptions; false with errno set on failure.
+bool write_all(int fd, std::string_view bytes) {
+  for (std::size_t written = 0; written < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    written += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
-  const std::filesystem::path folder = destination_folder(path);
+// A device or FIFO, opened without blocking so that a FIFO nobody reads fails instead of waiting.
+void write_in_place(const std::filesystem::path& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0 && errno == ENXIO) fail(path, "it is a FIFO that no process is reading", ENXIO);
+  if (fd < 0) fail(path, "cannot open it for writing", errno);
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || !write_all(fd, bytes)) {
+    const int error = errno;
+    ::close(fd);
+    fail(path, "write failed", error);
+  }
+  if (::close(fd) != 0) fail(path, "close failed", errno);
+}
+
+void write_to_stream(const std::filesystem::path& path, int fd, std::string_view bytes) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (!write_all(fd, bytes)) fail(path, "write failed", errno);
+}
+
+void replace_file(const std::filesystem::path& path, const Destination& to,
+                  std::string_view bytes) {
+  const std::filesystem::path folder = folder_of(to.path);
   std::string temp_name =
       ".";  // built by appending: GCC 12 warns falsely on "literal" + string (PR 105651)
-  temp_name += path.filename().string();
+  temp_name += to.path.filename().string();
   temp_name += ".tmp-XXXXXX";
   std::string temp = (folder / temp_name).string();
   if (temp.size() >= sizeof g_temp_path) fail(path, "the path is too long", ENAMETOOLONG);
@@ -116,28 +190,61 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
     ::unlink(temp.c_str());
     fail(path, what, error);
   };
-  for (std::size_t written = 0; written < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) give_up("write failed");
-    written += static_cast<std::size_t>(n);
+  if (!write_all(fd, bytes)) give_up("write failed");
+  // mkstemp creates 0600: a replaced file keeps its permissions, a new one gets a plain create's.
+  mode_t mode = to.mode;
+  if (!to.exists) {
+    mode = ::umask(0);
+    ::umask(mode);
+    mode = 0666 & ~mode;
   }
-  // mkstemp creates 0600; give the file the permissions a plain create would have.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) give_up("chmod failed");
+  if (::fchmod(fd, mode) != 0) give_up("chmod failed");
   if (::fsync(fd) != 0) give_up("fsync failed");
   if (::close(fd) != 0) {
     const int error = errno;
     ::unlink(temp.c_str());
     fail(path, "close failed", error);
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+  if (std::rename(temp.c_str(), to.path.c_str()) != 0) {
     const int error = errno;
     ::unlink(temp.c_str());
     fail(path, "rename failed", error);
   }
   interrupts.forget();  // renamed: the handler must not remove what is now the destination's name
+}
+
+}  // namespace
+
+void check_writable(const std::filesystem::path& path) {
+  const Destination to = resolve(path);
+  if (to.kind == Destination::Kind::in_place && ::access(path.c_str(), W_OK) != 0)
+    fail(path, "cannot open it for writing", errno);
+  if (to.kind != Destination::Kind::file) return;
+  const std::filesystem::path folder = folder_of(to.path);
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) fail(path, temp_file_error(folder), errno);
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const Destination to = resolve(path);
+  switch (to.kind) {
+    case Destination::Kind::stream:
+      return write_to_stream(path, to.stream, bytes);
+    case Destination::Kind::in_place:
+      return write_in_place(path, bytes);
+    case Destination::Kind::file:
+      return replace_file(path, to, bytes);
+  }
+}
+
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  struct stat sa {
+  }, sb{};
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0)
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  std::error_code ea, eb;
+  const auto ra = std::filesystem::weakly_canonical(follow_links(a), ea),
+             rb = std::filesystem::weakly_canonical(follow_links(b), eb);
+  return !ea && !eb && ra == rb;
 }
 
 }  // namespace simdml

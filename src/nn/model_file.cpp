@@ -1,5 +1,6 @@
 #include "simdml/model_file.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -95,9 +96,14 @@ class ModelReader {
       }
     return out;
   }
-  std::vector<float> floats(const NpyArray& a) const {
+  // A NaN or infinite weight would make every prediction garbage (NaN outputs pick class 0).
+  std::vector<float> finite_floats(const NpyArray& a, const std::string& name) const {
     std::vector<float> out(static_cast<std::size_t>(a.count()));
     std::memcpy(out.data(), a.bytes.data(), out.size() * 4);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      if (!std::isfinite(out[i]))
+        fail("array '" + name + "' holds " + (std::isnan(out[i]) ? "NaN" : "an infinity") +
+             " at element " + std::to_string(i) + " (a diverged or damaged model)");
     return out;
   }
   bool has(const std::string& name) const { return archive_.contains(name); }
@@ -117,9 +123,11 @@ std::string read_whole_file(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path, ec)) throw ModelFileError(path.string() + ": no such file");
   if (std::filesystem::is_directory(path, ec))
     throw ModelFileError(path.string() + ": is a directory, not a file");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw ModelFileError(path.string() + ": is not a regular file (a FIFO, a device or a socket)");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxModelBytes)
-    throw ModelFileError(path.string() + ": not a regular file of at most 4 GiB");
+    throw ModelFileError(path.string() + ": larger than a model file can be (4 GiB)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelFileError(path.string() + ": cannot open: " + std::strerror(errno));
   std::ostringstream bytes;
@@ -185,8 +193,9 @@ Network load_model(const std::filesystem::path& path) {
     const std::string suffix = std::to_string(l);
     const std::int64_t in = sizes[static_cast<std::size_t>(l)],
                        out = sizes[static_cast<std::size_t>(l) + 1];
-    net.layers.push_back(Layer{in, out, r.floats(r.get("weights_" + suffix, "<f4", {out, in})),
-                               r.floats(r.get("biases_" + suffix, "<f4", {out}))});
+    const std::string weights = "weights_" + suffix, biases = "biases_" + suffix;
+    net.layers.push_back(Layer{in, out, r.finite_floats(r.get(weights, "<f4", {out, in}), weights),
+                               r.finite_floats(r.get(biases, "<f4", {out}), biases)});
   }
   if (r.has("weights_" + std::to_string(layers)))
     r.fail("holds more weight arrays than 'sizes' describes");

@@ -1,6 +1,8 @@
 // Prediction and evaluation over whole datasets.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "nn/forward.hpp"
 
@@ -38,15 +40,20 @@ Evaluation evaluate(const Network& net, const Dataset& data, const Compute& comp
   nn::check_features(net, data);
   const std::int64_t classes = net.outputs();
   Evaluation e(static_cast<int>(classes));
-  forward_in_chunks(net, data.x.data(), data.samples, compute,
-                    [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
-                      for (std::int64_t r = 0; r < n; ++r) {
-                        const float* out = b.out.back().data() + r * classes;
-                        const auto predicted = std::max_element(out, out + classes) - out;
-                        const std::int32_t truth = data.labels[static_cast<std::size_t>(start + r)];
-                        e.add(truth, static_cast<std::int32_t>(predicted));
-                      }
-                    });
+  forward_in_chunks(
+      net, data.x.data(), data.samples, compute,
+      [&](std::int64_t start, std::int64_t n, const nn::ForwardBuffers& b) {
+        for (std::int64_t r = 0; r < n; ++r) {
+          const float* out = b.out.back().data() + r * classes;
+          if (!std::all_of(out, out + classes, [](float v) { return std::isfinite(v); }))
+            throw std::domain_error("the network's outputs for sample " +
+                                    std::to_string(start + r) + " of " + data.name +
+                                    " are not finite (its weights overflow float)");
+          const auto predicted = std::max_element(out, out + classes) - out;
+          const std::int32_t truth = data.labels[static_cast<std::size_t>(start + r)];
+          e.add(truth, static_cast<std::int32_t>(predicted));
+        }
+      });
   return e;
 }
 
