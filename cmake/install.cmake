@@ -28,7 +28,7 @@ endif()
 install(PROGRAMS scripts/report.py scripts/accuracy_gate.py scripts/icount_gate.py
                  scripts/bench_table.py scripts/bench_compare.py scripts/results_page.py
                  scripts/history.py scripts/history_db.py scripts/history_report.py
-                 scripts/changepoint.py scripts/torch_train_bench.py
+                 scripts/changepoint.py scripts/torch_train_bench.py scripts/output_file.py
         DESTINATION ${SIMDML_INSTALL_DATADIR}/scripts)
 install(FILES tests/baselines/accuracy.json tests/baselines/instruction_counts.json
         DESTINATION ${SIMDML_INSTALL_DATADIR}/baselines)

@@ -27,11 +27,12 @@ import changepoint  # noqa: E402
 import history_db  # noqa: E402
 import history_report  # noqa: E402
 from history_db import HistoryError  # noqa: E402
+from output_file import OutputError, check_writable, write_output  # noqa: E402
 
 
 def command_add(args):
     run = history_db.read_results(args.results)
-    db = history_db.connect(args.db)
+    db = history_db.open_for_writing(args.db)
     try:
         run_id, added = history_db.add_run(db, run)
     finally:
@@ -42,15 +43,24 @@ def command_add(args):
     return 0
 
 
+def reading(path):
+    """The database opened for reading (HistoryError when it holds no run yet)."""
+    db = history_db.open_readonly(path)
+    if db is None:
+        raise HistoryError("the history database holds no run")
+    return db
+
+
 def command_list(args):
-    db = history_db.connect(args.db, create=False)
-    try:
-        rows = db.execute("SELECT f.key, r.id, r.git_commit, r.time FROM runs r "
-                          "JOIN fingerprints f ON f.id = r.fingerprint_id ORDER BY f.key, r.time, r.id").fetchall()
-    finally:
-        db.close()
+    db = history_db.open_readonly(args.db)
+    rows = []
+    if db is not None:
+        try:
+            rows = sorted(history_db.runs_in_order(db), key=lambda row: row[3])  # stable: per machine, in time
+        finally:
+            db.close()
     current = None
-    for key, run_id, commit, time in rows:
+    for run_id, commit, time, key in rows:
         if key != current:
             print(key)
             current = key
@@ -61,12 +71,10 @@ def command_list(args):
 
 
 def newest_run(db, fingerprint=None):
-    query = ("SELECT r.id, r.git_commit, r.time, f.key FROM runs r JOIN fingerprints f ON f.id = r.fingerprint_id "
-             + ("WHERE f.key = ? " if fingerprint else "") + "ORDER BY r.time DESC, r.id DESC LIMIT 1")
-    row = db.execute(query, (fingerprint,) if fingerprint else ()).fetchone()
-    if row is None:
+    runs = history_db.runs_in_order(db, fingerprint)
+    if not runs:
         raise HistoryError("the history database holds no run" + (f" of {fingerprint}" if fingerprint else ""))
-    return row
+    return runs[-1]
 
 
 def run_figures(db, run_id):
@@ -81,9 +89,7 @@ def run_figures(db, run_id):
 
 
 def window_runs(db, fingerprint, window):
-    rows = db.execute("SELECT r.id, r.git_commit, r.time FROM runs r JOIN fingerprints f ON f.id = r.fingerprint_id "
-                      "WHERE f.key = ? ORDER BY r.time DESC, r.id DESC LIMIT ?", (fingerprint, window)).fetchall()
-    return rows[::-1]
+    return [row[:3] for row in history_db.runs_in_order(db, fingerprint)[-window:]]
 
 
 def window_series(db, run_ids):
@@ -177,7 +183,7 @@ def parse_threshold(text):
 
 def analyse(args):
     """The newest run's machine: its last --window runs, their series, peaks and change points."""
-    db = history_db.connect(args.db, create=False)
+    db = reading(args.db)
     try:
         newest_id, _, _, key = newest_run(db, args.fingerprint)
         runs = window_runs(db, key, args.window)
@@ -202,13 +208,9 @@ def analyse(args):
     return key, runs, timed, exact, peaks, target, findings
 
 
-def write_atomically(path, text):
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def command_check(args):
+    if args.json:
+        check_writable(args.json, history_db.database_files(args.db))
     key, runs, timed, exact, _, _, findings = analyse(args)
     flagged = [f for f in findings if f["flagged"]]
     print(f"{key}: {len(timed)} timed and {len(exact)} exact series over the last {len(runs)} runs; "
@@ -220,23 +222,56 @@ def command_check(args):
     if suites:
         print(f"suites with a wall-clock regression: {','.join(suites)}")
     if args.json:
-        write_atomically(args.json, json.dumps({"fingerprint": key, "runs": len(runs),
+        write_output(args.json, json.dumps({"fingerprint": key, "runs": len(runs),
                                                 "threshold_percent": args.threshold, "findings": findings},
-                                               indent=1) + "\n")
+                                          indent=1) + "\n", history_db.database_files(args.db))
     return 1 if flagged else 0
 
 
 def command_report(args):
-    key, runs, timed, _, peaks, target, findings = analyse(args)
+    protected = history_db.database_files(args.db)
+    page_path = args.out / "index.html"
+    made = make_folder(args.out)
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        page = history_report.page(key, runs, timed, findings, peaks, target)
-        write_atomically(args.out / "index.html", page)
-    except OSError as e:
-        raise HistoryError(f"cannot write the report into {args.out}: {e.strerror}") from None
-    print(f"wrote {args.out / 'index.html'}: {len(timed)} series of {key}, {len(runs)} runs, "
+        check_writable(page_path, protected)
+        key, runs, timed, _, peaks, target, findings = analyse(args)
+        write_output(page_path, history_report.page(key, runs, timed, findings, peaks, target), protected)
+    except BaseException:
+        remove_folders(args.out, made)
+        raise
+    print(f"wrote {page_path}: {len(timed)} series of {key}, {len(runs)} runs, "
           f"{len(findings)} change points")
     return 0
+
+
+def make_folder(folder):
+    """Creates folder and its missing parents; returns the topmost one it made (None if it existed),
+    so that a report that fails leaves no empty folders behind."""
+    if folder.exists():
+        if not folder.is_dir():
+            raise OutputError(f"cannot write into {folder}: it is not a folder")
+        return None
+    top = folder
+    while not top.parent.exists():
+        top = top.parent
+    try:
+        folder.mkdir(parents=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the folder {folder}: {e.strerror}") from None
+    return top
+
+
+def remove_folders(folder, top):
+    """Undoes make_folder: the folders from `folder` up to `top`, which it made, if still empty."""
+    at = folder
+    while top is not None:
+        try:
+            at.rmdir()
+        except OSError:
+            return
+        if at == top:
+            return
+        at = at.parent
 
 
 def export_bencher(timed, exact):
@@ -259,7 +294,9 @@ def export_github_action_benchmark(timed, exact):
 
 
 def command_export(args):
-    db = history_db.connect(args.db, create=False)
+    if args.out:
+        check_writable(args.out, history_db.database_files(args.db))
+    db = reading(args.db)
     try:
         run_id, commit, time, key = newest_run(db, args.fingerprint)
         timed, exact = run_figures(db, run_id)
@@ -268,13 +305,23 @@ def command_export(args):
     convert = export_bencher if args.format == "bencher" else export_github_action_benchmark
     text = json.dumps(convert(timed, exact), indent=1, sort_keys=args.format == "bencher") + "\n"
     if args.out:
-        tmp = Path(f"{args.out}.tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)
+        write_output(args.out, text, history_db.database_files(args.db))
         print(f"wrote run {run_id} (commit {commit}, {key}) to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
+
+
+class Once(argparse.Action):
+    """Stores an option's value and refuses it given twice, which argparse would let pass, keeping
+    the last value without a word."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("given_options", set())
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
 
 
 def parser():
@@ -285,24 +332,27 @@ def parser():
     listing = sub.add_parser("list", help="the runs recorded, per machine fingerprint")
     check = sub.add_parser("check", help="change points of the newest run's machine")
     report = sub.add_parser("report", help="the trend page: one HTML file with its charts")
-    report.add_argument("--out", required=True, type=Path, help="the folder to write index.html into")
-    check.add_argument("--json", type=Path, help="write the findings here")
+    report.add_argument("--out", action=Once, required=True, type=Path,
+                        help="the folder to write index.html into")
+    check.add_argument("--json", action=Once, type=Path, help="write the findings here")
     for command, window in ((check, 60), (report, 1000)):
-        command.add_argument("--fingerprint", help="the machine's key as list prints it (default: the newest run's)")
-        command.add_argument("--threshold", type=parse_threshold, default=5.0,
+        command.add_argument("--fingerprint", action=Once,
+                             help="the machine's key as list prints it (default: the newest run's)")
+        command.add_argument("--threshold", action=Once, type=parse_threshold, default=5.0,
                              help="a slow-down this large at the newest run fails (default 5%%)")
-        command.add_argument("--min-effect", type=parse_threshold, default=1.0,
+        command.add_argument("--min-effect", action=Once, type=parse_threshold, default=1.0,
                              help="smaller wall-clock changes are not reported (default 1%%)")
-        command.add_argument("--window", type=at_least(4), default=window,
+        command.add_argument("--window", action=Once, type=at_least(4), default=window,
                              help=f"the newest runs examined (default {window})")
-        command.add_argument("--min-runs", type=at_least(1), default=3,
+        command.add_argument("--min-runs", action=Once, type=at_least(1), default=3,
                              help="runs on each side of a change (default 3)")
     export = sub.add_parser("export", help="the newest run for Bencher or github-action-benchmark")
-    export.add_argument("--format", required=True, choices=["bencher", "github-action-benchmark"])
-    export.add_argument("--fingerprint", help="the machine's runs to take the newest of (default: any)")
-    export.add_argument("--out", type=Path, help="write here (atomically) instead of standard output")
+    export.add_argument("--format", action=Once, required=True, choices=["bencher", "github-action-benchmark"])
+    export.add_argument("--fingerprint", action=Once,
+                        help="the machine's runs to take the newest of (default: any)")
+    export.add_argument("--out", action=Once, type=Path, help="write here (atomically) instead of standard output")
     for command in (add, listing, check, report, export):
-        command.add_argument("--db", required=True, type=Path, help="the history database (SQLite)")
+        command.add_argument("--db", action=Once, required=True, type=Path, help="the history database (SQLite)")
     return p
 
 
@@ -314,7 +364,7 @@ def main(argv):
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except HistoryError as e:
+    except (HistoryError, OutputError) as e:
         print(f"simdml history {args.command}: error: {e}", file=sys.stderr)
         return 1
     except sqlite3.DatabaseError as e:  # damage found only when a page is read

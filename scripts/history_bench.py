@@ -27,7 +27,7 @@ HISTORY = Path(__file__).resolve().parent / "history.py"
 
 def generate(db_path, runs, series, repetitions):
     rng = random.Random(1)
-    db = history_db.connect(db_path)
+    db = history_db.open_for_writing(db_path)
     base = [1e-4 * (1 + i % 17) for i in range(series)]
     for r in range(runs):
         run = history_db.Run(source=f"generated/{r}", sha256=f"{r:064x}", machine={},

@@ -15,16 +15,26 @@ Schema (version 1, PRAGMA user_version; PRAGMA application_id marks the file as 
   exact_values  the value of one exact series in one run (text, compared as written)
   peaks         the FMA peak measured in one run, per target and thread count (FLOP/s)
 Every write is one transaction (BEGIN IMMEDIATE ... COMMIT) in WAL mode, so a killed writer leaves
-the database as it was, and two writers take turns (each waits up to 60 s for the other).
+the database as it was, and two writers take turns (each waits up to 60 s for the other). A new
+database is built whole under a temporary name and linked into place only if the name is still
+free, so a failed creation leaves nothing, and no file another writer made is ever deleted. The
+reading commands open it with writes refused (PRAGMA query_only) and never create anything.
+
+A run's time is ISO 8601 text as the results give it; one without an offset is UTC. Runs are
+ordered by the instant it names, never by the text.
 """
 
 import datetime
 import hashlib
 import json
+import math
 import os
 import re
 import sqlite3
+import stat
+import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,23 +111,100 @@ class Run:
     peaks: dict = field(default_factory=dict)    # (isa, threads) -> FLOP/s
 
 
-def fingerprint_of(machine):
+# The largest plausible figures: more is a damaged or hand-made file, not a measurement.
+MAX_SECONDS = 86400.0        # one repetition of one benchmark
+MAX_THREADS = 65536
+MAX_FLOPS = 1e18             # an FMA peak, FLOP/s
+
+
+def _show(value):
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _require(ok, path, where, value, expected):
+    if not ok:
+        raise HistoryError(f"{path}: {where} is {_show(value)}; expected {expected}")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(value, path, where, low=0, high=None):
+    """An integer in [low, high], as JSON wrote it (1e30 is a float, not a count)."""
+    _require(_is_int(value) and value >= low and (high is None or value <= high), path, where, value,
+             f"an integer from {low}" + (f" to {high}" if high is not None else " up"))
+    return value
+
+
+def _text(value, path, where):
+    _require(isinstance(value, str) and value != "", path, where, value, "a non-empty string")
+    return value
+
+
+def _object(value, path, where):
+    _require(isinstance(value, dict), path, where, value, "an object")
+    return value
+
+
+def _list(value, path, where):
+    _require(isinstance(value, list), path, where, value, "a list")
+    return value
+
+
+def parse_instant(text):
+    """The instant an ISO 8601 time names; without an offset it is UTC. ValueError if none."""
+    when = datetime.datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=datetime.timezone.utc)
+
+
+def fingerprint_of(machine, path="results.json"):
     fp = {"cpu": str(machine.get("cpu", "unknown")), "simd_target": str(machine.get("simd_target", "unknown")),
-          "threads": int(machine.get("threads", 0)), "compiler": str(machine.get("compiler", "unknown")),
+          "threads": 0, "compiler": str(machine.get("compiler", "unknown")),
           "build_type": str(machine.get("build_type", "Release"))}
+    for name in ("cpu", "simd_target", "compiler", "build_type"):
+        if name in machine:
+            _text(machine[name], path, f"machine.{name}")
+    if "threads" in machine:
+        fp["threads"] = _count(machine["threads"], path, "machine.threads", 1, MAX_THREADS)
     fp["key"] = f"{fp['cpu']} | {fp['simd_target']} | {fp['threads']} threads | {fp['compiler']} | {fp['build_type']}"
     return fp
 
 
-def _load_json(path, what):
+def _read_bytes(path, what):
+    """A regular file's bytes: a FIFO named like a results file would block the reader forever."""
     try:
-        return json.loads(path.read_text())
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise HistoryError(f"{path}: {what} is not a regular file")
+        return path.read_bytes()
     except FileNotFoundError:
         raise HistoryError(f"{path.parent} is not a simdml results folder: it has no {path.name}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HistoryError(f"{path}: {what} is truncated or corrupt ({e})") from None
     except OSError as e:
         raise HistoryError(f"{path}: cannot read {what}: {e.strerror}") from None
+
+
+def _load_json(path, what, raw=None):
+    raw = _read_bytes(path, what) if raw is None else raw
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HistoryError(f"{path}: {what} is truncated or corrupt ({e})") from None
+
+
+def _seconds(entry, path, name):
+    unit = entry.get("time_unit", "ns")
+    _require(unit in TIME_UNITS, path, f"benchmark {name!r}: time_unit", unit, "one of " + ", ".join(TIME_UNITS))
+    value = entry.get("real_time")
+    ok = _is_number(value) and math.isfinite(value) and value > 0
+    seconds = value * TIME_UNITS[unit] if ok else None
+    _require(ok and seconds <= MAX_SECONDS, path, f"benchmark {name!r}: real_time", value,
+             f"a number of {unit} above 0 and at most {MAX_SECONDS / TIME_UNITS[unit]:g} (a day)")
+    return seconds
 
 
 def _benchmark_samples(path):
@@ -126,49 +213,89 @@ def _benchmark_samples(path):
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
     samples = {}
-    for entry in data["benchmarks"]:
+    for i, entry in enumerate(data["benchmarks"]):
+        _object(entry, path, f"benchmarks[{i}]")
         if entry.get("run_type") != "iteration" or "error_occurred" in entry:
             continue
-        try:
-            seconds = float(entry["real_time"]) * TIME_UNITS[entry.get("time_unit", "ns")]
-            name = str(entry.get("run_name", entry["name"]))
-        except (KeyError, TypeError, ValueError):
-            raise HistoryError(f"{path}: benchmark entry {entry.get('name', '?')!r} has no usable real_time") from None
-        samples.setdefault(name, []).append(seconds)
+        name = _text(entry.get("run_name", entry.get("name")), path, f"benchmarks[{i}].name")
+        samples.setdefault(name, []).append(_seconds(entry, path, name))
     return samples
 
 
-def _exact_series(results, folder):
+def _accuracy_series(runs, path):
     exact = {}
-    for run in results.get("accuracy_gate", []):
-        name = f"accuracy/{run.get('run', '?')}/{run.get('dataset', '?')}"
+    for i, run in enumerate(_list(runs, path, "accuracy_gate")):
+        where = f"accuracy_gate[{i}]"
+        _object(run, path, where)
+        name = (f"accuracy/{_text(run.get('run', '?'), path, where + '.run')}/"
+                f"{_text(run.get('dataset', '?'), path, where + '.dataset')}")
         if "final_correct" in run:
-            exact[f"{name}/final_correct"] = (str(run["final_correct"]), "samples")
-        for i, correct in enumerate(run.get("epoch_correct", []), 1):
-            exact[f"{name}/epoch{i}_correct"] = (str(correct), "samples")
+            exact[f"{name}/final_correct"] = (str(_count(run["final_correct"], path, where + ".final_correct")),
+                                             "samples")
+        for e, correct in enumerate(_list(run.get("epoch_correct", []), path, where + ".epoch_correct"), 1):
+            exact[f"{name}/epoch{e}_correct"] = (str(_count(correct, path, f"{where}.epoch_correct[{e - 1}]")),
+                                                "samples")
         if "weights_crc32" in run:
-            exact[f"{name}/weights_crc32"] = (str(run["weights_crc32"]), "crc32")
-        for k, correct in sorted(run.get("correct_per_k", {}).items(), key=lambda kv: int(kv[0])):
-            exact[f"{name}/k{k}_correct"] = (str(correct), "samples")
-    counts = folder / "instruction_counts.json"
-    if counts.exists():
-        for w in _load_json(counts, "instruction counts").get("workloads", []):
-            if w.get("instructions") is not None:
-                exact[f"instructions/{w['name']}"] = (str(int(w["instructions"])), "instructions")
+            crc = run["weights_crc32"]
+            _require(isinstance(crc, str) and re.fullmatch(r"[0-9a-f]{8}", crc) is not None, path,
+                     where + ".weights_crc32", crc, "8 lower-case hex digits")
+            exact[f"{name}/weights_crc32"] = (crc, "crc32")
+        per_k = _object(run.get("correct_per_k", {}), path, where + ".correct_per_k")
+        for k in per_k:
+            _require(k.isdigit() and int(k) > 0, path, where + ".correct_per_k key", k, "a k from 1 up")
+        for k, correct in sorted(per_k.items(), key=lambda kv: int(kv[0])):
+            exact[f"{name}/k{k}_correct"] = (str(_count(correct, path, f"{where}.correct_per_k[{k}]")), "samples")
     return exact
 
 
+def _instruction_series(path):
+    exact = {}
+    counts = _object(_load_json(path, "instruction counts"), path, "the file")
+    for i, w in enumerate(_list(counts.get("workloads", []), path, "workloads")):
+        _object(w, path, f"workloads[{i}]")
+        if w.get("instructions") is not None:
+            name = _text(w.get("name"), path, f"workloads[{i}].name")
+            exact[f"instructions/{name}"] = (str(_count(w["instructions"], path, f"workloads[{i}].instructions")),
+                                             "instructions")
+    return exact
+
+
+def _peaks(figures, path):
+    peaks = {}
+    for i, f in enumerate(_list(figures, path, "figures")):
+        _object(f, path, f"figures[{i}]")
+        m = PEAK_FIGURE.match(str(f.get("name", "")))
+        if m:
+            value = f.get("value")
+            _require(_is_number(value) and math.isfinite(value) and 0 < value * 1e9 <= MAX_FLOPS, path,
+                     f"figures[{i}] ({f['name']}).value", value, "a number of GFLOP/s above 0")
+            peaks[(m.group(1), int(m.group(2)))] = float(value) * 1e9
+    return peaks
+
+
+def _run_time(results, path):
+    """The time of the run: its benchmarks' date, else the report's; checked to name an instant."""
+    context = _object(results.get("benchmark_context") or {}, path, "benchmark_context")
+    for where, value in (("benchmark_context.date", context.get("date")), ("time", results.get("time"))):
+        if value:
+            _text(value, path, where)
+            try:
+                parse_instant(value)
+            except ValueError:
+                raise HistoryError(f"{path}: {where} is {_show(value)}; expected an ISO 8601 time") from None
+            return value
+    return ""
+
+
 def read_results(folder):
-    """Reads and checks a `simdml run` results folder; raises HistoryError naming what is wrong."""
+    """Reads and checks a `simdml run` results folder; raises HistoryError naming the file, the
+    field and what was expected for anything that is not a figure simdml could have measured."""
     folder = Path(folder)
     if not folder.is_dir():
         raise HistoryError(f"{folder} is not a simdml results folder: not a directory")
     path = folder / "results.json"
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise HistoryError(f"{folder} is not a simdml results folder: it has no results.json") from None
-    results = _load_json(path, "results.json")
+    raw = _read_bytes(path, "results.json")
+    results = _load_json(path, "results.json", raw)
     schema = str(results.get("schema", "")) if isinstance(results, dict) else ""
     name, _, version = schema.partition("/")
     if name != RESULTS_FORMAT or not version.isdigit():
@@ -178,19 +305,17 @@ def read_results(folder):
     machine = results.get("machine")
     if not isinstance(machine, dict) or "git_commit" not in machine:
         raise HistoryError(f"{path}: results.json has no machine record with a git commit")
-    context = results.get("benchmark_context") or {}
     run = Run(source=str(folder.resolve()), sha256=hashlib.sha256(raw).hexdigest(), machine=machine,
-              fingerprint=fingerprint_of(machine), git_commit=str(machine["git_commit"]),
-              time=str(context.get("date") or results.get("time") or ""))
+              fingerprint=fingerprint_of(machine, path), git_commit=_text(machine["git_commit"], path, "machine.git_commit"),
+              time=_run_time(results, path))
     for suite in sorted(folder.glob("*_bench.json")):
-        for name, values in _benchmark_samples(suite).items():
-            run.samples.setdefault(name, []).extend(values)
-            run.suites[name] = suite.stem
-    run.exact = _exact_series(results, folder)
-    for f in results.get("figures", []):
-        m = PEAK_FIGURE.match(str(f.get("name", "")))
-        if m and isinstance(f.get("value"), (int, float)):
-            run.peaks[(m.group(1), int(m.group(2)))] = float(f["value"]) * 1e9
+        for series, values in _benchmark_samples(suite).items():
+            run.samples.setdefault(series, []).extend(values)
+            run.suites[series] = suite.stem
+    run.exact = _accuracy_series(results.get("accuracy_gate", []), path)
+    if (folder / "instruction_counts.json").exists():
+        run.exact.update(_instruction_series(folder / "instruction_counts.json"))
+    run.peaks = _peaks(results.get("figures", []), path)
     if not run.samples and not run.exact:
         raise HistoryError(f"{folder}: the results folder holds no benchmark, accuracy or instruction figures")
     if not run.time:  # a run without benchmarks: when its report was written
@@ -205,46 +330,135 @@ def _is_sqlite(path):
     return header == SQLITE_MAGIC or header == b""
 
 
-def connect(path, create=True):
-    """Opens (or, with create, makes) a history database at its current schema version."""
-    path = Path(path)
-    existed = path.exists()
-    if existed and path.is_dir():
-        raise HistoryError(f"{path}: is a directory, not a history database")
-    if existed and not _is_sqlite(path):
-        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
-    if not existed and not create:
-        raise HistoryError(f"{path}: no such history database")
+def database_files(path):
+    """The database and the files SQLite keeps beside it (under the name given and the resolved
+    one): an output written over any of them would destroy the history."""
+    names = {str(path), os.path.realpath(path)}
+    return [Path(f"{name}{suffix}") for name in sorted(names) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def _regular_file_stat(path):
+    """The database file's status (links followed), or None when there is none yet. A folder, a
+    device, a FIFO or a socket is refused: SQLite would block on a FIFO, or leave a -journal file
+    beside a device."""
     try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise HistoryError(f"{path}: cannot examine the history database ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise HistoryError(f"{path}: is a directory, not a history database")
+    if not stat.S_ISREG(st.st_mode):
+        raise HistoryError(f"{path}: is not a regular file (a history database is an SQLite file)")
+    return st
+
+
+def _open(path, read_only):
+    """An SQLite connection and the file's (application id, schema version, table count)."""
+    if read_only and not os.access(path, os.W_OK):  # SQLite may still need to read a -wal file
+        uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+    else:
         db = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
-        db.execute("PRAGMA foreign_keys = ON")
-        # One read transaction: read one by one, the three could straddle another process's
-        # creation of the schema (no application id yet, but its tables already there).
-        db.execute("BEGIN")
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        db.execute("COMMIT")
-    except sqlite3.DatabaseError as e:
-        if not existed:
-            raise HistoryError(f"{path}: cannot create the history database ({e})") from None
-        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
+    db.execute("PRAGMA query_only = ON" if read_only else "PRAGMA foreign_keys = ON")
+    # One read transaction: read one by one, the three could straddle another process's
+    # creation of the schema (no application id yet, but its tables already there).
+    db.execute("BEGIN")
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    db.execute("COMMIT")
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables > 0):
         db.close()
         raise HistoryError(f"{path}: not a simdml history database (an SQLite file of another program)")
     if version > SCHEMA_VERSION:
         db.close()
         raise HistoryError(f"{path}: history schema version {version} is newer than this simdml reads ({SCHEMA_VERSION})")
+    return db, version
+
+
+def open_readonly(path):
+    """The database for the reading commands, with writes refused (PRAGMA query_only): None when it
+    holds no history yet (an empty file, or an SQLite file without tables). Creates nothing."""
+    st = _regular_file_stat(path)
+    if st is None:
+        raise HistoryError(f"{path}: no such history database")
+    if st.st_size == 0:
+        return None
+    if not _is_sqlite(path):
+        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
+    try:
+        db, version = _open(path, read_only=True)
+    except sqlite3.DatabaseError as e:
+        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
     if version < SCHEMA_VERSION:
+        db.close()
+        return None
+    return db
+
+
+def open_for_writing(path):
+    """The database for `add`, created when there is none, its schema made current."""
+    st = _regular_file_stat(path)
+    if st is None:
+        _create(path)
+    elif not _is_sqlite(path):
+        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
+    try:
+        db, version = _open(path, read_only=False)
+    except sqlite3.DatabaseError as e:
+        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
+    if version < SCHEMA_VERSION:  # an empty file made by hand: its schema, in one transaction
         try:
             _migrate(db, version)
         except sqlite3.DatabaseError as e:
             db.close()
-            if not existed:
-                for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                    leftover.unlink(missing_ok=True)
             raise HistoryError(f"{path}: cannot create or upgrade the history database ({e})") from None
     return db
+
+
+def _create(path):
+    """A new database, built whole under a temporary name and hard-linked to `path` only while that
+    name is free: another writer's database is never replaced, and a failure leaves nothing."""
+    target = Path(os.path.realpath(path))  # through a dangling link, the file it names
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.new-", dir=target.parent)
+    except OSError as e:
+        raise HistoryError(f"{path}: cannot create the history database in {target.parent} ({e.strerror})") from None
+    os.close(fd)
+    try:
+        db = sqlite3.connect(temp, isolation_level=None)
+        try:
+            _migrate(db, 0)
+        finally:
+            db.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp's 0600 would hide the history from the group
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            pass  # another writer created it first: theirs is used
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise HistoryError(f"{path}: cannot create the history database ({e})") from None
+    finally:
+        for leftover in (temp, f"{temp}-wal", f"{temp}-shm", f"{temp}-journal"):
+            Path(leftover).unlink(missing_ok=True)
+
+
+def runs_in_order(db, fingerprint=None):
+    """(id, commit, time, machine key) of every run, or of one machine's, oldest first by the
+    instant each names, then by id."""
+    rows = db.execute("SELECT r.id, r.git_commit, r.time, f.key FROM runs r JOIN fingerprints f ON f.id = r.fingerprint_id"
+                      + (" WHERE f.key = ?" if fingerprint else ""), (fingerprint,) if fingerprint else ()).fetchall()
+
+    def instant(row):
+        try:
+            return parse_instant(row[2]), row[0]
+        except ValueError:
+            raise HistoryError(f"run {row[0]} has the time {row[2]!r}, which is not an ISO 8601 time") from None
+    return sorted(rows, key=instant)
 
 
 def _migrate(db, version):

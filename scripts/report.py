@@ -15,7 +15,6 @@ simdml run calls it last; run it again by hand after editing a folder.
 import argparse
 import datetime
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -27,21 +26,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy_gate  # noqa: E402
 import bench_table  # noqa: E402
+from output_file import write_output  # noqa: E402
 
 KERNEL_STYLE = {"naive": ":", "blocked": "-.", "openblas": "--"}
 # Units of Google Benchmark counters as results.json states them, with their scale.
 COUNTER_UNITS = {"FLOP/s": ("GFLOP/s", 1e-9), "OP/s": ("GOP/s", 1e-9), "bytes_per_second": ("GB/s", 1e-9)}
 ITEM_UNITS = {"activation_bench": "elements/s", "train_bench": "samples/s", "knn_bench": "queries/s"}
-
-
-def write_atomically(path, text):
-    """Readers (and an interrupted run) see the old file or the whole new one, never a part."""
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temp.write_text(text)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def read_json(path):
@@ -345,7 +335,7 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
         out += ["## Confusion matrices", "", "Rows are true labels, columns predictions.", "",
                 f"![confusion matrices](plots/{name})", ""]
     out += ["## Reproduce", "", "Each stage's command (its output is in `logs/`):", "", "```sh", *commands(folder), "```", ""]
-    write_atomically(folder / "report.md", "\n".join(out))
+    write_output(folder / "report.md", "\n".join(out))
 
 
 def main():
@@ -371,7 +361,7 @@ def main():
                "supported_targets": machine["supported_targets"], "benchmark_context": benchmark_context(folder),
                "accuracy_gate": accuracy_rows, "instruction_gate": counts,
                "figures": accuracy_figures(runs) + benchmark_figures(folder) + instruction_figures(counts)}
-    write_atomically(folder / "results.json", json.dumps(results, indent=1) + "\n")
+    write_output(folder / "results.json", json.dumps(results, indent=1) + "\n")
     write_report(folder, machine, runs, accuracy_rows, counts, plots)
     print(f"wrote {folder / 'results.json'} ({len(results['figures'])} figures), {folder / 'report.md'} and "
           f"{sum(1 for p in plots.values() if p)} plots")

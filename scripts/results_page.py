@@ -18,6 +18,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from output_file import write_output  # noqa: E402
+
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "results"
 MACHINE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -108,7 +111,7 @@ def write_index(out):
         when = re.search(r"`simdml run` on (\S+), simdml \S+ at commit `([^`]+)`", text)
         rows.append(f"| [{p.stem}]({p.name}) | {cpu.group(1) if cpu else '?'} | "
                     f"{when.group(1) if when else '?'} | {when.group(2) if when else '?'} |")
-    (out / "README.md").write_text(
+    write_output(out / "README.md",
         "# Measured results, one page per machine\n\n"
         "Each page comes from one `simdml run`: written by `scripts/results_page.py` (see the main "
         "README, \"Benchmarks and regression tracking\"), or, for runs before that script existed, "
@@ -130,9 +133,7 @@ def main(argv):
             parser.error(f"{args.folder} holds no {name}: is it a folder simdml run wrote?")
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"{args.machine}.md"
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(page(args.folder, args.machine))
-    tmp.replace(target)
+    write_output(target, page(args.folder, args.machine))
     write_index(args.out)
     print(f"wrote {target}")
     return 0

@@ -3,12 +3,15 @@
 folders and bad databases get a clear error and leave the database as it was, an ingest killed at
 any moment (SIGKILL) leaves it whole, and ingests running at once all land. Synthetic results
 folders; `simdml history` itself runs as a subprocess, as a user would start it."""
+import contextlib
 import json
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -63,12 +66,12 @@ def history(*args, check=False):
 
 def dump(db_path):
     """The database's whole content, as SQL text (the -wal file included)."""
-    with sqlite3.connect(db_path) as db:
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
         return "\n".join(db.iterdump())
 
 
 def count(db_path, table):
-    with sqlite3.connect(db_path) as db:
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
@@ -218,6 +221,207 @@ class Recording(unittest.TestCase):
         self.assertEqual(count(self.db, "samples"), 4 * 300 * 3)
         with sqlite3.connect(self.db) as db:
             self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+
+
+def edit_results(folder, change):
+    """Applies change(results dict) to a folder's results.json."""
+    path = folder / "results.json"
+    results = json.loads(path.read_text())
+    change(results)
+    path.write_text(json.dumps(results))
+
+
+def edit_suite(folder, change):
+    """Applies change(first benchmark entry) to the folder's gemm_bench.json."""
+    path = folder / "gemm_bench.json"
+    suite = json.loads(path.read_text())
+    change(suite["benchmarks"][0])
+    path.write_text(json.dumps(suite))
+
+
+class Inputs(unittest.TestCase):
+    """Every figure is checked at `add`: the file, the field and what was expected, in one line."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+        self.db = self.tmp / "history.db"
+        history("add", "--db", self.db, results_folder(self.tmp / "good"), check=True)
+
+    def refused(self, folder, *needles):
+        before = dump(self.db)
+        result = history("add", "--db", self.db, folder)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        for needle in needles:
+            self.assertIn(needle, result.stderr)
+        self.assertEqual(dump(self.db), before)
+
+    def test_benchmark_times_must_be_positive_finite_and_plausible(self):
+        cases = {"inf": float("inf"), "zero": 0, "negative": -100, "huge": 1e308, "nan": float("nan"),
+                 "text": "12.5", "true": True}
+        for name, value in cases.items():
+            with self.subTest(value=name):
+                folder = results_folder(self.tmp / name, commit=name)
+                edit_suite(folder, lambda entry: entry.update(real_time=value))
+                self.refused(folder, "gemm_bench.json", "benchmark 'gemm/simd-avx2/shape0/threads:1/real_time'",
+                             "real_time", "expected a number of ms above 0")
+
+    def test_a_nan_time_is_named_not_blamed_on_the_database(self):
+        folder = results_folder(self.tmp / "nan", commit="nan")
+        edit_suite(folder, lambda entry: entry.update(real_time=float("nan")))
+        result = history("add", "--db", self.db, folder)
+        self.assertNotIn("damaged", result.stderr)
+        self.assertIn("real_time is NaN", result.stderr)
+
+    def test_wrong_shapes_get_one_line_naming_the_field(self):
+        cases = {
+            "threads": (lambda r: r["machine"].update(threads=1e30), "machine.threads is 1e+30"),
+            "huge-threads": (lambda r: r["machine"].update(threads=10 ** 30), "machine.threads"),
+            "figure": (lambda r: r.update(figures=["fma_peak"]), "figures[0] is 'fma_peak'; expected an object"),
+            "peak": (lambda r: r.update(figures=[{"name": "fma_peak/avx2/threads:1:GFLOP/s", "value": "fast"}]),
+                     "figures[0] (fma_peak/avx2/threads:1:GFLOP/s).value"),
+            "correct": (lambda r: r["accuracy_gate"][0].update(final_correct="9359"),
+                        "accuracy_gate[0].final_correct is '9359'; expected an integer"),
+            "crc": (lambda r: r["accuracy_gate"][0].update(weights_crc32=12), "accuracy_gate[0].weights_crc32"),
+            "per-k": (lambda r: r["accuracy_gate"][1].update(correct_per_k={"one": 1}), "correct_per_k key is 'one'"),
+            "date": (lambda r: r["benchmark_context"].update(date="yesterday"),
+                     "benchmark_context.date is 'yesterday'; expected an ISO 8601 time"),
+            "commit": (lambda r: r["machine"].update(git_commit=["c0ffee"]), "machine.git_commit"),
+        }
+        for name, (change, needle) in cases.items():
+            with self.subTest(case=name):
+                folder = results_folder(self.tmp / name, commit=name)
+                edit_results(folder, change)
+                self.refused(folder, "results.json", needle)
+        entry = results_folder(self.tmp / "entry", commit="entry")
+        (entry / "gemm_bench.json").write_text(json.dumps({"benchmarks": [42]}))
+        self.refused(entry, "gemm_bench.json: benchmarks[0] is 42; expected an object")
+
+    def test_a_fifo_among_the_results_is_refused_not_waited_on(self):
+        folder = results_folder(self.tmp / "fifo", commit="fifo")
+        (folder / "gemm_bench.json").unlink()
+        os.mkfifo(folder / "gemm_bench.json")
+        result = subprocess.run([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("gemm_bench.json: benchmark output is not a regular file", result.stderr)
+
+    def test_newest_is_the_latest_instant_not_the_largest_text(self):
+        db = self.tmp / "times.db"
+        # 01:00 at +05:00 is 20:00 UTC the day before: earlier than 22:00 UTC, though its text sorts later.
+        history("add", "--db", db, results_folder(self.tmp / "east", commit="east", date="2026-01-02T01:00:00+05:00"),
+                check=True)
+        history("add", "--db", db, results_folder(self.tmp / "west", commit="west", date="2026-01-01T22:00:00+00:00",
+                                                  slow={0: 3.0}), check=True)
+        listing = history("list", "--db", db, check=True).stdout
+        self.assertLess(listing.index("east"), listing.index("west"))
+        bencher = json.loads(history("export", "--db", db, "--format", "bencher", check=True).stdout)
+        self.assertAlmostEqual(bencher["gemm/simd-avx2/shape0/threads:1/real_time"]["latency"]["value"] / 1e6, 3.0,
+                               delta=0.2)
+
+
+class DatabaseFile(unittest.TestCase):
+    """The database is never replaced, deleted, or written by a reading command; a device, a FIFO or
+    a folder is refused at once."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+        self.db = self.tmp / "history.db"
+        self.folder = results_folder(self.tmp / "run")
+
+    def test_outputs_that_lead_to_the_database_are_refused(self):
+        history("add", "--db", self.db, self.folder, check=True)
+        (self.tmp / "alias.db").symlink_to("history.db")
+        before = dump(self.db)
+        spellings = [self.db, self.tmp / "." / "history.db", self.tmp / "alias.db", Path(f"{self.db}-wal"),
+                     Path(f"{self.db}-shm"), Path(f"{self.db}-journal")]
+        for out in spellings:
+            for command in (["export", "--format", "bencher", "--out", out], ["check", "--json", out]):
+                with self.subTest(command=command[0], out=str(out)):
+                    result = history(command[0], "--db", self.db, *command[1:])
+                    self.assertEqual(result.returncode, 1, result.stdout)
+                    self.assertIn("must not overwrite", result.stderr)
+        self.assertEqual(dump(self.db), before)
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["alias.db", "history.db", "run"])
+
+    def test_a_missing_output_folder_is_one_line(self):
+        history("add", "--db", self.db, self.folder, check=True)
+        for command in (["export", "--format", "bencher", "--out", self.tmp / "nodir" / "x.json"],
+                        ["check", "--json", self.tmp / "nodir" / "c.json"]):
+            with self.subTest(command=command[0]):
+                result = history(command[0], "--db", self.db, *command[1:])
+                self.assertEqual(result.returncode, 1)
+                self.assertNotIn("Traceback", result.stderr)
+                self.assertIn("no folder", result.stderr)
+        self.assertFalse((self.tmp / "nodir").exists())
+
+    def test_a_failed_report_leaves_no_folder(self):
+        empty = self.tmp / "empty.db"
+        empty.touch()
+        result = history("report", "--db", empty, "--out", self.tmp / "new" / "page")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("holds no run", result.stderr)
+        self.assertFalse((self.tmp / "new").exists())
+
+    def test_devices_fifos_and_folders_are_refused_without_leftovers(self):
+        fifo = self.tmp / "fifo.db"
+        os.mkfifo(fifo)
+        device = self.tmp / "null.db"
+        try:
+            os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        except PermissionError:
+            device = None
+        for path in [fifo, self.tmp / "run"] + ([device] if device else []):
+            for command in (["add", self.folder], ["list"], ["export", "--format", "bencher"]):
+                with self.subTest(db=path.name, command=command[0]):
+                    result = subprocess.run([sys.executable, str(HISTORY), command[0], "--db", str(path),
+                                             *map(str, command[1:])], capture_output=True, text=True, timeout=60)
+                    self.assertEqual(result.returncode, 1, result.stdout)
+                    self.assertRegex(result.stderr, "is not a regular file|is a directory")
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()),
+                         sorted(["fifo.db", "run"] + (["null.db"] if device else [])))
+
+    def test_reading_commands_write_nothing(self):
+        empty = self.tmp / "empty.db"
+        empty.touch()
+        result = history("list", "--db", empty)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("no runs recorded", result.stdout)
+        for command in (["check"], ["export", "--format", "bencher"]):
+            self.assertEqual(history(command[0], "--db", empty, *command[1:]).returncode, 1)
+        self.assertEqual(empty.stat().st_size, 0)
+        history("add", "--db", self.db, self.folder, check=True)
+        before = (self.db.read_bytes(), self.db.stat().st_mtime_ns)
+        for command in (["list"], ["check"], ["export", "--format", "bencher"]):
+            history(command[0], "--db", self.db, *command[1:], check=command[0] != "check")
+        self.assertEqual((self.db.read_bytes(), self.db.stat().st_mtime_ns), before)
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["empty.db", "history.db", "run"])
+
+    def test_a_failed_creation_deletes_nothing_another_writer_made(self):
+        """The schema's creation fails after another writer has created the database and recorded a
+        run in it: that database stays, whole."""
+        theirs = self.tmp / "theirs.db"
+        history("add", "--db", theirs, results_folder(self.tmp / "their-run", commit="theirs"), check=True)
+        real_migrate = history_db._migrate
+
+        def failing_migrate(db, version):
+            shutil.copy(theirs, self.db)  # the other writer wins the race meanwhile
+            raise sqlite3.OperationalError("disk I/O error")
+        history_db._migrate = failing_migrate
+        try:
+            with self.assertRaisesRegex(history_db.HistoryError, "cannot create the history database"):
+                history_db.open_for_writing(self.db)
+        finally:
+            history_db._migrate = real_migrate
+        self.assertEqual(dump(self.db), dump(theirs))
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()),
+                         ["history.db", "run", "their-run", "theirs.db"])
+
+    def test_an_option_given_twice_is_a_usage_error(self):
+        result = history("export", "--db", self.db, "--db", self.tmp / "other.db", "--format", "bencher")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--db is given twice", result.stderr)
 
 
 class Detection(unittest.TestCase):
