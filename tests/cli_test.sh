@@ -126,6 +126,9 @@ expect 2 "--seed shuffles the folds of --cv or --plot" -- knn --train-limit 100 
 expect 2 "iris has no test set for --test-limit to limit" -- train --data "$work/data" --dataset iris \
   --layers 4,8,3 --test-limit 5
 expect 2 "--suites picks benchmark programs: --only must include benchmarks" -- run --only report --suites gemm_bench
+# /dev/stdout is the output stream, written in order with what the command prints, not replaced.
+expect 0 '"best_k"' -- knn --data "$work/data" --dataset iris --cv 3 --k 1 --json /dev/stdout
+[[ "$output" == *"best k = 1"*'"best_k"'* ]] || { echo "FAIL: --json /dev/stdout came before the report"; failures=$((failures + 1)); }
 for f in p.svg same; do [ -e "$work/$f" ] && { echo "FAIL: a refused command wrote $f"; failures=$((failures + 1)); }; done
 
 # A model whose weights went NaN is refused on loading: no 8 % accuracy, no crash drawing its bars.
