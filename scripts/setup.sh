@@ -15,6 +15,7 @@ packages=(
   g++ cmake make pkg-config
   libgtest-dev libbenchmark-dev libxsimd-dev zlib1g-dev
   libopenblas-dev          # the reference BLAS in tests and benchmarks
+  libblas-test             # netlib's BLAS testers (xblat3s, xscblat3), run on libsimdml_blas in ctest
   libfaiss-dev             # faiss IndexFlatL2, the k-NN benchmark's reference
   libxsmm-dev              # libxsmm's JIT kernels, the small-matrix peer in gemm_bench
   libeigen3-dev            # Eigen's array functions, the peer in activation_bench

@@ -1,6 +1,7 @@
 // The BLAS entry points of libsimdml_blas.so: column-major and row-major semantics against the
 // double reference, and argument errors reported with nothing computed: sgemm_'s through xerbla_
-// with Fortran positions, cblas_sgemm's through cblas_xerbla with CBLAS positions.
+// with Fortran positions, cblas_sgemm's through cblas_xerbla with the reference CBLAS's positions.
+// The netlib testers check the same against their own expectations (blas_conformance_test.sh).
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -29,13 +30,16 @@ int xerbla_(const char* name, const int* info, int length) {
   return 0;
 }
 
-// Replaces the library's weak cblas_xerbla, as the reference CBLAS test programs do.
+// Replaces the library's weak cblas_xerbla, as the reference CBLAS test programs do. RowMajorStrg
+// is the reference's global, which the library keeps as the reference does.
+extern int RowMajorStrg;
 int g_cblas_xerbla_calls = 0;
-int g_cblas_xerbla_position = 0;
+int g_cblas_xerbla_position = 0, g_cblas_xerbla_row_major = -1;
 std::string g_cblas_xerbla_routine, g_cblas_xerbla_message;
 void cblas_xerbla(int position, const char* routine, const char* format, ...) {
   ++g_cblas_xerbla_calls;
   g_cblas_xerbla_position = position;
+  g_cblas_xerbla_row_major = RowMajorStrg;
   g_cblas_xerbla_routine = routine;
   char message[256];
   va_list args;
@@ -145,7 +149,9 @@ struct BadCblasCall {
 
 // Every position the reference CBLAS checks, in both layouts and for each operand's transposition;
 // and where two arguments are bad, the one the reference reports (row-major: N before M, ldb
-// before lda).
+// before lda). The table gives the caller's positions; a row-major call reports the reference's,
+// those of the column-major call it becomes (M 5, N 4, lda 11, ldb 9), with RowMajorStrg set so
+// that the handler can map them back, as the reference's own handler and the netlib tester do.
 TEST(BlasAbi, CblasArgumentErrorsGoToCblasXerbla) {
   constexpr int R = CblasRowMajor, C = CblasColMajor, N = CblasNoTrans, T = CblasTrans;
   const BadCblasCall calls[] = {
@@ -189,8 +195,13 @@ TEST(BlasAbi, CblasArgumentErrorsGoToCblasXerbla) {
     cblas_sgemm(static_cast<CBLAS_ORDER>(call.order), static_cast<CBLAS_TRANSPOSE>(call.ta),
                 static_cast<CBLAS_TRANSPOSE>(call.tb), call.m, call.n, call.k, 1.0f, a.data(),
                 call.lda, b.data(), call.ldb, 0.0f, c.data(), call.ldc);
+    const bool row_major = call.order == CblasRowMajor;
+    const int p = call.expected_position;
+    const int reported = !row_major ? p : p == 4 ? 5 : p == 5 ? 4 : p == 9 ? 11 : p == 11 ? 9 : p;
     EXPECT_EQ(g_cblas_xerbla_calls, 1);
-    EXPECT_EQ(g_cblas_xerbla_position, call.expected_position);
+    EXPECT_EQ(g_cblas_xerbla_position, reported);
+    EXPECT_EQ(g_cblas_xerbla_row_major, row_major ? 1 : 0);
+    EXPECT_EQ(RowMajorStrg, 0) << "RowMajorStrg stays set after the call";
     EXPECT_EQ(g_cblas_xerbla_routine, "cblas_sgemm");
     EXPECT_NE(g_cblas_xerbla_message.find("Illegal"), std::string::npos) << g_cblas_xerbla_message;
     EXPECT_EQ(g_xerbla_info, 0) << "cblas_sgemm reported through the Fortran xerbla_";

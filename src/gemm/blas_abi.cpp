@@ -4,10 +4,15 @@
 // Argument errors are reported the way the reference BLAS and CBLAS do, and nothing is computed:
 // sgemm_ calls xerbla_("SGEMM ", Fortran position), cblas_sgemm calls
 // cblas_xerbla(CBLAS position, "cblas_sgemm", format, value). Both handlers here only print; they
-// are weak, so a program may define its own. Threads: OpenMP's default (OMP_NUM_THREADS), per call.
+// are weak, so a program may define its own. The netlib testers xblat3s and xscblat3 check both
+// (tests/blas_conformance_test.sh). Threads: OpenMP's default (OMP_NUM_THREADS), per call.
+// SIMDML_GEMM_PATH=packed|unpacked forces the simd kernel's path, so that the testers' sizes
+// (at most 65) reach the packed path too; otherwise the shape decides.
 #include <array>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include "simdml/gemm.hpp"
@@ -20,11 +25,25 @@ using simdml::Trans;
 // product with the operands swapped.
 // Arguments are checked before this; what can still fail (a null matrix, a bad SIMDML_ISA) must
 // not unwind through C or Fortran frames.
+simdml::GemmPath forced_path() {
+  static const simdml::GemmPath path = [] {
+    const char* name = std::getenv("SIMDML_GEMM_PATH");
+    if (name == nullptr || *name == '\0') return simdml::GemmPath::automatic;
+    if (std::strcmp(name, "packed") == 0) return simdml::GemmPath::packed;
+    if (std::strcmp(name, "unpacked") == 0) return simdml::GemmPath::unpacked;
+    std::fprintf(stderr, "simdml: SIMDML_GEMM_PATH=%s is neither packed nor unpacked; ignored\n",
+                 name);
+    return simdml::GemmPath::automatic;
+  }();
+  return path;
+}
+
 void row_major_sgemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                      const float* b, int ldb, float beta, float* c, int ldc) {
   try {
-    simdml::sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                  simdml::default_thread_count());
+    simdml::sgemm(simdml::gemm_kernel(simdml::GemmVariant::simd),
+                  {ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc},
+                  {simdml::default_thread_count(), forced_path()});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "simdml sgemm: %s\n", e.what());
   }
@@ -53,6 +72,23 @@ bool parse_fortran_trans(char t, Trans& out) {
 }
 
 int max1(int v) { return v > 1 ? v : 1; }
+
+// A gemm position in the terms of the other layout's call: the operands swap, so M <-> N and
+// lda <-> ldb (the mapping the reference's handler and the netlib tester apply).
+int swap_operand_position(int position) {
+  switch (position) {
+    case 4:
+      return 5;
+    case 5:
+      return 4;
+    case 9:
+      return 11;
+    case 11:
+      return 9;
+    default:
+      return position;
+  }
+}
 
 }  // namespace
 
@@ -96,20 +132,30 @@ void sgemm_(const char* transa, const char* transb, const int* m, const int* n, 
 enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112, CblasConjTrans = 113 };
 
-// The reference CBLAS's error handler: it prints, then (unlike the reference, which exits) returns,
-// and cblas_sgemm computes nothing. Weak, so a program's own cblas_xerbla replaces it.
+// The reference CBLAS's globals (its cblas_globals.c). A row-major call is the column-major call
+// with the operands swapped, and the reference reports an error in that call's terms: a bad M as
+// position 5, a bad lda as 11. RowMajorStrg is 1 while the handler runs, so that a handler (the
+// reference's, the netlib tester's, this one) maps the position back to the caller's: 4 <-> 5,
+// 9 <-> 11. CBLAS_CallFromC is 1 for the duration of a CBLAS call.
+int RowMajorStrg = 0;
+int CBLAS_CallFromC = 0;
+
+// The reference CBLAS's error handler: it prints the caller's position, then (unlike the
+// reference, which exits) returns, and cblas_sgemm computes nothing. Weak, so a program's own
+// cblas_xerbla replaces it.
 __attribute__((weak, format(printf, 3, 4))) void cblas_xerbla(int position, const char* routine,
                                                               const char* format, ...) {
-  std::fprintf(stderr, "Parameter %d to routine %s was incorrect\n", position, routine);
+  std::fprintf(stderr, "Parameter %d to routine %s was incorrect\n",
+               RowMajorStrg != 0 ? swap_operand_position(position) : position, routine);
   std::va_list args;
   va_start(args, format);
   std::vfprintf(stderr, format, args);
   va_end(args);
 }
 
-// Positions are CBLAS's (1 = order, 2 = TransA, 3 = TransB, 4 = M, ..., 14 = ldc). The order of
-// the checks is the reference's: it hands a row-major call to the Fortran sgemm with the operands
-// swapped, so there N is checked before M, and ldb before lda.
+// Positions are CBLAS's (1 = order, 2 = TransA, 3 = TransB, 4 = M, ..., 14 = ldc), checked in
+// the reference's order: a row-major call is checked as the Fortran call it becomes, N before M
+// and ldb before lda, and reported in that call's positions (see RowMajorStrg).
 void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n,
                  int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta,
                  float* c, int ldc) {
@@ -117,20 +163,25 @@ void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE tra
   const auto valid = [](CBLAS_TRANSPOSE t) {
     return t == CblasNoTrans || t == CblasTrans || t == CblasConjTrans;
   };
-  if (order != CblasRowMajor && order != CblasColMajor)
-    return cblas_xerbla(1, kRoutine, "Illegal layout setting, %d\n", order);
-  if (!valid(trans_a)) return cblas_xerbla(2, kRoutine, "Illegal TransA setting, %d\n", trans_a);
-  if (!valid(trans_b)) return cblas_xerbla(3, kRoutine, "Illegal TransB setting, %d\n", trans_b);
+  const bool row_major = order == CblasRowMajor;
+  CBLAS_CallFromC = 1;
+  RowMajorStrg = row_major ? 1 : 0;
+  const auto report = [&](int position, const char* format, int value) {
+    cblas_xerbla(row_major ? swap_operand_position(position) : position, kRoutine, format, value);
+    CBLAS_CallFromC = RowMajorStrg = 0;
+  };
+  if (!row_major && order != CblasColMajor) return report(1, "Illegal layout setting, %d\n", order);
+  if (!valid(trans_a)) return report(2, "Illegal TransA setting, %d\n", trans_a);
+  if (!valid(trans_b)) return report(3, "Illegal TransB setting, %d\n", trans_b);
   const Trans ta = trans_a == CblasNoTrans ? Trans::no : Trans::yes;
   const Trans tb = trans_b == CblasNoTrans ? Trans::no : Trans::yes;
-  const bool row_major = order == CblasRowMajor;
   // Stored rows (row-major) or columns (column-major) of A, B and C.
   const int a_line = (row_major == (ta == Trans::no)) ? k : m;
   const int b_line = (row_major == (tb == Trans::no)) ? n : k;
   const int c_line = row_major ? n : m;
   struct Check {
     bool bad;
-    int position;
+    int position;  // the caller's
     const char* format;
     int value;
   };
@@ -143,11 +194,12 @@ void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE tra
   const std::array column_major_order{size_m, size_n, size_k, ld_a, ld_b, ld_c};
   const std::array row_major_order{size_n, size_m, size_k, ld_b, ld_a, ld_c};
   for (const Check& check : row_major ? row_major_order : column_major_order)
-    if (check.bad) return cblas_xerbla(check.position, kRoutine, check.format, check.value);
+    if (check.bad) return report(check.position, check.format, check.value);
   if (row_major)
     row_major_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else
     column_major_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  CBLAS_CallFromC = RowMajorStrg = 0;
 }
 
 }  // extern "C"
