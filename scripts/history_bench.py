@@ -10,6 +10,7 @@ Prints the best of 3 runs of each, in seconds.
 """
 
 import argparse
+import datetime
 import math
 import random
 import shutil
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import history_db  # noqa: E402
 
 HISTORY = Path(__file__).resolve().parent / "history.py"
+START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 def generate(db_path, runs, series, repetitions):
@@ -33,7 +35,7 @@ def generate(db_path, runs, series, repetitions):
         run = history_db.Run(source=f"generated/{r}", sha256=f"{r:064x}", machine={},
                              fingerprint=history_db.fingerprint_of({"cpu": "Generated CPU", "simd_target": "avx2",
                                                                     "threads": 2, "compiler": "GCC 12.2.0"}),
-                             git_commit=f"commit{r:04d}", time=f"2026-01-01T00:00:00+{r:06d}")
+                             git_commit=f"commit{r:04d}", time=(START + datetime.timedelta(minutes=r)).isoformat())
         for s in range(series):
             level = base[s] * (1.10 if s % 50 == 0 and r >= runs - 10 else 1.0)
             drift = math.exp(rng.gauss(0, 0.01))

@@ -418,6 +418,28 @@ class DatabaseFile(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()),
                          ["history.db", "run", "their-run", "theirs.db"])
 
+    def test_every_command_refuses_a_damaged_database(self):
+        """A page of the samples table overwritten: add must not answer "already recorded" from the
+        pages it happens to read, and no command may use the file."""
+        history("add", "--db", self.db, results_folder(self.tmp / "big", series=700, repetitions=5), check=True)
+        with contextlib.closing(sqlite3.connect(self.db)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            page_size = db.execute("PRAGMA page_size").fetchone()[0]
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+        data = bytearray(self.db.read_bytes())
+        middle = (pages // 2) * page_size  # a page well inside the samples' b-tree
+        data[middle + 8:middle + 200] = b"\xff" * 192
+        self.db.write_bytes(data)
+        for command in (["add", self.tmp / "big"], ["list"], ["check"], ["report", "--out", self.tmp / "page"],
+                        ["export", "--format", "bencher"]):
+            with self.subTest(command=command[0]):
+                result = history(command[0], "--db", self.db, *command[1:])
+                self.assertEqual(result.returncode, 1, result.stdout)
+                self.assertIn("the history database is damaged", result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
+        self.assertEqual(self.db.read_bytes(), data)
+        self.assertFalse((self.tmp / "page").exists())
+
     def test_an_option_given_twice_is_a_usage_error(self):
         result = history("export", "--db", self.db, "--db", self.tmp / "other.db", "--format", "bencher")
         self.assertEqual(result.returncode, 2)
