@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rewrites every C and C++ file git tracks in the project's style (.clang-format), or with --check
-# lists the files it would change and exits 1 (tests/format_test.sh runs that in ctest).
+# lists the files it would change and exits 1 (ctest runs that as Style.ClangFormat).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 format=$(command -v clang-format-14 || command -v clang-format) ||

@@ -1,6 +1,6 @@
 // The job's data movement and its fixed-order sum: the same bits for any rank count, checked on
 // ranks simulated by threads (in_process_cluster.hpp); the MPI transport itself is checked end to
-// end under mpirun (mpi_test.sh).
+// end under mpirun (mpi_test.cpp, mpi_cli_test.sh).
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -57,10 +57,10 @@ struct GemmProblem {
 // Which of C's dimensions a multithreaded call divides between its threads. automatic: the
 // kernel's choice. rows or columns: each thread takes one contiguous range of C's rows or columns,
 // cut at the same points for both, so that two calls which split the same dimension of one matrix
-// give each thread the same part of it. Training splits each layer's units so: its forward product
-// by C's columns, its weight update by C's rows. Each core then updates the weight rows it reads
-// next, and they stay in its cache. A scheduling hint: results never depend on it. The simd
-// variant's unpacked path follows it; its packed path and the other variants ignore it.
+// give each thread the same part of it. Prediction splits each layer's forward product by C's
+// columns, the layer's units; training runs one thread's GEMMs on its own share instead (the
+// Trainer's team). A scheduling hint: results never depend on it. The simd variant's unpacked
+// path follows it; its packed path and the other variants ignore it.
 enum class GemmSplit { automatic, rows, columns };
 
 struct GemmExecution {

@@ -130,10 +130,14 @@ using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
 // state (momentum's velocity, Adam's moments and step count), which carry over from one step and
 // one epoch to the next.
 //
-// Threads: one team for a whole epoch, each thread owning a fixed share of every hidden layer's
-// units (forward, backward and update); every thread computes the output layer alike. Two barriers
-// per mini-batch for one hidden layer. No sum is ever split between threads, so the weights are
-// bitwise the same for any thread count. A network without a hidden layer trains on one thread.
+// Threads: one team for a whole epoch, on one of two schedules per mini-batch. Below 16 rows a
+// thread (the unit schedule), each thread owns a fixed share of every hidden layer's units
+// (forward, backward and update) and every thread computes the output layer alike: two barriers
+// per mini-batch for one hidden layer, two more per further one. From 16 rows a thread (the row
+// schedule), each thread carries its share of the batch's rows forward and back through every
+// layer, then updates its share of every layer's weight rows and biases: two barriers at any
+// depth. No sum is ever split between threads, so the weights are bitwise the same for any thread
+// count and either schedule. A network without a hidden layer trains on one thread.
 // Sliced steps (TrainingOptions::slices > 1, or the ranks of Compute::cluster) run the team on
 // one slice of the batch at a time, then sum the slices' gradients across the job.
 class Trainer {

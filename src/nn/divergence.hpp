@@ -1,4 +1,4 @@
-// The one wording of a diverged run's advice, shared by the per-batch loss check (epochs.cpp) and
+// The one wording of a diverged run's advice, shared by the per-batch loss check (trainer.cpp) and
 // DivergenceGuard (network.cpp).
 #pragma once
 

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "nn/workspace.hpp"
+#include "parallel/run_tasks.hpp"
 
 namespace simdml {
 namespace {
@@ -47,11 +48,11 @@ nn::UnitRange own_rows(std::int64_t rows, std::int64_t slices, const Cluster& cl
 void gather_own_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange rows,
                      const Trainer::Workspace& w, float* x, std::int32_t* labels) {
   const int team = w.team;
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-  for (int t = 0; t < team; ++t)
+  run_tasks(team, team, [&](std::int64_t t) {
     gather_rows(data, order,
                 {rows.begin + rows.size() * t / team, rows.begin + rows.size() * (t + 1) / team},
                 w.kernels.act, x, labels);
+  });
 }
 
 using Clock = std::chrono::steady_clock;

@@ -1,5 +1,6 @@
-// The one way simdml spreads independent tasks over an OpenMP team: statically, so each task's
-// thread is fixed by the task count and the team size alone.
+// How simdml spreads a list of independent tasks over an OpenMP team: statically, so each task's
+// thread is fixed by the task count and the team size alone. Regions that keep state per thread (a
+// scratch tile, a reduction, barriers) open their own; docs/design.md lists them.
 //
 // Internal linkage (an anonymous namespace), like everything the per-target translation units
 // include: each gets its own copy, built with its own flags (docs/design.md, "One definition per

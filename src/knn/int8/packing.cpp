@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "parallel/run_tasks.hpp"
+
 namespace simdml::knn_detail {
 namespace {
 
@@ -12,8 +14,7 @@ template <std::int64_t F>
 void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& packed, int threads) {
   const std::int64_t nr = packed.panel_rows, features = train.features;
   const std::int64_t row_bytes = packed.words * F;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t row = 0; row < train.rows; ++row) {
+  run_tasks(threads, train.rows, [&](std::int64_t row) {
     const std::uint8_t* src = train.row(row);
     std::uint8_t* word = packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * F;
     std::int32_t norm = 0, sum = 0;
@@ -24,7 +25,7 @@ void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& pac
         sum += src[f + h];
       }
     packed.norms[static_cast<std::size_t>(row)] = norm - 2 * query_offset * sum;
-  }
+  });
 }
 
 }  // namespace

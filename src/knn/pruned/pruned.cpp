@@ -43,6 +43,7 @@
 #include "../topk.hpp"
 #include "../variants.hpp"
 #include "basis.hpp"
+#include "parallel/run_tasks.hpp"
 #include "projection.hpp"
 
 namespace simdml::knn_detail {
@@ -87,8 +88,7 @@ ExactRows exact_rows(const Dataset& train, const Int8Kernels& kernels, std::int6
                 rows.tail.data() + (r - rows.tail_first) * rows.row_bytes);
   rows.norms.resize(static_cast<std::size_t>(n));
   const std::int32_t offset = kernels.query_offset;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t r = 0; r < n; ++r) {
+  run_tasks(threads, n, [&](std::int64_t r) {
     const std::uint8_t* t = train.pixels.data() + r * d;
     std::int32_t norm = 0, sum = 0;
     for (std::int64_t f = 0; f < d; ++f) {
@@ -96,7 +96,7 @@ ExactRows exact_rows(const Dataset& train, const Int8Kernels& kernels, std::int6
       sum += t[f];
     }
     rows.norms[static_cast<std::size_t>(r)] = norm - 2 * offset * sum;
-  }
+  });
   return rows;
 }
 
