@@ -1,5 +1,5 @@
 // k-NN throughput: exact k = 7 neighbours of the 10,000 test images among MNIST's 20,000 training
-// images (../shared/data) and Fashion-MNIST's 60,000, for every kernel of the list and, when
+// images (the first 20,000 of MNIST's, or all 60,000) and Fashion-MNIST's 60,000, for every kernel of the list and, when
 // Debian's libfaiss-dev was found at configure time, faiss's IndexFlatL2 beside them. Counters:
 // queries/s (items) and OP/s, counting a multiply and an add per feature of every query x
 // training pair (2 Q N K), whether computed or, for pruned, skipped by its bound; pruned also
@@ -7,7 +7,7 @@
 // (rates stay comparable). Datasets come from SIMDML_DATA (else ./data); a missing one is reported
 // and skipped.
 //
-//   SIMDML_DATA=../shared/data ./build/bench/knn_bench --benchmark_filter='mnist'
+//   SIMDML_DATA=$PWD/data ./build/bench/knn_bench --benchmark_filter='mnist'
 #include <cstdio>
 #include <memory>
 #include <string>

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for simdml: the Debian packages it builds and benchmarks with,
-# the MNIST data (fetched and md5-checked when the machine is online), and a Release build.
+# the MNIST data (fetched and md5-checked when the machine is online), iris (from scikit-learn's
+# package), and a Release build.
 # Idempotent: packages already present are not reinstalled, data already verified is kept, and
 # the build is incremental. Offline, everything but the MNIST download still happens.
 #
@@ -23,6 +24,7 @@ packages=(
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
   python3-torch            # PyTorch, the training peer (scripts/torch_train_bench.py)
+  python3-sklearn          # scikit-learn: iris's rows for data/iris, and the k-NN peer
   valgrind                 # the instruction-count gate (callgrind)
   clang-format             # the style check (scripts/format.sh --check, in ctest)
   dpkg-dev                 # cpack -G DEB reads library dependencies with dpkg-shlibdeps
@@ -92,6 +94,26 @@ fetch_mnist() {
   done
 }
 
+# iris: scikit-learn's copy of the UCI table (the same 150 rows), under the header simdml's CSV
+# reader names its columns by, into $SIMDML_DATA/iris (default ./data/iris).
+fetch_iris() {
+  local dir=${SIMDML_DATA:-$repo/data}/iris
+  local source=/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv
+  if [ -n "${SIMDML_SKIP_DATA:-}" ] || [ "${CI:-}" = true ] || [ -f "$dir/iris.csv" ]; then
+    return
+  fi
+  if [ ! -f "$source" ] || { [ -d "$dir" ] && [ ! -w "$dir" ]; }; then
+    log "no iris under $dir and none to copy ($source); point SIMDML_DATA at a folder holding iris/"
+    return
+  fi
+  mkdir -p "$dir"
+  local tmp
+  tmp=$(mktemp "$dir/.iris.csv.XXXXXX")
+  { echo "sepal_length,sepal_width,petal_length,petal_width,species"; tail -n +2 "$source"; } > "$tmp"
+  mv "$tmp" "$dir/iris.csv"
+  log "wrote $dir/iris.csv from scikit-learn's copy"
+}
+
 build() {
   cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
   cmake --build "$build_dir" -j "$(nproc)"
@@ -100,4 +122,5 @@ build() {
 
 install_packages
 fetch_mnist
+fetch_iris
 build

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "simdml/data.hpp"
+#include "real_data.hpp"
 #include "temp_dir.hpp"
 
 namespace simdml {
@@ -504,10 +505,9 @@ TEST(Splits, ValidationRefusesFractionsThatLeaveASideEmpty) {
 
 // The real files, when SIMDML_DATA provides them.
 TEST(RealData, MnistLoadsWithTheDocumentedShape) {
-  const char* root = std::getenv("SIMDML_DATA");
-  if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist"))
-    GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
-  const NamedDataset mnist = load_named_dataset("mnist", root);
+  const auto root = testing::real_mnist_root();
+  if (!root) GTEST_SKIP() << testing::kNoRealMnist;
+  const NamedDataset mnist = load_named_dataset("mnist", *root);
   EXPECT_GE(mnist.train.samples, 20000);
   EXPECT_EQ(mnist.test->samples, 10000);
   EXPECT_EQ(mnist.train.features, 784);

@@ -9,6 +9,7 @@
 #include "in_process_cluster.hpp"
 #include "kernel_fixture.hpp"
 #include "knn_data.hpp"
+#include "real_data.hpp"
 #include "simdml/knn.hpp"
 
 namespace simdml {
@@ -71,10 +72,9 @@ INSTANTIATE_TEST_SUITE_P(EveryKernel, KnnShardedTest,
                          testing::kernel_param_name<KnnKernel>);
 
 TEST(KnnSharded, RealMnistOnThreeRanks) {
-  const char* root = std::getenv("SIMDML_DATA");
-  if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist"))
-    GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
-  const NamedDataset mnist = load_named_dataset("mnist", root);
+  const auto root = testing::real_mnist_root();
+  if (!root) GTEST_SKIP() << testing::kNoRealMnist;
+  const NamedDataset mnist = load_named_dataset("mnist", *root);
   const Dataset train = slice_rows(mnist.train, 0, 3000), queries = slice_rows(*mnist.test, 0, 300);
   for (KnnVariant v : {KnnVariant::int8, KnnVariant::pruned}) {
     const KnnKernel& kernel = knn_kernel(v);

@@ -9,6 +9,7 @@
 
 #include "kernel_fixture.hpp"
 #include "knn_data.hpp"
+#include "real_data.hpp"
 #include "simdml/knn.hpp"
 #include "simdml/random.hpp"
 
@@ -245,9 +246,9 @@ TEST(KnnCrossValidation, LeaveOneOutMatchesADirectCount) {
 class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
  protected:
   static void SetUpTestSuite() {
-    const char* root = std::getenv("SIMDML_DATA");
-    if (root == nullptr || !std::filesystem::exists(std::filesystem::path(root) / "mnist")) return;
-    const NamedDataset mnist = load_named_dataset("mnist", root);
+    const auto root = testing::real_mnist_root();
+    if (!root) return;
+    const NamedDataset mnist = load_named_dataset("mnist", *root);
     train_ = new Dataset(slice_rows(mnist.train, 0, 3000));
     queries_ = new Dataset(slice_rows(*mnist.test, 0, 300));
     expected_ =
@@ -262,7 +263,7 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
   }
   void SetUp() override {
     if (train_ == nullptr)
-      GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
+      GTEST_SKIP() << testing::kNoRealMnist;
     if (!runs_here(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
   }
   static Dataset* train_;

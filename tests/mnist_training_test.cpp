@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "simdml/network.hpp"
+#include "real_data.hpp"
 
 namespace simdml {
 namespace {
@@ -14,9 +15,8 @@ namespace {
 class MnistTraining : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* root = std::getenv("SIMDML_DATA");
-    if (root != nullptr && std::filesystem::exists(std::filesystem::path(root) / "mnist"))
-      data_ = new NamedDataset(load_named_dataset("mnist", root));
+    if (const auto root = testing::real_mnist_root())
+      data_ = new NamedDataset(load_named_dataset("mnist", *root));
   }
   static void TearDownTestSuite() {
     delete data_;
@@ -24,7 +24,7 @@ class MnistTraining : public ::testing::Test {
   }
   void SetUp() override {
     if (data_ == nullptr)
-      GTEST_SKIP() << "SIMDML_DATA does not hold mnist/ (run with SIMDML_DATA=../shared/data)";
+      GTEST_SKIP() << testing::kNoRealMnist;
   }
 
   static double train_and_test(Network& net, float rate, std::int64_t batch, int epochs) {
