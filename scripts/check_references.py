@@ -68,7 +68,7 @@ def prose(name, lines):
         if name.endswith(".md"):
             if line.lstrip().startswith("```"):
                 fenced = not fenced
-            elif not fenced:  # an inline command (`g++ app.cpp ...`) names the user's files
+            elif not fenced:  # an inline command line names the user's own files
                 yield number, re.sub(r"`[^`]*\s[^`]*`", "", line)
             continue
         marker = "//" if name.endswith((".cpp", ".hpp", ".h", ".c")) else "#"  # also CMake, YAML, shell
