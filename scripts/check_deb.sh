@@ -2,12 +2,25 @@
 # Installs a simdml .deb on a clean Debian 12 and runs it there: debootstrap makes a minimal
 # bookworm root in a temporary folder, apt installs the package with the dependencies it declares,
 # and the installed simdml prints its machine and cross-validates k-NN on a small CSV it is given.
-# Needs root and Debian's package mirror, so it is a release check, not one of the tests.
+# Needs root and a Debian package mirror, so it is a release check, not one of the tests. The
+# mirror is the one this machine's apt takes bookworm's main component from (apt-cache policy),
+# unless --mirror names another.
 #
 #   cpack -G DEB --config build/CPackConfig.cmake -B build/package
-#   sudo scripts/check_deb.sh build/package/simdml_0.1.0_amd64.deb
+#   sudo scripts/check_deb.sh build/package/simdml_0.1.0_amd64.deb [--mirror URL]
 set -euo pipefail
-deb=$(realpath "${1:?usage: check_deb.sh PACKAGE.deb}")
+usage="usage: check_deb.sh PACKAGE.deb [--mirror URL]"
+deb=$(realpath "${1:?$usage}")
+mirror=
+case "${2:-}" in
+  "") ;;
+  --mirror) mirror=${3:?$usage} ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+if [ -z "$mirror" ]; then
+  mirror=$(apt-cache policy | awk '$3 == "bookworm/main" && $4 == "amd64" {print $2; exit}')
+  [ -n "$mirror" ] || { echo "check_deb.sh: apt has no bookworm main source here; give --mirror URL" >&2; exit 2; }
+fi
 [ "$(id -u)" -eq 0 ] || { echo "check_deb.sh needs root (debootstrap, chroot)" >&2; exit 2; }
 command -v debootstrap > /dev/null || apt-get install -y -q debootstrap
 root=$(mktemp -d /var/tmp/simdml-deb.XXXXXX)
@@ -16,7 +29,7 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
-debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian > "$root.log" 2>&1 ||
+debootstrap --variant=minbase bookworm "$root" "$mirror" > "$root.log" 2>&1 ||
   { tail -n 20 "$root.log"; exit 1; }
 rm -f "$root.log"
 mount -t proc proc "$root/proc"
