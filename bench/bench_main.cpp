@@ -52,6 +52,9 @@ void add_context() {
   benchmark::AddCustomContext("simdml_bench_threads", threads);
   benchmark::AddCustomContext("simdml_compiler", "GCC " __VERSION__);
   benchmark::AddCustomContext("simdml_version", SIMDML_VERSION);
+  // The peers this build lacks and why ("OpenBLAS: apt install libopenblas-dev|"), for the report.
+  if (*SIMDML_ABSENT_PEERS != '\0')
+    benchmark::AddCustomContext("absent_peers", SIMDML_ABSENT_PEERS);
 }
 
 }  // namespace

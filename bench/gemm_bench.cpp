@@ -5,7 +5,9 @@
 //
 //   ./build/bench/gemm_bench --benchmark_filter='/1024x|fma_peak' --benchmark_repetitions=5
 //       --benchmark_enable_random_interleaving=true
+#ifdef SIMDML_HAVE_OPENBLAS
 #include <cblas.h>
+#endif
 #ifdef SIMDML_HAVE_LIBXSMM
 #include <libxsmm.h>
 #endif
@@ -115,6 +117,7 @@ void register_forced_paths(const GemmKernel& kernel, const Shape& s, int threads
         ->Unit(benchmark::kMicrosecond);
 }
 
+#ifdef SIMDML_HAVE_OPENBLAS
 void run_openblas(benchmark::State& state, const Shape& s, int threads) {
   Operands ops(s);
   const GemmProblem p = ops.problem(s);
@@ -128,6 +131,7 @@ void run_openblas(benchmark::State& state, const Shape& s, int threads) {
   }
   set_rate(state, s);
 }
+#endif
 
 #ifdef SIMDML_HAVE_LIBXSMM
 // libxsmm is column-major: row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, the
@@ -202,8 +206,10 @@ bool worth_running(const GemmKernel& kernel, const Shape& s) {
 }  // namespace
 
 void register_benchmarks() {
+#ifdef SIMDML_HAVE_OPENBLAS
   benchmark::AddCustomContext("openblas",
                               openblas_get_config());  // version, target core, threading
+#endif
 #ifdef SIMDML_HAVE_LIBXSMM
   libxsmm_init();
   benchmark::AddCustomContext(
@@ -211,11 +217,13 @@ void register_benchmarks() {
 #endif
   // OpenBLAS picks its kernels for the CPU unless OPENBLAS_CORETYPE names others (some images set
   // Haswell: AVX2 kernels on an AVX-512 machine, half its speed there). Say which it was.
+#ifdef SIMDML_HAVE_OPENBLAS
   const char* forced_core = std::getenv("OPENBLAS_CORETYPE");
   benchmark::AddCustomContext("openblas_coretype",
                               forced_core != nullptr
                                   ? std::string(forced_core) + " (forced by OPENBLAS_CORETYPE)"
                                   : "detected by OpenBLAS");
+#endif
   const bool forced_paths = forced_paths_wanted();
   std::vector<Shape> shapes;
   for (std::int64_t size : {32, 64, 128, 256, 512, 1024, 2048})
@@ -247,9 +255,11 @@ void register_benchmarks() {
             ->Unit(benchmark::kMicrosecond);
         if (forced_paths) register_forced_paths(kernel, s, threads);
       }
+#ifdef SIMDML_HAVE_OPENBLAS
       register_timed("gemm/openblas/" + s.name(), threads, [s, threads](benchmark::State& st) {
         run_openblas(st, s, threads);
       })->Unit(benchmark::kMicrosecond);
+#endif
     }
 #ifdef SIMDML_HAVE_LIBXSMM
     if (libxsmm_size(s)) register_libxsmm(s);

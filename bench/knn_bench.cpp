@@ -1,11 +1,11 @@
 // k-NN throughput: exact k = 7 neighbours of the 10,000 test images among MNIST's 20,000 training
-// images (the first 20,000 of MNIST's, or all 60,000) and Fashion-MNIST's 60,000, for every kernel of the list and, when
-// Debian's libfaiss-dev was found at configure time, faiss's IndexFlatL2 beside them. Counters:
-// queries/s (items) and OP/s, counting a multiply and an add per feature of every query x
-// training pair (2 Q N K), whether computed or, for pruned, skipped by its bound; pruned also
-// reports exact_share and its phases' seconds. The naive loops run on the first 200 queries only
-// (rates stay comparable). Datasets come from SIMDML_DATA (else ./data); a missing one is reported
-// and skipped.
+// images (the first 20,000 of MNIST's, or all 60,000) and Fashion-MNIST's 60,000, for every kernel
+// of the list and, when Debian's libfaiss-dev was found at configure time, faiss's IndexFlatL2
+// beside them. Counters: queries/s (items) and OP/s, counting a multiply and an add per feature of
+// every query x training pair (2 Q N K), whether computed or, for pruned, skipped by its bound;
+// pruned also reports exact_share and its phases' seconds. The naive loops run on the first 200
+// queries only (rates stay comparable). Datasets come from SIMDML_DATA (else ./data); a missing one
+// is reported and skipped.
 //
 //   SIMDML_DATA=$PWD/data ./build/bench/knn_bench --benchmark_filter='mnist'
 #include <cstdio>

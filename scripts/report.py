@@ -95,6 +95,11 @@ def benchmark_context(folder):
         suite = json.loads(path.read_text())["context"]
         context = context or dict(suite)
         context.update({k: suite[k] for k in PEERS if k in suite})
+    torch = folder / "torch_bench.json"
+    if context is not None and torch.exists():  # without python3-torch the stage says why instead
+        library = json.loads(torch.read_text()).get("context", {}).get("library", "")
+        if library.startswith("torch not installed"):
+            context["torch_absent"] = library
     return context
 
 
@@ -240,6 +245,10 @@ def machine_lines(machine, context):
         references += [f"faiss {context['faiss']}"] if "faiss" in context else []
         if references:
             lines.append("- Reference libraries: " + "; ".join(references))
+        absent = [p.strip() for p in context.get("absent_peers", "").split("|") if p.strip()]
+        absent += [f"PyTorch: {context['torch_absent']}"] if "torch_absent" in context else []
+        if absent:
+            lines.append("- Peers this build or machine lacks, so their columns are missing: " + "; ".join(absent))
     return lines
 
 

@@ -18,6 +18,10 @@ import platform
 import random
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from output_file import write_output  # noqa: E402
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:
@@ -54,10 +58,8 @@ def epoch_seconds(net, optimizer, x, onehot, batch):
 
 
 def write(path, document):
-    """Whole or not at all: a temporary file renamed over the target."""
-    with open(path + ".tmp", "w") as out:
-        json.dump(document, out, indent=1)
-    os.replace(path + ".tmp", path)
+    """Whole or not at all, as every output of simdml's (scripts/output_file.py)."""
+    write_output(path, json.dumps(document, indent=1))
 
 
 def main():

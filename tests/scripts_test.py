@@ -20,6 +20,7 @@ import accuracy_gate  # noqa: E402
 import bench_compare  # noqa: E402
 import bench_table  # noqa: E402
 import icount_gate  # noqa: E402
+import report  # noqa: E402
 import results_page  # noqa: E402
 import scaling_model  # noqa: E402
 
@@ -188,6 +189,38 @@ class GemmTablePeak(unittest.TestCase):
                                        "fma_peak/avx2/threads:1": 100.0})
         row = [line for line in bench_table.gemm_table(self.dir).splitlines() if line.startswith("| 256x256x256NN")]
         self.assertIn(" 0.80x ", row[0])
+
+
+class AbsentPeers(unittest.TestCase):
+    """A peer the build lacked has no column, and the report names it with the reason."""
+
+    def test_gemm_without_openblas_or_libxsmm_has_no_ratio_columns(self):
+        folder = Path(tempfile.mkdtemp())
+        entries = [{"name": n + "/real_time", "run_name": n + "/real_time", "run_type": "iteration", "real_time": 1.0,
+                    "time_unit": "ms", "FLOP/s": r * 1e9}
+                   for n, r in {"gemm/simd-avx2/256x256x256NN/threads:1": 80.0, "fma_peak/avx2/threads:1": 100.0}.items()]
+        (folder / "gemm_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
+        table = bench_table.gemm_table(folder)
+        self.assertNotIn("OpenBLAS", table)
+        self.assertNotIn("libxsmm", table)
+        self.assertIn("| 256x256x256NN | 1 | 80.0 | 80 % |", table)
+
+    def test_knn_without_faiss_has_no_faiss_column(self):
+        folder = Path(tempfile.mkdtemp())
+        name = "knn/mnist-20000x10000/int8-avx2/threads:1"
+        (folder / "knn_bench.json").write_text(json.dumps({"context": {}, "benchmarks": [
+            {"name": name, "run_name": name, "run_type": "iteration", "real_time": 1.0, "time_unit": "s",
+             "items_per_second": 1000.0, "OP/s": 1e11}]}))
+        self.assertNotIn("faiss", bench_table.knn_table(folder))
+
+    def test_the_report_says_which_peers_are_missing_and_why(self):
+        machine = {"machine": {"cpu": "c", "logical_cores": 2, "isa_extensions": ["sse2"], "simd_target": "sse2",
+                               "threads": 2, "compiler": "GCC", "openmp": 1, "xsimd": "8", "zlib": "1",
+                               "simdml_version": "0", "git_commit": "x"}, "supported_targets": ["sse2"]}
+        lines = report.machine_lines(machine, {"absent_peers": "OpenBLAS: apt install libopenblas-dev|",
+                                               "torch_absent": "torch not installed (apt install python3-torch)"})
+        self.assertIn("- Peers this build or machine lacks, so their columns are missing: OpenBLAS: apt install "
+                      "libopenblas-dev; PyTorch: torch not installed (apt install python3-torch)", lines)
 
 
 class ActivationTableEigen(unittest.TestCase):
