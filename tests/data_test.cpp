@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "simdml/data.hpp"
 #include "real_data.hpp"
+#include "simdml/data.hpp"
 #include "temp_dir.hpp"
 
 namespace simdml {
@@ -405,6 +405,13 @@ TEST(NamedDatasets, IrisIsOneTableWithoutATestSet) {
   EXPECT_EQ(iris.train.samples, 2);
   EXPECT_EQ(iris.train.features, 4);
   EXPECT_FALSE(iris.test.has_value());
+  // The header names the features; the dataset names its classes, and slices keep both.
+  EXPECT_EQ(iris.train.feature_names, (std::vector<std::string>{"sepal_length", "sepal_width",
+                                                                "petal_length", "petal_width"}));
+  EXPECT_EQ(iris.train.class_names,
+            (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+  EXPECT_EQ(slice_rows(iris.train, 0, 1).feature_names, iris.train.feature_names);
+  EXPECT_EQ(slice_rows(iris.train, 0, 1).class_names, iris.train.class_names);
 }
 
 // Test images of another shape with the same pixel count (14x56 beside 28x28) are not the same

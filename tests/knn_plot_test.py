@@ -38,7 +38,18 @@ class IrisPlot(unittest.TestCase):
         self.assertEqual(set(re.findall(r'class="region" data-class="(\d+)"', text)), {"0", "1", "2"})
         self.assertEqual(text.count('class="point"'), 150)
         k = int(re.search(r"k = (\d+) \(best of a 5-fold", self.result.stdout).group(1))
-        self.assertIn(f"k = {k}</text>", text)
+        self.assertIn(f"iris: 3-class k-NN decision regions, k = {k}, uniform weights</text>", text)
+
+    def test_the_axes_are_named_and_ticked_and_the_classes_have_a_legend(self):
+        """As the seeds' matplotlib picture: feature names from iris.csv's header, tick values, and
+        the species by name."""
+        text = self.svg.read_text()
+        self.assertEqual(re.findall(r'class="axis-name"[^>]*>([^<]*)<', text), ["petal length", "petal width"])
+        ticks = re.findall(r'<line class="tick"[^>]*/><text[^>]*>([^<]*)</text>', text)
+        self.assertGreaterEqual(len(ticks), 6)
+        self.assertTrue({"2", "4", "6"} <= set(ticks), ticks)
+        legend = re.findall(r'<g class="legend" data-class="(\d)">.*?<text[^>]*>([^<]*)</text>', text)
+        self.assertEqual(legend, [("0", "setosa"), ("1", "versicolor"), ("2", "virginica")])
 
     def test_rendered_it_shows_three_regions(self):
         from PIL import Image

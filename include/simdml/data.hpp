@@ -64,6 +64,9 @@ struct Dataset {
   // Training and the int8 k-NN read them in place of x, so code that changes x must clear them.
   std::vector<std::uint8_t> pixels;
   std::vector<std::int32_t> labels;  // each in [0, classes)
+  // Names where the source gives them, else empty: the columns of a CSV header, and the classes of
+  // a named dataset (iris's species, Fashion-MNIST's garments, MNIST's digits).
+  std::vector<std::string> feature_names, class_names;
 
   const float* row(std::int64_t i) const { return x.data() + i * features; }
   bool is_image() const { return image_height > 0; }

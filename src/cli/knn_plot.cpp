@@ -1,6 +1,7 @@
 #include "knn_plot.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -11,8 +12,8 @@
 namespace simdml::cli {
 namespace {
 
-constexpr int kMesh = 200;  // cells a side
-constexpr int kPlotSize = 480, kMargin = 60;
+constexpr int kMesh = 200;                                   // cells a side
+constexpr int kPlotSize = 480, kMargin = 70, kLegend = 150;  // the legend's column, right
 constexpr int kCvFolds = 5, kMaxCvK = 15;
 // Light region fills and the matching darker point colours, one pair per class (cycled).
 constexpr const char* kRegionColors[] = {"#fdd0a2", "#c7e9c0", "#c6dbef", "#dadaeb", "#fcbba1",
@@ -23,8 +24,10 @@ constexpr int kColors = 10;
 
 struct Axis {
   std::int64_t feature;  // column, from 0
+  std::string name;      // the CSV header's, or "feature N"
   double lo, hi;
   double at(double t) const { return lo + (hi - lo) * t; }
+  double fraction(double v) const { return (v - lo) / (hi - lo); }
 };
 
 std::pair<std::int64_t, std::int64_t> feature_pair(const Arguments& args, const Dataset& train) {
@@ -53,6 +56,10 @@ Dataset two_features(const Dataset& train, std::int64_t a, std::int64_t b) {
   d.features = 2;
   d.classes = train.classes;
   d.labels = train.labels;
+  d.class_names = train.class_names;
+  if (!train.feature_names.empty())
+    d.feature_names = {train.feature_names[static_cast<std::size_t>(a)],
+                       train.feature_names[static_cast<std::size_t>(b)]};
   for (std::int64_t r = 0; r < train.samples; ++r) {
     d.x.push_back(train.row(r)[a]);
     d.x.push_back(train.row(r)[b]);
@@ -67,7 +74,10 @@ Axis axis_of(const Dataset& d, int column, std::int64_t feature) {
     hi = std::max<double>(hi, d.row(r)[column]);
   }
   const double pad = std::max(0.05 * (hi - lo), 0.5);
-  return {feature, lo - pad, hi + pad};
+  std::string name = d.feature_names.empty() ? "feature " + std::to_string(feature + 1)
+                                             : d.feature_names[static_cast<std::size_t>(column)];
+  std::replace(name.begin(), name.end(), '_', ' ');  // petal_length -> petal length
+  return {feature, name, lo - pad, hi + pad};
 }
 
 int plot_k(const Arguments& args, const KnnKernel& kernel, const Dataset& d, int threads) {
@@ -103,35 +113,135 @@ std::vector<std::int32_t> classify_mesh(const KnnKernel& kernel, const Dataset& 
   return classes;
 }
 
-std::string svg(const Dataset& d, const Axis& x, const Axis& y, int k,
-                const std::vector<std::int32_t>& classes) {
-  const double cell = static_cast<double>(kPlotSize) / kMesh;
+// Tick values 1, 2 or 5 times a power of ten apart, about six across the axis (matplotlib's way).
+std::vector<double> ticks(const Axis& axis) {
+  const double raw = (axis.hi - axis.lo) / 6.0;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10.0 * magnitude;
+  for (const double m : {1.0, 2.0, 5.0})
+    if (m * magnitude >= raw) {
+      step = m * magnitude;
+      break;
+    }
+  std::vector<double> out;
+  for (double t = std::ceil(axis.lo / step) * step; t <= axis.hi; t += step)
+    out.push_back(std::abs(t) < 1e-9 * step ? 0.0 : t);
+  return out;
+}
+
+// Text from a data file (a CSV header) is escaped before it becomes SVG.
+std::string xml_text(std::string_view text) {
   std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string class_name(const Dataset& d, std::int32_t c) {
+  return c < static_cast<std::int32_t>(d.class_names.size())
+             ? d.class_names[static_cast<std::size_t>(c)]
+             : "class " + std::to_string(c);
+}
+
+// Each mesh row as runs of one class, edges crisp so that no seams show between runs.
+void draw_regions(std::string& out, const std::vector<std::int32_t>& classes) {
+  const double cell = static_cast<double>(kPlotSize) / kMesh;
   char buf[256];
-  const auto add = [&out, &buf](int n) { out.append(buf, static_cast<std::size_t>(n)); };
-  add(std::snprintf(buf, sizeof buf,
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                    "font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%%\" "
-                    "height=\"100%%\" fill=\"white\"/>\n",
-                    kPlotSize + 2 * kMargin, kPlotSize + 2 * kMargin));
-  // Regions: each mesh row as runs of one class, edges crisp so that no seams show between runs.
   out += "<g shape-rendering=\"crispEdges\">\n";
   for (int row = 0; row < kMesh; ++row)
     for (int col = 0; col < kMesh;) {
       const std::int32_t c = classes[static_cast<std::size_t>(row * kMesh + col)];
       int end = col;
       while (end < kMesh && classes[static_cast<std::size_t>(row * kMesh + end)] == c) ++end;
-      add(std::snprintf(buf, sizeof buf,
-                        "<rect class=\"region\" data-class=\"%d\" x=\"%.2f\" y=\"%.2f\" "
-                        "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-                        c, kMargin + col * cell, kMargin + row * cell, (end - col) * cell + 0.3,
-                        cell + 0.3, kRegionColors[c % kColors]));
+      const int n = std::snprintf(buf, sizeof buf,
+                                  "<rect class=\"region\" data-class=\"%d\" x=\"%.2f\" y=\"%.2f\" "
+                                  "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
+                                  c, kMargin + col * cell, kMargin + row * cell,
+                                  (end - col) * cell + 0.3, cell + 0.3, kRegionColors[c % kColors]);
+      out.append(buf, static_cast<std::size_t>(n));
       col = end;
     }
   out += "</g>\n";
+}
+
+// Tick marks and values on both axes, and each axis's name.
+void draw_axes(std::string& out, const Axis& x, const Axis& y) {
+  char buf[512];
+  const auto add = [&out, &buf](int n) { out.append(buf, static_cast<std::size_t>(n)); };
+  const int bottom = kMargin + kPlotSize;
+  for (const double t : ticks(x)) {
+    const double px = kMargin + x.fraction(t) * kPlotSize;
+    add(std::snprintf(
+        buf, sizeof buf,
+        "<line class=\"tick\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
+        "stroke=\"black\"/><text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+        px, bottom, px, bottom + 5, px, bottom + 19, t));
+  }
+  for (const double t : ticks(y)) {
+    const double py = kMargin + (1.0 - y.fraction(t)) * kPlotSize;
+    add(std::snprintf(buf, sizeof buf,
+                      "<line class=\"tick\" x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" "
+                      "stroke=\"black\"/><text x=\"%d\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
+                      kMargin - 5, py, kMargin, py, kMargin - 8, py + 4.5, t));
+  }
+  add(std::snprintf(
+      buf, sizeof buf,
+      "<text class=\"axis-name\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+      kMargin + kPlotSize / 2, bottom + 42, xml_text(x.name).c_str()));
+  add(std::snprintf(buf, sizeof buf,
+                    "<text class=\"axis-name\" transform=\"translate(%d,%d) rotate(-90)\" "
+                    "text-anchor=\"middle\">%s</text>\n",
+                    kMargin - 45, kMargin + kPlotSize / 2, xml_text(y.name).c_str()));
+}
+
+// One swatch and name per class, beside the plot.
+void draw_legend(std::string& out, const Dataset& d) {
+  char buf[512];
+  const int left = kMargin + kPlotSize + 20;
+  for (std::int32_t c = 0; c < d.classes; ++c) {
+    const int top = kMargin + 10 + 24 * c;
+    const int n = std::snprintf(
+        buf, sizeof buf,
+        "<g class=\"legend\" data-class=\"%d\"><rect x=\"%d\" y=\"%d\" width=\"16\" height=\"16\" "
+        "fill=\"%s\" stroke=\"black\" stroke-width=\"0.6\"/><circle cx=\"%d\" cy=\"%d\" r=\"4\" "
+        "fill=\"%s\" stroke=\"black\" stroke-width=\"0.6\"/><text x=\"%d\" "
+        "y=\"%d\">%s</text></g>\n",
+        c, left, top, kRegionColors[c % kColors], left + 8, top + 8, kPointColors[c % kColors],
+        left + 24, top + 13, xml_text(class_name(d, c)).c_str());
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::string svg(const Dataset& d, const Axis& x, const Axis& y, int k,
+                const std::vector<std::int32_t>& classes) {
+  std::string out;
+  char buf[512];
+  const auto add = [&out, &buf](int n) { out.append(buf, static_cast<std::size_t>(n)); };
+  add(std::snprintf(buf, sizeof buf,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%%\" "
+                    "height=\"100%%\" fill=\"white\"/>\n",
+                    kPlotSize + 2 * kMargin + kLegend, kPlotSize + 2 * kMargin));
+  draw_regions(out, classes);
   for (std::int64_t r = 0; r < d.samples; ++r) {
-    const double px = kMargin + (d.row(r)[0] - x.lo) / (x.hi - x.lo) * kPlotSize;
-    const double py = kMargin + (y.hi - d.row(r)[1]) / (y.hi - y.lo) * kPlotSize;
+    const double px = kMargin + x.fraction(d.row(r)[0]) * kPlotSize;
+    const double py = kMargin + (1.0 - y.fraction(d.row(r)[1])) * kPlotSize;
     const std::int32_t c = d.labels[static_cast<std::size_t>(r)];
     add(std::snprintf(buf, sizeof buf,
                       "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\" "
@@ -142,20 +252,13 @@ std::string svg(const Dataset& d, const Axis& x, const Axis& y, int k,
                     "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                     "stroke=\"black\"/>\n",
                     kMargin, kMargin, kPlotSize, kPlotSize));
+  draw_axes(out, x, y);
+  draw_legend(out, d);
+  const std::string title = xml_text(d.name.substr(0, d.name.find(" (")));
   add(std::snprintf(buf, sizeof buf,
-                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"15\">%s: k-NN "
-                    "decision regions, k = %d</text>\n",
-                    kMargin + kPlotSize / 2, kMargin - 20, d.name.c_str(), k));
-  add(std::snprintf(buf, sizeof buf,
-                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">feature %lld (%.2f to "
-                    "%.2f)</text>\n",
-                    kMargin + kPlotSize / 2, kPlotSize + kMargin + 35,
-                    static_cast<long long>(x.feature + 1), x.lo, x.hi));
-  add(std::snprintf(buf, sizeof buf,
-                    "<text transform=\"translate(%d,%d) rotate(-90)\" text-anchor=\"middle\">"
-                    "feature %lld (%.2f to %.2f)</text>\n</svg>\n",
-                    kMargin - 25, kMargin + kPlotSize / 2, static_cast<long long>(y.feature + 1),
-                    y.lo, y.hi));
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"15\">%s: %d-class "
+                    "k-NN decision regions, k = %d, uniform weights</text>\n</svg>\n",
+                    kMargin + kPlotSize / 2, kMargin - 20, title.c_str(), d.classes, k));
   return out;
 }
 

@@ -100,7 +100,10 @@ Dataset load_csv_dataset(const std::filesystem::path& path, std::string name) {
         split_fields(line_number == 1 ? without_byte_order_mark(line) : std::string_view(line));
     if (columns == 0) {
       columns = fields.size();
-      if (is_header(fields, path, line_number)) continue;
+      if (is_header(fields, path, line_number)) {
+        data.feature_names.assign(fields.begin(), fields.end() - 1);
+        continue;
+      }
     }
     if (columns < 2)
       fail(path, line_number, "needs at least one feature column and a label column");

@@ -14,6 +14,23 @@ namespace simdml {
 namespace {
 
 constexpr std::array<std::string_view, 3> kNames = {"mnist", "fashion-mnist", "iris"};
+
+// The classes' names, by label, as the datasets' publishers give them.
+std::vector<std::string> class_names(std::string_view dataset) {
+  if (dataset == "iris") return {"setosa", "versicolor", "virginica"};
+  if (dataset == "fashion-mnist")
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+}
+
+// A table with more classes than its publisher named keeps no names.
+void name_classes(std::string_view dataset, Dataset& data) {
+  std::vector<std::string> names = class_names(dataset);
+  if (static_cast<int>(names.size()) < data.classes) return;
+  names.resize(static_cast<std::size_t>(data.classes));
+  data.class_names = std::move(names);
+}
 const std::filesystem::path kDebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
 // <dir>/<stem>.gz, else <dir>/<stem>; empty when neither exists.
@@ -58,6 +75,8 @@ NamedDataset load_mnist_format(std::string_view name, const std::filesystem::pat
   named.train =
       load_idx_dataset(files[0], files[1], 10, std::string(name) + " train", part, &train);
   named.test = load_idx_dataset(files[2], files[3], 10, std::string(name) + " test", {}, &test);
+  name_classes(name, named.train);
+  name_classes(name, *named.test);
   named.train_first_row = train.first_row;
   named.train_rows = train.limited_rows;
   named.crc32 = train.crc32 ^ (test.crc32 * 0x9E3779B1u);  // both sets' CRCs in one word
@@ -112,6 +131,7 @@ NamedDataset load_named_dataset(std::string_view name, const std::filesystem::pa
                       " (point --data or SIMDML_DATA at a folder holding iris/iris.csv)");
     NamedDataset named{
         "iris", load_csv_dataset(path, "iris"), std::nullopt, path.parent_path(), {path}};
+    name_classes("iris", named.train);
     named.crc32 = dataset_crc32(named.train);
     const std::int64_t rows =
         part.limit < 0 ? named.train.samples : std::min(named.train.samples, part.limit);
@@ -145,6 +165,8 @@ Dataset empty_like(const Dataset& data, std::int64_t samples) {
   out.classes = data.classes;
   out.image_height = data.image_height;
   out.image_width = data.image_width;
+  out.feature_names = data.feature_names;
+  out.class_names = data.class_names;
   out.x.reserve(static_cast<std::size_t>(samples * data.features));
   if (!data.pixels.empty()) out.pixels.reserve(static_cast<std::size_t>(samples * data.features));
   out.labels.reserve(static_cast<std::size_t>(samples));
