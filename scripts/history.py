@@ -1,15 +1,8 @@
 #!/usr/bin/python3
 """simdml history: keep every `simdml run` and say what changed (run as `simdml history ...`).
 
-    simdml history add --db FILE RESULTS_DIR      record a results folder (once; re-adding is recognised)
-    simdml history list --db FILE                 the runs recorded, per machine fingerprint
-    simdml history check --db FILE [--fingerprint KEY] [--threshold 5%] [--min-effect 1%]
-                         [--window 60] [--min-runs 3] [--json FILE]
-                                                  change points of the newest run's machine; exit 1
-                                                  when the newest run is on the slow side of one
-    simdml history report --db FILE --out DIR     the trend page, DIR/index.html (charts inline)
-    simdml history export --db FILE --format bencher|github-action-benchmark [--out FILE]
-                                                  the newest run in Bencher's or github-action-benchmark's format
+Its parser below is the one list of what each subcommand takes: `simdml history --help` prints
+every subcommand's usage from it, `simdml history SUBCOMMAND --help` its options explained.
 
 Exit status: 0 done, 1 a database or results folder that cannot be used (the message says why;
 the database is left as it was) or, for check, a regression, 2 a usage error.
@@ -325,13 +318,17 @@ class Once(argparse.Action):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="simdml history", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="simdml history", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[2])
     sub = p.add_subparsers(dest="command", required=True)
-    add = sub.add_parser("add", help="record a results folder of simdml run")
+
+    def subcommand(name, about):
+        return sub.add_parser(name, help=about, description=about)
+    add = subcommand("add", "record a results folder of simdml run")
     add.add_argument("results", type=Path, help="the folder simdml run wrote")
-    listing = sub.add_parser("list", help="the runs recorded, per machine fingerprint")
-    check = sub.add_parser("check", help="change points of the newest run's machine")
-    report = sub.add_parser("report", help="the trend page: one HTML file with its charts")
+    listing = subcommand("list", "the runs recorded, per machine fingerprint")
+    check = subcommand("check", "change points of the newest run's machine")
+    report = subcommand("report", "the trend page: one HTML file with its charts")
     report.add_argument("--out", action=Once, required=True, type=Path,
                         help="the folder to write index.html into")
     check.add_argument("--json", action=Once, type=Path, help="write the findings here")
@@ -346,13 +343,16 @@ def parser():
                              help=f"the newest runs examined (default {window})")
         command.add_argument("--min-runs", action=Once, type=at_least(1), default=3,
                              help="runs on each side of a change (default 3)")
-    export = sub.add_parser("export", help="the newest run for Bencher or github-action-benchmark")
+    export = subcommand("export", "the newest run for Bencher or github-action-benchmark")
     export.add_argument("--format", action=Once, required=True, choices=["bencher", "github-action-benchmark"])
     export.add_argument("--fingerprint", action=Once,
                         help="the machine's runs to take the newest of (default: any)")
     export.add_argument("--out", action=Once, type=Path, help="write here (atomically) instead of standard output")
     for command in (add, listing, check, report, export):
         command.add_argument("--db", action=Once, required=True, type=Path, help="the history database (SQLite)")
+    p.epilog = "subcommands:\n" + "".join(
+        "  " + command.format_usage()[len("usage: "):] + f"      {command.description}\n"
+        for command in (add, listing, check, report, export))
     return p
 
 

@@ -35,6 +35,28 @@ mkdir -p "$work/data/iris"
   done
 } > "$work/data/iris/iris.csv"
 
+# Each command's usage and what it accepts come from one list: every option its --help shows is
+# accepted (a nonexistent one after it is what fails), and history's --help shows every option.
+for command in info train evaluate predict knn run; do
+  usage=$("$simdml" "$command" --help)
+  while read -r item; do
+    option=${item#[}
+    option=${option%]}
+    words=($option)
+    [ ${#words[@]} -gt 1 ] && words=("${words[0]}" "x")
+    out=$("$simdml" "$command" "${words[@]}" --no-such-option 2>&1)
+    if [[ "$out" != *"unknown option --no-such-option"* ]]; then
+      echo "FAIL: simdml $command --help lists ${words[0]}, but it is refused: $out" | head -2
+      failures=$((failures + 1))
+    fi
+  done < <(grep -o '\[--[a-z0-9-]*[^]]*\]' <<< "$usage")
+done
+expect 0 "[--json FILE]" -- info --help
+expect 0 "--min-effect" -- history --help
+for option in --fingerprint --window --min-runs --threshold; do
+  [[ "$output" == *"$option"* ]] || { echo "FAIL: simdml history --help lacks $option"; failures=$((failures + 1)); }
+done
+
 # info names what the kernels run with, and obeys a cap on the target.
 expect 0 "simd target used: sse2" -- info --isa sse2 --threads 3
 [[ "$output" == *"gemm kernel:      simd-sse2"* && "$output" == *"openmp threads:   3"* && "$output" == *"zlib:"* ]] ||

@@ -26,11 +26,15 @@ std::vector<std::string_view> split_list(std::string_view text) {
   }
 }
 
-Arguments::Arguments(std::vector<std::string_view> words,
-                     std::set<std::string, std::less<>> options,
-                     std::set<std::string, std::less<>> switches) {
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    const std::string_view word = words[i];
+Arguments::Arguments(std::vector<std::string_view> words, std::span<const Option> accepted)
+    : words_(std::move(words)) {
+  const auto find = [&](std::string_view name) -> const Option* {
+    for (const Option& o : accepted)
+      if (o.name == name) return &o;
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    const std::string_view word = words_[i];
     if (!word.starts_with("--"))
       throw UsageError("unexpected argument '" + std::string(word) + "'");
     std::string name(word.substr(2));
@@ -39,17 +43,42 @@ Arguments::Arguments(std::vector<std::string_view> words,
       inline_value = name.substr(eq + 1);
       name.resize(eq);
     }
+    const Option* option = find(name);
+    if (option == nullptr) throw UsageError("unknown option --" + name);
     if (values_.contains(name)) throw UsageError("--" + name + " is given twice");
-    if (switches.contains(name) && !inline_value) {
+    if (option->value.empty()) {
+      if (inline_value) throw UsageError("--" + name + " takes no value");
       values_[name] = "";
-    } else if (options.contains(name)) {
-      if (!inline_value && i + 1 >= words.size())
-        throw UsageError("option --" + name + " needs a value");
-      values_[name] = inline_value ? *inline_value : std::string(words[++i]);
     } else {
-      throw UsageError("unknown option --" + name);
+      if (!inline_value && i + 1 >= words_.size())
+        throw UsageError("option --" + name + " needs a value");
+      values_[name] = inline_value ? *inline_value : std::string(words_[++i]);
     }
   }
+}
+
+// Built by appending: GCC 12 warns falsely on "literal" + string (its bug 105651).
+std::string Command::usage() const {
+  constexpr std::size_t kWidth = 100;
+  constexpr std::string_view kIndent = "\n         ";
+  std::string out = "simdml ";
+  out.append(name);
+  std::size_t line_start = 0;
+  for (const Option& o : options) {
+    std::string item = "[--";
+    item.append(o.name);
+    if (!o.value.empty()) item.append(" ").append(o.value);
+    item.append("]");
+    if (out.size() - line_start + 1 + item.size() > kWidth) {
+      line_start = out.size() + 1;
+      out.append(kIndent);
+    } else {
+      out.append(" ");
+    }
+    out.append(item);
+  }
+  if (!note.empty()) out.append(options.empty() ? " " : kIndent).append(note);
+  return out;
 }
 
 std::optional<std::string> Arguments::get(std::string_view name) const {

@@ -5,7 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
-#include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,12 +21,18 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "--name value" options and "--name" switches. Every name must be declared by the subcommand;
-// anything else is a usage error.
+// One option a command accepts: its name without "--", and how its value is written in the usage
+// ("N", "FILE", "sgd|adam"); an empty value makes it a switch.
+struct Option {
+  std::string_view name;
+  std::string_view value;
+};
+
+// "--name value" options and "--name" switches, as the command's option list declares them; any
+// other word, and any option given twice, is a usage error.
 class Arguments {
  public:
-  Arguments(std::vector<std::string_view> words, std::set<std::string, std::less<>> options,
-            std::set<std::string, std::less<>> switches);
+  Arguments(std::vector<std::string_view> words, std::span<const Option> accepted);
 
   std::optional<std::string> get(std::string_view name) const;
   std::string get_or(std::string_view name, std::string fallback) const;
@@ -34,8 +40,11 @@ class Arguments {
   // A finite number in [min, max]; anything else (NaN, inf, text) is a usage error.
   double get_double(std::string_view name, double fallback, double min, double max) const;
   bool has(std::string_view name) const;
+  // The words as given, for the job's check that every rank was started alike.
+  const std::vector<std::string_view>& words() const { return words_; }
 
  private:
+  std::vector<std::string_view> words_;
   std::map<std::string, std::string, std::less<>> values_;
 };
 
@@ -47,11 +56,18 @@ inline double seconds_since(std::chrono::steady_clock::time_point start) {
 // "a,b,c" -> {"a", "b", "c"}; empty items are kept (the caller's parser rejects them).
 std::vector<std::string_view> split_list(std::string_view text);
 
+// A subcommand. Its option list is the one source of both what it accepts and its usage text.
 struct Command {
   std::string_view name;
   std::string_view summary;
-  std::string_view usage;
-  int (*run)(const std::vector<std::string_view>& args);
+  std::span<const Option> options;
+  std::string_view note;  // a line under the usage, or empty
+  int (*run)(const Arguments& args);
+  // history: every word, --help included, goes to scripts/history.py, which parses them itself.
+  int (*run_words)(const std::vector<std::string_view>& words) = nullptr;
+
+  // "simdml train [--dataset mnist|fashion-mnist|iris] [--data DIR] ...", wrapped at 100 columns.
+  std::string usage() const;
 };
 
 // Options several commands share (src/cli/options.cpp).
@@ -76,12 +92,12 @@ void check_outputs_spare_inputs(const Arguments& args,
 // Writes the report to --json FILE, atomically, when the option is given.
 void write_json_option(const Arguments& args, const std::string& json);
 
-int run_info(const std::vector<std::string_view>& args);
-int run_train(const std::vector<std::string_view>& args);
-int run_evaluate(const std::vector<std::string_view>& args);
-int run_predict(const std::vector<std::string_view>& args);
-int run_knn(const std::vector<std::string_view>& args);
-int run_main_job(const std::vector<std::string_view>& args);
-int run_history(const std::vector<std::string_view>& args);
+int run_info(const Arguments& args);
+int run_train(const Arguments& args);
+int run_evaluate(const Arguments& args);
+int run_predict(const Arguments& args);
+int run_knn(const Arguments& args);
+int run_main_job(const Arguments& args);
+int run_history(const std::vector<std::string_view>& words);
 
 }  // namespace simdml::cli

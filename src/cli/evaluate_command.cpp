@@ -52,10 +52,7 @@ void draw_image(const Dataset& data, std::int64_t index) {
 
 }  // namespace
 
-int run_evaluate(const std::vector<std::string_view>& words) {
-  const Arguments args(
-      words, {"model", "dataset", "data", "split", "threads", "gemm", "isa", "limit", "json"},
-      {"flush-denormals"});
+int run_evaluate(const Arguments& args) {
   const Compute compute = compute_options(args);
   check_output_options(args, {"json"});
   const Network net = load_model(required(args, "model"));
@@ -86,8 +83,7 @@ int run_evaluate(const std::vector<std::string_view>& words) {
   return 0;
 }
 
-int run_predict(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"model", "dataset", "data", "split", "index", "isa"}, {});
+int run_predict(const Arguments& args) {
   apply_isa_option(args);
   const Network net = load_model(required(args, "model"));
   NamedDataset data = dataset_option(args);

@@ -58,8 +58,7 @@ std::string info_json(int threads) {
 
 }  // namespace
 
-int run_info(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"isa", "threads", "json"}, {});
+int run_info(const Arguments& args) {
   apply_isa_option(args);
   const int threads = thread_option(args);
   const CpuInfo& cpu = cpu_info();

@@ -276,12 +276,7 @@ void check_option_combinations(const Arguments& args) {
 
 }  // namespace
 
-int run_knn(const std::vector<std::string_view>& words) {
-  const Arguments args(
-      words,
-      {"dataset", "data", "k", "weights", "variant", "threads", "isa", "train-limit", "test-limit",
-       "cv", "seed", "ties", "json", "plot", "plot-features", "plot-k", "shard"},
-      {});
+int run_knn(const Arguments& args) {
   check_option_combinations(args);
   apply_isa_option(args);
   const int threads = thread_option(args);
@@ -311,7 +306,7 @@ int run_knn(const std::vector<std::string_view>& words) {
   }
   if (data.test) apply_limit_option(args, "test-limit", *data.test);
   const KnnKernel& kernel = variant_option(args, train);
-  check_same_job("knn", words, data);
+  check_same_job("knn", args.words(), data);
   std::printf(
       "dataset  %s from %s: %lld training rows%s, %s (%lld features, %d classes)\n",
       data.name.c_str(), data.source.c_str(), static_cast<long long>(rows.total),

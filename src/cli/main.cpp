@@ -17,56 +17,120 @@
 namespace {
 
 using simdml::cli::Command;
+using simdml::cli::Option;
+
+constexpr Option kIsa{"isa", "sse2|avx2|avx512"}, kThreads{"threads", "N"}, kJson{"json", "FILE"},
+    kData{"data", "DIR"}, kGemm{"gemm", "naive|blocked|simd"}, kFlush{"flush-denormals", ""};
+
+constexpr Option kInfoOptions[] = {kIsa, kThreads, kJson};
+
+constexpr Option kTrainOptions[] = {
+    {"dataset", "mnist|fashion-mnist|iris"},
+    kData,
+    {"layers", "784,30,10"},
+    {"activation", "sigmoid|tanh|relu[,...]"},
+    {"loss", "quadratic|cross-entropy"},
+    {"init", "normal|xavier|he"},
+    {"epochs", "30"},
+    {"batch", "10"},
+    {"eta", "3.0"},
+    {"momentum", "0"},
+    {"l2", "0"},
+    {"seed", "1"},
+    {"validation", "FRACTION"},
+    {"train-limit", "N"},
+    {"test-limit", "N"},
+    {"save", "MODEL.npz"},
+    kJson,
+    {"optimizer", "sgd|adam"},
+    {"beta1", "0.9"},
+    {"beta2", "0.999"},
+    {"epsilon", "1e-8"},
+    kThreads,
+    kGemm,
+    kIsa,
+    kFlush,
+    {"slices", "S"},
+};
+
+constexpr Option kEvaluateOptions[] = {
+    {"model", "MODEL.npz"},
+    {"dataset", "mnist|fashion-mnist|iris"},
+    kData,
+    {"split", "test|train"},
+    {"limit", "N"},
+    kJson,
+    kThreads,
+    kGemm,
+    kIsa,
+    kFlush,
+};
+
+constexpr Option kPredictOptions[] = {
+    {"model", "MODEL.npz"},
+    {"dataset", "mnist|fashion-mnist|iris"},
+    kData,
+    {"split", "test|train"},
+    {"index", "I"},
+    kIsa,
+};
+
+constexpr Option kKnnOptions[] = {
+    {"dataset", "mnist|fashion-mnist|iris"},
+    kData,
+    {"k", "1,3,5,7|1-31"},
+    {"weights", "uniform|distance"},
+    {"ties", "nearest|lowest-class"},
+    {"variant", "auto|naive|blocked|int8|pruned|KERNEL"},
+    {"cv", "FOLDS"},
+    {"seed", "1"},
+    {"train-limit", "N"},
+    {"test-limit", "N"},
+    kJson,
+    {"plot", "FILE.svg"},
+    {"plot-features", "3,4"},
+    {"plot-k", "K"},
+    kThreads,
+    kIsa,
+    {"shard", "training|queries"},
+};
+
+constexpr Option kRunOptions[] = {
+    {"quick", ""},
+    {"full", ""},
+    {"out", "DIR"},
+    {"dataset", "mnist|fashion-mnist"},
+    kData,
+    kThreads,
+    {"only", "accuracy,benchmarks,instructions,report"},
+    {"suites", "gemm_bench,..."},
+    {"history", "FILE"},
+};
 
 constexpr Command kCommands[] = {
     {"info", "print the CPU, the SIMD target and thread count the kernels use, and versions",
-     "simdml info [--isa sse2|avx2|avx512] [--threads N]", simdml::cli::run_info},
+     kInfoOptions, "", simdml::cli::run_info},
     {"train",
      "train a fully-connected network with mini-batch SGD (defaults: Nielsen's network.py)",
-     "simdml train [--dataset mnist|fashion-mnist|iris] [--data DIR] [--layers 784,30,10]\n"
-     "         [--activation sigmoid|tanh|relu[,...]] [--loss quadratic|cross-entropy] [--init "
-     "normal|xavier|he]\n"
-     "         [--epochs 30] [--batch 10] [--eta 3.0] [--momentum 0] [--l2 0] [--seed 1]\n"
-     "         [--validation FRACTION] [--train-limit N] [--test-limit N] [--save MODEL.npz] "
-     "[--json FILE]\n"
-     "         [--optimizer sgd|adam] [--beta1 0.9] [--beta2 0.999] [--epsilon 1e-8]\n"
-     "         [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "
-     "[--flush-denormals]\n"
-     "         [--slices S]   (under mpirun -np N: S >= N slices of every mini-batch, shared by "
-     "the ranks)",
+     kTrainOptions,
+     "(under mpirun -np N: --slices S >= N cuts every mini-batch into S slices, shared by the "
+     "ranks)",
      simdml::cli::run_train},
-    {"evaluate", "accuracy and confusion matrix of a saved model on a dataset",
-     "simdml evaluate --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] "
-     "[--limit N]\n"
-     "         [--json FILE] [--threads N] [--gemm naive|blocked|simd] [--isa sse2|avx2|avx512] "
-     "[--flush-denormals]",
-     simdml::cli::run_evaluate},
-    {"predict", "classify one sample with a saved model and draw it",
-     "simdml predict --model MODEL.npz [--dataset mnist] [--data DIR] [--split test|train] "
-     "[--index I]\n"
-     "         [--isa sse2|avx2|avx512]",
+    {"evaluate", "accuracy and confusion matrix of a saved model on a dataset", kEvaluateOptions,
+     "", simdml::cli::run_evaluate},
+    {"predict", "classify one sample with a saved model and draw it", kPredictOptions, "",
      simdml::cli::run_predict},
     {"knn", "exact k-nearest-neighbour classification: accuracy per k, or k-fold cross-validation",
-     "simdml knn [--dataset mnist|fashion-mnist|iris] [--data DIR] [--k 1,3,5,7|1-31] [--weights "
-     "uniform|distance]\n"
-     "         [--ties nearest|lowest-class] [--variant "
-     "auto|naive|blocked|int8|int8-avx512vnni|...] [--cv FOLDS] [--seed 1]\n"
-     "         [--train-limit N] [--test-limit N] [--json FILE] [--threads N] [--isa "
-     "sse2|avx2|avx512]\n"
-     "         [--shard training|queries]   (under mpirun: what the ranks share)",
-     simdml::cli::run_knn},
+     kKnnOptions, "(under mpirun: --shard says what the ranks share)", simdml::cli::run_knn},
     {"run",
      "the main job: accuracy runs, benchmarks and instruction counts into a results folder with a "
      "report",
-     "simdml run [--quick|--full] [--out DIR] [--dataset mnist|fashion-mnist] [--data DIR] "
-     "[--threads N]\n"
-     "         [--only accuracy,benchmarks,instructions,report] [--suites gemm_bench,...]\n"
-     "         [--history FILE]",
-     simdml::cli::run_main_job},
-    {"history", "regression tracking: record runs, find change points, draw the trends, export",
-     "simdml history add --db FILE RESULTS_DIR | list --db FILE |\n"
-     "         check --db FILE [--threshold 5%] [--json FILE] | report --db FILE --out DIR |\n"
-     "         export --db FILE --format bencher|github-action-benchmark [--out FILE]",
+     kRunOptions, "", simdml::cli::run_main_job},
+    {"history",
+     "regression tracking: record runs, find change points, draw the trends, export",
+     {},
+     "add|list|check|report|export ... (simdml history --help lists every option)",
+     nullptr,
      simdml::cli::run_history},
 };
 
@@ -137,20 +201,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "simdml: unknown command '%s' (try simdml --help)\n", argv[1]);
     return 2;
   }
-  const std::vector<std::string_view> args(words.begin() + 2, words.end());
+  const std::vector<std::string_view> words_after(words.begin() + 2, words.end());
   try {
-    for (std::string_view a : args) {
+    if (command->run_words != nullptr) return command->run_words(words_after);
+    for (std::string_view a : words_after) {
       if (a == "--help" || a == "-h") {
-        std::printf("usage: %.*s\n", static_cast<int>(command->usage.size()),
-                    command->usage.data());
+        std::printf("usage: %s\n", command->usage().c_str());
         return 0;
       }
     }
-    return command->run(args);
+    return command->run(simdml::cli::Arguments(words_after, command->options));
   } catch (const simdml::cli::UsageError& e) {  // the same words give every rank the same error
     if (reports)
-      std::fprintf(stderr, "simdml %s: %s\nusage: %.*s\n", argv[1], e.what(),
-                   static_cast<int>(command->usage.size()), command->usage.data());
+      std::fprintf(stderr, "simdml %s: %s\nusage: %s\n", argv[1], e.what(),
+                   command->usage().c_str());
     return 2;
   } catch (const simdml::cli::JobMismatch& e) {
     if (reports) std::fprintf(stderr, "simdml %s: error: %s\n", argv[1], e.what());

@@ -219,9 +219,7 @@ const char* mode_name(RunMode mode) {
 
 }  // namespace
 
-int run_main_job(const std::vector<std::string_view>& words) {
-  const Arguments args(words, {"out", "dataset", "data", "threads", "only", "history", "suites"},
-                       {"quick", "full"});
+int run_main_job(const Arguments& args) {
   RunSettings settings = run_settings(args);
   drop_unavailable_stages(settings);
   prepare_folder(settings.out);

@@ -112,13 +112,7 @@ ProgressCallback progress_bar(int epoch, int epochs) {
 
 }  // namespace
 
-int run_train(const std::vector<std::string_view>& words) {
-  const Arguments args(
-      words, {"dataset",    "data",        "layers",     "activation", "loss",  "init",  "epochs",
-              "batch",      "eta",         "momentum",   "optimizer",  "beta1", "beta2", "epsilon",
-              "l2",         "seed",        "threads",    "gemm",       "isa",   "save",  "json",
-              "validation", "train-limit", "test-limit", "slices"},
-      {"flush-denormals"});
+int run_train(const Arguments& args) {
   Compute compute = compute_options(args);
   compute.cluster = &job();
   TrainingOptions sgd = training_options(args);
@@ -146,7 +140,7 @@ int run_train(const std::vector<std::string_view>& words) {
   const std::vector<std::int64_t> sizes = layer_sizes(args, data.train);
   Network net = make_network(sizes, hidden_activations(args, sizes.size() - 2), *loss, *init, seed);
   const Dataset* monitor = validation ? &*validation : data.test ? &*data.test : nullptr;
-  check_same_job("train", words, data);
+  check_same_job("train", args.words(), data);
 
   TrainReport report(data, net, sgd, epochs, seed, compute, std::string(init_name(*init)));
   report.print_header(validation.has_value());
