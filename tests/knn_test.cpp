@@ -262,8 +262,7 @@ class KnnMnist : public ::testing::TestWithParam<KnnKernel> {
     expected_ = nullptr;
   }
   void SetUp() override {
-    if (train_ == nullptr)
-      GTEST_SKIP() << testing::kNoRealMnist;
+    if (train_ == nullptr) GTEST_SKIP() << testing::kNoRealMnist;
     if (!runs_here(GetParam())) GTEST_SKIP() << GetParam().name << " cannot run on this CPU";
   }
   static Dataset* train_;

@@ -6,8 +6,8 @@
 
 #include <cstdlib>
 
-#include "simdml/network.hpp"
 #include "real_data.hpp"
+#include "simdml/network.hpp"
 
 namespace simdml {
 namespace {
@@ -23,8 +23,7 @@ class MnistTraining : public ::testing::Test {
     data_ = nullptr;
   }
   void SetUp() override {
-    if (data_ == nullptr)
-      GTEST_SKIP() << testing::kNoRealMnist;
+    if (data_ == nullptr) GTEST_SKIP() << testing::kNoRealMnist;
   }
 
   static double train_and_test(Network& net, float rate, std::int64_t batch, int epochs) {
