@@ -94,7 +94,7 @@ void register_common(const Set& set, const std::string& suffix, std::size_t n) {
   for (auto [name, kernel] : backward) register_backward(name, suffix, kernel, n);
 }
 
-void register_set(const ActivationKernels& set, std::size_t n) {
+void register_set(const ElementwiseKernels& set, std::size_t n) {
   const std::string suffix = set_suffix(set.name, n);
   register_common(set, suffix, n);
   // Softmax over rows of 10 classes, the shape a classifier's output layer has.
@@ -124,7 +124,7 @@ void register_set(const ActivationKernels& set, std::size_t n) {
       });
 }
 
-void register_underflow(const ActivationKernels& set) {
+void register_underflow(const ElementwiseKernels& set) {
   constexpr std::size_t n = 100000;
   const std::pair<const char*, UnaryKernel> unary[] = {{"exp", set.exp}, {"sigmoid", set.sigmoid}};
   for (auto [name, kernel] : unary)
@@ -152,7 +152,7 @@ void register_benchmarks() {
 #ifdef SIMDML_HAVE_EIGEN
   benchmark::AddCustomContext("eigen", "Eigen " + std::string(eigen_version()));
 #endif
-  for (const ActivationKernels& set : activation_kernel_sets())
+  for (const ElementwiseKernels& set : activation_kernel_sets())
     if (runs_here(set) && set.variant == ActivationVariant::simd) register_underflow(set);
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
     benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(),
@@ -165,7 +165,7 @@ void register_benchmarks() {
                                    }
                                    set_rates(st, n, 2);
                                  });
-    for (const ActivationKernels& set : activation_kernel_sets())
+    for (const ElementwiseKernels& set : activation_kernel_sets())
       if (runs_here(set)) register_set(set, n);
 #ifdef SIMDML_HAVE_EIGEN
     for (const EigenActivations& set : eigen_activation_sets())

@@ -65,7 +65,7 @@ std::vector<Workload> activation_workloads() {
   constexpr std::size_t n = 100'000;
   auto x = std::make_shared<std::vector<float>>(random_floats(n, 3, -20.0, 20.0));
   auto y = std::make_shared<std::vector<float>>(n);
-  const ActivationKernels& k = activation_kernels("simd-avx2");
+  const ElementwiseKernels& k = activation_kernels("simd-avx2");
   return {
       {"activation/exp/100000", [=, &k] { k.exp(x->data(), y->data(), n); }},
       {"activation/sigmoid/100000", [=, &k] { k.sigmoid(x->data(), y->data(), n); }},

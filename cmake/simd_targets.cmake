@@ -10,11 +10,15 @@ set(SIMDML_ISAS sse2 avx2 avx512)
 set(SIMDML_FLAGS_avx512vnni "${SIMDML_FLAGS_avx512};-mavx512vnni")
 set(SIMDML_FLAGS_amx "${SIMDML_FLAGS_avx512};-mamx-tile;-mamx-int8")
 
-# simdml_add_target_sources(<target> <dir>): adds <dir>/target_<isa>.cpp for every ISA, each
-# compiled with that ISA's flags.
+# simdml_add_target_sources(<target> <dir> [<prefix>]): adds <dir>/<prefix><isa>.cpp (the prefix
+# target_ unless given) for every ISA, each compiled with that ISA's flags.
 function(simdml_add_target_sources target dir)
+  set(prefix target_)
+  if(ARGC GREATER 2)
+    set(prefix ${ARGV2})
+  endif()
   foreach(isa IN LISTS SIMDML_ISAS)
-    set(source ${dir}/target_${isa}.cpp)
+    set(source ${dir}/${prefix}${isa}.cpp)
     target_sources(${target} PRIVATE ${source})
     set_source_files_properties(${source} PROPERTIES COMPILE_OPTIONS "${SIMDML_FLAGS_${isa}}")
   endforeach()

@@ -21,7 +21,7 @@
 namespace simdml {
 
 // Test names and failure messages show the kernel by name, not as bytes.
-inline void PrintTo(const ActivationKernels& kernel, std::ostream* os) { *os << kernel.name; }
+inline void PrintTo(const ElementwiseKernels& kernel, std::ostream* os) { *os << kernel.name; }
 
 namespace {
 
@@ -75,9 +75,9 @@ std::uint64_t ulp_stride() {
                                                  : 97;
 }
 
-class ActivationTest : public testing::KernelTest<ActivationKernels> {
+class ActivationTest : public testing::KernelTest<ElementwiseKernels> {
  protected:
-  const ActivationKernels& k() const { return GetParam(); }
+  const ElementwiseKernels& k() const { return GetParam(); }
 
   // The bound this set promises (see include/simdml/activations.hpp); the reference inherits
   // whatever libm gives and is held to the same numbers.
@@ -196,7 +196,7 @@ TEST_P(ActivationTest, UnitFromBytesIsTheRoundedQuotientForEveryByte) {
 
 // The backward kernels are plain products: every set must give the reference's bits.
 TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
-  const ActivationKernels& ref = reference_activations();
+  const ElementwiseKernels& ref = reference_activations();
   for (std::size_t n : {0u, 1u, 7u, 16u, 33u, 1000u}) {
     const auto y = random_values(n, -1.0f, 1.0f, 3);
     const auto dy = random_values(n, -2.0f, 2.0f, 4);
@@ -219,7 +219,7 @@ TEST_P(ActivationTest, BackwardKernelsMatchTheReferenceExactly) {
 // m and v, at every length (tails included) and with weight decay; and one step from zero moments
 // moves each weight by rate * g / (|g| + epsilon) (bias correction makes m / sqrt(v) = g / |g|).
 TEST_P(ActivationTest, AdamUpdateMatchesTheReferenceExactly) {
-  const ActivationKernels& ref = reference_activations();
+  const ElementwiseKernels& ref = reference_activations();
   AdamCoefficients c;
   c.step_size = 1e-3f / (1.0f - 0.9f);
   c.root_correction2 = std::sqrt(1.0f - 0.999f);
@@ -317,14 +317,14 @@ TEST_P(ActivationTest, SoftmaxPropagatesNaN) {
 INSTANTIATE_TEST_SUITE_P(AllSets, ActivationTest,
                          ::testing::ValuesIn(activation_kernel_sets().begin(),
                                              activation_kernel_sets().end()),
-                         testing::kernel_param_name<ActivationKernels>);
+                         testing::kernel_param_name<ElementwiseKernels>);
 
 // The FMA targets run the same operations in the same order: their results must agree bitwise.
 TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
   if (!isa_supported(Isa::avx512)) GTEST_SKIP() << "this CPU lacks avx512; nothing to compare";
-  const ActivationKernels* avx2 = nullptr;
-  const ActivationKernels* avx512 = nullptr;
-  for (const ActivationKernels& s : activation_kernel_sets()) {
+  const ElementwiseKernels* avx2 = nullptr;
+  const ElementwiseKernels* avx512 = nullptr;
+  for (const ElementwiseKernels& s : activation_kernel_sets()) {
     if (s.name == "simd-avx2") avx2 = &s;
     if (s.name == "simd-avx512") avx512 = &s;
   }
@@ -333,7 +333,7 @@ TEST(ActivationTargets, Avx2AndAvx512AgreeBitwise) {
   const auto x = random_values(kValues, -120.0f, 120.0f, 9);
   std::vector<float> a(x.size()), b(x.size());
   for (auto member :
-       {&ActivationKernels::exp, &ActivationKernels::sigmoid, &ActivationKernels::tanh}) {
+       {&ElementwiseKernels::exp, &ElementwiseKernels::sigmoid, &ElementwiseKernels::tanh}) {
     (avx2->*member)(x.data(), a.data(), x.size());
     (avx512->*member)(x.data(), b.data(), x.size());
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));

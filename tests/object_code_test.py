@@ -18,7 +18,7 @@ import unittest
 from pathlib import Path
 
 # Folders whose target_<isa> units hold float kernels (the int8 k-NN kernels multiply integers).
-FLOAT_KERNELS = ("gemm/simd", "activations", "peak")
+FLOAT_KERNELS = ("gemm/simd", "activations", "kernels")  # the FMA-peak loop is kernels/target_*
 WIDE_TARGETS = {"avx2": "ymm", "avx512": "zmm"}
 # Targets whose code may use ymm/zmm registers: the wide targets and their extensions.
 WIDE_REGISTER_TARGETS = {*WIDE_TARGETS, "avx512vnni", "amx"}

@@ -49,8 +49,10 @@ enum class ActivationVariant {
   simd,       // xsimd kernels, one set per dispatch target
 };
 
-// One entry of the kernel list (kernel_registry.hpp): a whole set of kernels for one target.
-struct ActivationKernels {
+// One entry of the kernel list (kernel_registry.hpp): a whole set of kernels for one target, each
+// applied element by element or row by row -- the activations and their derivatives, softmax, and
+// the other elementwise work training does (pixels to floats, Adam's update).
+struct ElementwiseKernels {
   std::string_view name;  // "reference", "simd-sse2", "simd-avx2", "simd-avx512"
   ActivationVariant variant;
   Isa isa;              // the target it is compiled for (reference: sse2)
@@ -67,15 +69,15 @@ struct ActivationKernels {
   AdamKernel adam_update;           // bitwise the same in every set: IEEE operations only
 };
 
-const KernelRegistry<ActivationKernels>& activation_registry();
+const KernelRegistry<ElementwiseKernels>& activation_registry();
 // Every compiled kernel set, the reference first (check runs_here(set) before calling).
-std::span<const ActivationKernels> activation_kernel_sets();
-const ActivationKernels& reference_activations();
+std::span<const ElementwiseKernels> activation_kernel_sets();
+const ElementwiseKernels& reference_activations();
 // The simd kernels for active_isa().
-const ActivationKernels& activations();
+const ElementwiseKernels& activations();
 // "reference", "simd" (dispatched) or a set's name such as "simd-avx2". Throws
 // std::invalid_argument listing the valid names, or when the CPU cannot run the set.
-const ActivationKernels& activation_kernels(std::string_view name);
+const ElementwiseKernels& activation_kernels(std::string_view name);
 std::string_view activation_variant_name(ActivationVariant variant);
 
 }  // namespace simdml

@@ -71,6 +71,21 @@ struct GemmExecution {
 
 using GemmFunction = void (*)(const GemmProblem&, const GemmExecution&);
 
+// The simd variant's micro-kernel on one register tile, callable alone (tests/gemm_tile_test.cpp
+// holds every entry to this contract). With MR x NR the entry's tile, rows <= MR, 0 < n_valid <=
+// NR and kc >= 1:
+//   acc(i, j) = sum over k < kc of A(i, k) B(k, j), one multiply-add per k in increasing k from
+//               zero, in float: fused (one rounding) where the target has FMA, avx2 and avx512; a
+//               multiply and an add, each rounded, on sse2;
+//   C(i, j) = alpha * acc(i, j), then beta * C(i, j) added the same way unless beta == 0, for
+//             i < rows and j < n_valid; beta == 0 never reads C (a NaN there is overwritten).
+// A is packed, A(i, k) at a[k * MR + i] (rows >= `rows` are read but not used); B is packed, B(k,
+// j) at b[k * NR + j], all NR columns present; C(i, j) at c[i * ldc + j], and nothing else of C is
+// read or written.
+using GemmTileFunction = void (*)(std::int64_t rows, std::int64_t kc, const float* a,
+                                  const float* b, float alpha, float beta, float* c,
+                                  std::int64_t ldc, std::int64_t n_valid);
+
 // One entry of the kernel list that dispatch, tests and benchmarks share (kernel_registry.hpp).
 struct GemmKernel {
   std::string_view name;  // "naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512"
@@ -79,6 +94,7 @@ struct GemmKernel {
   Extension extension;  // none for every GEMM kernel
   OutputTile tile;      // the simd micro-kernel's MR x NR register tile; 0 x 0 for the others
   GemmFunction run;
+  GemmTileFunction run_tile = nullptr;  // the simd micro-kernel alone; null for the others
 };
 
 const KernelRegistry<GemmKernel>& gemm_registry();

@@ -75,8 +75,8 @@ Network make_network(std::vector<std::int64_t> sizes, std::vector<Activation> hi
 // Where the arithmetic runs: which GEMM kernel and activation kernels, on how many threads (of
 // each process), on which processes.
 struct Compute {
-  const GemmKernel* gemm = nullptr;               // nullptr: the dispatched simd kernel
-  const ActivationKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
+  const GemmKernel* gemm = nullptr;                // nullptr: the dispatched simd kernel
+  const ElementwiseKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
   int threads = 1;
   Cluster* cluster = nullptr;  // nullptr: this process alone (training's ranks; see slices)
 };

@@ -11,7 +11,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "math.hpp"
+#include "activations/math.hpp"
 #include "simdml/activations.hpp"
 
 namespace {
@@ -233,7 +233,7 @@ struct ActivationKernelsFor {
     std::copy(tail[3], tail[3] + rest, v + i);
   }
 
-  static constexpr simdml::ActivationKernels table(std::string_view name, simdml::Isa isa) {
+  static constexpr simdml::ElementwiseKernels table(std::string_view name, simdml::Isa isa) {
     return {name,
             simdml::ActivationVariant::simd,
             isa,

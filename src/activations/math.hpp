@@ -14,7 +14,7 @@
 #include <array>
 #include <cstdint>
 
-#include "simd/fused.hpp"
+#include "kernels/fused.hpp"
 
 namespace {
 

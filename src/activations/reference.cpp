@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "reference.hpp"
+#include "activations/reference.hpp"
 
 namespace simdml::activation_detail {
 namespace {
@@ -68,19 +68,19 @@ void adam_update_ref(const AdamCoefficients& c, const float* g, float* w, float*
 
 }  // namespace
 
-constinit const ActivationKernels reference = {"reference",
-                                               ActivationVariant::reference,
-                                               Isa::sse2,
-                                               Extension::none,
-                                               exp_ref,
-                                               sigmoid_ref,
-                                               tanh_ref,
-                                               relu_ref,
-                                               sigmoid_backward_ref,
-                                               tanh_backward_ref,
-                                               relu_backward_ref,
-                                               softmax_rows_ref,
-                                               unit_from_bytes_ref,
-                                               adam_update_ref};
+constinit const ElementwiseKernels reference = {"reference",
+                                                ActivationVariant::reference,
+                                                Isa::sse2,
+                                                Extension::none,
+                                                exp_ref,
+                                                sigmoid_ref,
+                                                tanh_ref,
+                                                relu_ref,
+                                                sigmoid_backward_ref,
+                                                tanh_backward_ref,
+                                                relu_backward_ref,
+                                                softmax_rows_ref,
+                                                unit_from_bytes_ref,
+                                                adam_update_ref};
 
 }  // namespace simdml::activation_detail

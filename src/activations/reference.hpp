@@ -4,6 +4,6 @@
 
 namespace simdml::activation_detail {
 
-extern const ActivationKernels reference;
+extern const ElementwiseKernels reference;
 
 }  // namespace simdml::activation_detail

@@ -1,10 +1,10 @@
 // The activation kernels compiled for the sse2 target; CMake gives only this file its -march level.
-#include "kernels.hpp"
-#include "targets.hpp"
+#include "activations/kernels.hpp"
+#include "activations/targets.hpp"
 
 namespace simdml::activation_detail {
 
-constinit const ActivationKernels simd_sse2 =
+constinit const ElementwiseKernels simd_sse2 =
     ActivationKernelsFor<xsimd::sse2>::table("simd-sse2", Isa::sse2);
 
 }  // namespace simdml::activation_detail

@@ -5,8 +5,8 @@
 
 namespace simdml::activation_detail {
 
-extern const ActivationKernels simd_sse2;
-extern const ActivationKernels simd_avx2;
-extern const ActivationKernels simd_avx512;
+extern const ElementwiseKernels simd_sse2;
+extern const ElementwiseKernels simd_avx2;
+extern const ElementwiseKernels simd_avx512;
 
 }  // namespace simdml::activation_detail

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "command.hpp"
+#include "cli/command.hpp"
 
 namespace simdml::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "command.hpp"
-#include "json.hpp"
-#include "report.hpp"
+#include "cli/command.hpp"
+#include "cli/json.hpp"
+#include "cli/report.hpp"
 #include "simdml/model_file.hpp"
 
 namespace simdml::cli {

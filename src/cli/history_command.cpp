@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "command.hpp"
-#include "installation.hpp"
+#include "cli/command.hpp"
+#include "cli/installation.hpp"
 
 namespace simdml::cli {
 

@@ -7,14 +7,14 @@
 #include <string>
 #include <thread>
 
-#include "command.hpp"
-#include "job.hpp"
+#include "cli/command.hpp"
+#include "cli/job.hpp"
 #ifdef SIMDML_WITH_MPI
 #include "cluster/mpi_cluster.hpp"
 #endif
+#include "cli/json.hpp"
+#include "cli/report.hpp"
 #include "git_commit.hpp"
-#include "json.hpp"
-#include "report.hpp"
 #include "simdml/activations.hpp"
 #include "simdml/gemm.hpp"
 

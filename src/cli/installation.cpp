@@ -1,4 +1,4 @@
-#include "installation.hpp"
+#include "cli/installation.hpp"
 
 #include <stdexcept>
 #include <string>

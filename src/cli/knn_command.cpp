@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <limits>
 
-#include "command.hpp"
-#include "job.hpp"
-#include "json.hpp"
-#include "knn_plot.hpp"
-#include "report.hpp"
+#include "cli/command.hpp"
+#include "cli/job.hpp"
+#include "cli/json.hpp"
+#include "cli/knn_plot.hpp"
+#include "cli/report.hpp"
 #include "simdml/knn.hpp"
 
 namespace simdml::cli {

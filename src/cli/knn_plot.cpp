@@ -1,4 +1,4 @@
-#include "knn_plot.hpp"
+#include "cli/knn_plot.hpp"
 
 #include <algorithm>
 #include <cmath>

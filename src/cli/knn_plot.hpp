@@ -1,7 +1,7 @@
 // simdml knn --plot: the k-NN tutorial's picture of decision regions on two features.
 #pragma once
 
-#include "command.hpp"
+#include "cli/command.hpp"
 #include "simdml/knn.hpp"
 
 namespace simdml::cli {

@@ -7,8 +7,8 @@
 #include <span>
 #include <string>
 
-#include "command.hpp"
-#include "job.hpp"
+#include "cli/command.hpp"
+#include "cli/job.hpp"
 #include "simdml/network.hpp"
 #ifdef SIMDML_WITH_MPI
 #include "cluster/mpi_cluster.hpp"

@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "command.hpp"
-#include "job.hpp"
+#include "cli/command.hpp"
+#include "cli/job.hpp"
 #include "simdml/atomic_file.hpp"
 
 namespace simdml::cli {

@@ -1,6 +1,6 @@
-#include "report.hpp"
+#include "cli/report.hpp"
 
-#include "job.hpp"
+#include "cli/job.hpp"
 
 #include <sys/resource.h>
 #include <zlib.h>
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "command.hpp"
+#include "cli/command.hpp"
 #include "git_commit.hpp"
 
 namespace simdml::cli {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "json.hpp"
+#include "cli/json.hpp"
 #include "simdml/data.hpp"
 #include "simdml/network.hpp"
 

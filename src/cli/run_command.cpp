@@ -14,10 +14,10 @@
 #include <tuple>
 #include <utility>
 
-#include "command.hpp"
-#include "run_stages.hpp"
+#include "cli/command.hpp"
+#include "cli/run_stages.hpp"
+#include "cli/subprocess.hpp"
 #include "simdml/atomic_file.hpp"
-#include "subprocess.hpp"
 
 namespace simdml::cli {
 namespace {

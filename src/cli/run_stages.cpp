@@ -1,4 +1,4 @@
-#include "run_stages.hpp"
+#include "cli/run_stages.hpp"
 
 #include <algorithm>
 #include <filesystem>

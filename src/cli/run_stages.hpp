@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "installation.hpp"
+#include "cli/installation.hpp"
 
 namespace simdml::cli {
 

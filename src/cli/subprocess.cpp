@@ -1,4 +1,4 @@
-#include "subprocess.hpp"
+#include "cli/subprocess.hpp"
 
 #include <spawn.h>
 #include <sys/wait.h>

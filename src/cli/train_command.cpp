@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "command.hpp"
-#include "job.hpp"
-#include "json.hpp"
-#include "report.hpp"
+#include "cli/command.hpp"
+#include "cli/job.hpp"
+#include "cli/json.hpp"
+#include "cli/report.hpp"
 #include "simdml/model_file.hpp"
 
 namespace simdml::cli {

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "element_access.hpp"
-#include "variants.hpp"
+#include "gemm/element_access.hpp"
+#include "gemm/variants.hpp"
 
 namespace simdml::gemm_detail {
 namespace {

@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "simd/register_tiles.hpp"
+#include "gemm/simd/register_tiles.hpp"
+#include "gemm/variants.hpp"
 #include "simdml/gemm.hpp"
-#include "variants.hpp"
 
 namespace simdml {
 namespace {
@@ -18,9 +18,10 @@ constexpr Extension kNone = Extension::none;
 constexpr std::array<GemmKernel, 5> kKernels{{
     {"naive", GemmVariant::naive, Isa::sse2, kNone, {}, naive_gemm},
     {"blocked", GemmVariant::blocked, Isa::sse2, kNone, {}, blocked_gemm},
-    {"simd-sse2", GemmVariant::simd, Isa::sse2, kNone, kTileSse2, simd_gemm_sse2},
-    {"simd-avx2", GemmVariant::simd, Isa::avx2, kNone, kTileAvx2, simd_gemm_avx2},
-    {"simd-avx512", GemmVariant::simd, Isa::avx512, kNone, kTileAvx512, simd_gemm_avx512},
+    {"simd-sse2", GemmVariant::simd, Isa::sse2, kNone, kTileSse2, simd_gemm_sse2, simd_tile_sse2},
+    {"simd-avx2", GemmVariant::simd, Isa::avx2, kNone, kTileAvx2, simd_gemm_avx2, simd_tile_avx2},
+    {"simd-avx512", GemmVariant::simd, Isa::avx512, kNone, kTileAvx512, simd_gemm_avx512,
+     simd_tile_avx512},
 }};
 
 constexpr KernelRegistry<GemmKernel> kRegistry{"GEMM", kKernels, gemm_variant_name};

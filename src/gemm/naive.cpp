@@ -1,7 +1,7 @@
 // The textbook triple loop: one dot product per element of C. It is the baseline every other
 // variant is measured against, so it stays exactly as a first course would write it.
-#include "element_access.hpp"
-#include "variants.hpp"
+#include "gemm/element_access.hpp"
+#include "gemm/variants.hpp"
 
 namespace simdml::gemm_detail {
 

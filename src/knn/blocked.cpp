@@ -17,9 +17,9 @@
 #include <cmath>
 #include <vector>
 
+#include "knn/topk.hpp"
+#include "knn/variants.hpp"
 #include "simdml/gemm.hpp"
-#include "topk.hpp"
-#include "variants.hpp"
 
 namespace simdml::knn_detail {
 namespace {

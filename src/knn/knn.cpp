@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "int8/register_tiles.hpp"
-#include "variants.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/variants.hpp"
 
 namespace simdml {
 

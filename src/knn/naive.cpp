@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "variants.hpp"
+#include "knn/variants.hpp"
 
 namespace simdml::knn_detail {
 

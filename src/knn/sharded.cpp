@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "variants.hpp"
+#include "knn/variants.hpp"
 
 namespace simdml {
 namespace {

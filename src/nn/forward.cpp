@@ -62,7 +62,7 @@ void on_rows(Rows z, std::int64_t rows, UnitRange units, Kernel kernel) {
     kernel(r * z.ld + units.begin, static_cast<std::size_t>(units.size()));
 }
 
-UnaryKernel forward_kernel(Activation a, const ActivationKernels& act) {
+UnaryKernel forward_kernel(Activation a, const ElementwiseKernels& act) {
   switch (a) {
     case Activation::sigmoid:
       return act.sigmoid;
@@ -74,7 +74,7 @@ UnaryKernel forward_kernel(Activation a, const ActivationKernels& act) {
   return act.sigmoid;
 }
 
-BackwardKernel backward_kernel(Activation a, const ActivationKernels& act) {
+BackwardKernel backward_kernel(Activation a, const ElementwiseKernels& act) {
   switch (a) {
     case Activation::sigmoid:
       return act.sigmoid_backward;
@@ -88,13 +88,13 @@ BackwardKernel backward_kernel(Activation a, const ActivationKernels& act) {
 
 }  // namespace
 
-void activate(Activation a, const ActivationKernels& act, Rows z, std::int64_t rows,
+void activate(Activation a, const ElementwiseKernels& act, Rows z, std::int64_t rows,
               UnitRange units) {
   const UnaryKernel f = forward_kernel(a, act);
   on_rows(z, rows, units, [&](std::int64_t at, std::size_t n) { f(z.data + at, z.data + at, n); });
 }
 
-void activation_backward(Activation a, const ActivationKernels& act, Rows y, Rows delta,
+void activation_backward(Activation a, const ElementwiseKernels& act, Rows y, Rows delta,
                          std::int64_t rows, UnitRange units) {
   const BackwardKernel f = backward_kernel(a, act);
   on_rows(delta, rows, units, [&](std::int64_t at, std::size_t n) {

@@ -12,7 +12,7 @@ namespace simdml::nn {
 // The kernels a Compute names, resolved once.
 struct Kernels {
   const GemmKernel& gemm;
-  const ActivationKernels& act;
+  const ElementwiseKernels& act;
   int threads;
 };
 Kernels resolve(const Compute& compute);
@@ -54,9 +54,9 @@ void affine(const Layer& layer, Weights w, Rows in, std::int64_t rows, UnitRange
 
 // The hidden activation, or its derivative (delta *= f'(y)), on columns [units) of `rows` rows:
 // one kernel call when they are whole contiguous rows.
-void activate(Activation a, const ActivationKernels& act, Rows z, std::int64_t rows,
+void activate(Activation a, const ElementwiseKernels& act, Rows z, std::int64_t rows,
               UnitRange units);
-void activation_backward(Activation a, const ActivationKernels& act, Rows y, Rows delta,
+void activation_backward(Activation a, const ElementwiseKernels& act, Rows y, Rows delta,
                          std::int64_t rows, UnitRange units);
 
 // Per-layer output buffers for batches of up to max_rows rows.

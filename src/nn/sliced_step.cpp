@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cmath>
 
-#include "nn/workspace.hpp"
-#include "parallel/run_tasks.hpp"
+#include "kernels/run_tasks.hpp"
+#include "nn/batches.hpp"
+#include "nn/divergence.hpp"
+#include "nn/thread_step.hpp"
 
 namespace simdml {
 namespace {
@@ -49,9 +51,10 @@ void gather_own_rows(const Dataset& data, const std::int64_t* order, nn::UnitRan
                      const Trainer::Workspace& w, float* x, std::int32_t* labels) {
   const int team = w.team;
   run_tasks(team, team, [&](std::int64_t t) {
-    gather_rows(data, order,
-                {rows.begin + rows.size() * t / team, rows.begin + rows.size() * (t + 1) / team},
-                w.kernels.act, x, labels);
+    nn::gather_rows(
+        data, order,
+        {rows.begin + rows.size() * t / team, rows.begin + rows.size() * (t + 1) / team},
+        w.kernels.act, x, labels);
   });
 }
 
@@ -84,8 +87,8 @@ double Trainer::sliced_step(const float* x, const std::int32_t* labels, std::int
       loss_sums.push_back(0.0);
       continue;
     }
-    const double mean = team_step(net_, w, mean_gradient, x + part.begin * net_.inputs(),
-                                  labels + part.begin, part.size());
+    const double mean = nn::team_step(net_, w, mean_gradient, x + part.begin * net_.inputs(),
+                                      labels + part.begin, part.size());
     flatten_gradients(w, gradient);
     loss_sums.push_back(mean * static_cast<double>(part.size()));
   }
@@ -123,7 +126,7 @@ double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressC
       gather_own_rows(train, order.data() + b * batch, own_rows(rows, options_.slices, w.cluster),
                       w, x.data(), labels.data());
       const double loss = sliced_step(x.data(), labels.data(), rows);
-      if (!std::isfinite(loss)) throw_diverged(loss, b + 1, options_.learning_rate);
+      if (!std::isfinite(loss)) nn::throw_diverged(loss, b + 1, options_.learning_rate);
       total += loss * static_cast<double>(rows);
       if (progress) progress(b * batch + rows, train.samples);
     }

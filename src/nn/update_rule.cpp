@@ -88,7 +88,7 @@ UpdateRule::GemmOutput UpdateRule::weight_gemm(TransposedWeights& w, LayerState&
 }
 
 void UpdateRule::finish_weights(TransposedWeights& w, LayerState& state, const WeightShare& share,
-                                const ActivationKernels& act) const {
+                                const ElementwiseKernels& act) const {
   if (kind_ != Kind::momentum && kind_ != Kind::adam) return;
   const float shrink = options_.learning_rate * options_.weight_decay;
   for (std::int64_t r = share.row0; r < share.row0 + share.rows; ++r) {
@@ -108,7 +108,7 @@ void UpdateRule::finish_weights(TransposedWeights& w, LayerState& state, const W
 }
 
 void UpdateRule::update_biases(Layer& layer, LayerState& state, UnitRange units, const float* sums,
-                               const ActivationKernels& act) const {
+                               const ElementwiseKernels& act) const {
   const auto n = static_cast<std::size_t>(units.size());
   const auto at = static_cast<std::size_t>(units.begin);
   float* b = layer.biases.data() + at;
@@ -140,7 +140,7 @@ void UpdateRule::update_biases(Layer& layer, LayerState& state, UnitRange units,
 
 void UpdateRule::apply_gradient(Layer& layer, TransposedWeights& w, LayerState& state,
                                 const float* gradient_w, const float* gradient_b,
-                                const ActivationKernels& act) const {
+                                const ElementwiseKernels& act) const {
   const GemmOutput target = weight_gemm(w, state);
   const std::size_t n = w.values.size();
   if (target.beta == 0.0f)  // as the GEMM: beta = 0 never reads C

@@ -63,16 +63,16 @@ class UpdateRule {
   GemmOutput weight_gemm(TransposedWeights& w, LayerState& state) const;
   // After the GEMM has written the share: the rest of the rule there.
   void finish_weights(TransposedWeights& w, LayerState& state, const WeightShare& share,
-                      const ActivationKernels& act) const;
+                      const ElementwiseKernels& act) const;
   // Biases [units) from the batch's sums of delta over rows (sums[j] for unit units.begin + j).
   void update_biases(Layer& layer, LayerState& state, UnitRange units, const float* sums,
-                     const ActivationKernels& act) const;
+                     const ElementwiseKernels& act) const;
   // The whole rule from a gradient already summed (sliced steps; construct the rule with rows = 1
   // when the gradient is the batch's mean): C = alpha * G + beta * C on every element (the GEMM's
   // epilogue, here with two roundings; beta = 0 never reads C), then finish_weights and biases.
   void apply_gradient(Layer& layer, TransposedWeights& w, LayerState& state,
                       const float* gradient_w, const float* gradient_b,
-                      const ActivationKernels& act) const;
+                      const ElementwiseKernels& act) const;
 
  private:
   enum class Kind { store, sgd, momentum, adam };

@@ -1,6 +1,6 @@
 // What a Trainer keeps between steps: the team's plan, the shared activations and deltas, the
-// weights in training's layout and the update rule's state. Shared by the team's step
-// (trainer.cpp) and the sliced step (sliced_step.cpp).
+// weights in training's layout and the update rule's state. Shared by the Trainer (trainer.cpp),
+// the team's step (thread_step.hpp) and the sliced step (sliced_step.cpp).
 #pragma once
 
 #include <memory>
@@ -72,18 +72,5 @@ struct Trainer::Workspace {
     store();
   }
 };
-
-// One step of `rule` by the team on `rows` rows (a store rule: the gradients into store_state,
-// normalized as the rule says); returns the batch's mean loss. The weights must be in training's
-// layout (inside with_weights). Defined in trainer.cpp.
-double team_step(Network& net, Trainer::Workspace& w, const nn::UpdateRule& rule, const float* x,
-                 const std::int32_t* labels, std::int64_t rows);
-
-// Stops an epoch whose loss at mini-batch `batch` (1-based) is not finite.
-[[noreturn]] void throw_diverged(double loss, std::int64_t batch, float learning_rate);
-
-// Rows [share) of a mini-batch of `data` in `order`, into x and labels at the same rows.
-void gather_rows(const Dataset& data, const std::int64_t* order, nn::UnitRange share,
-                 const ActivationKernels& act, float* x, std::int32_t* labels);
 
 }  // namespace simdml

@@ -27,10 +27,10 @@
 #include <string_view>
 #include <utility>
 
-#include "buffer.hpp"
-#include "microkernel.hpp"
-#include "pack.hpp"
-#include "parallel/run_tasks.hpp"
+#include "gemm/simd/buffer.hpp"
+#include "gemm/simd/microkernel.hpp"
+#include "gemm/simd/pack.hpp"
+#include "kernels/run_tasks.hpp"
 
 namespace {
 
@@ -300,6 +300,19 @@ bool prefer_unpacked(const GemmProblem& p) {
       2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
   return p.m <= kSmallRows || p.n <= kSmallColumns || flops <= kSmallFlops ||
          (p.n <= kFewPanelsColumns && flops <= kFewPanelsFlops);
+}
+
+// The micro-kernel on one tile of packed panels, as the packed macro-kernel runs it
+// (GemmTileFunction's contract in gemm.hpp). Instantiated only in tile_<isa>.cpp.
+template <class Arch>
+void simd_tile(std::int64_t rows, std::int64_t kc, const float* a, const float* b, float alpha,
+               float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
+  using T = Tile<Arch>;
+  with_tile_width<Arch>(n_valid, [&](auto width) {
+    run_tile<Arch, decltype(width)::value>(rows, kc, PackedA<T::kMr>{a}, b, T::kNr,
+                                           WholeVector<typename T::Vector>{}, alpha, beta, c, ldc,
+                                           n_valid);
+  });
 }
 
 template <class Arch>

@@ -2,8 +2,9 @@
 // columns.
 //
 // Contract: for a ROWS x NR tile of C (ROWS <= MR), acc(i, j) = sum over k < kc of A(i, k) B(k, j),
-// one fused multiply-add per k in increasing k, accumulators starting at zero. Then, for j <
-// n_valid only, C(i, j) = alpha * acc(i, j) + beta * C(i, j); beta == 0 never reads C.
+// one multiply-add per k in increasing k (fused where the target has FMA; fused.hpp),
+// accumulators starting at zero. Then, for j < n_valid only, C(i, j) = alpha * acc(i, j) +
+// beta * C(i, j); beta == 0 never reads C. GemmTileFunction (gemm.hpp) states it for callers.
 //   A(i, k): from an A panel (below); only rows i < ROWS are read.
 //   B(k, j) = b[k * rs_b + j]: NR floats at every k, the last vector read through `b_last`: a
 //            whole vector (a packed strip, whose columns j >= n_valid copy the last valid column;
@@ -23,9 +24,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "blocking.hpp"
-#include "lanes.hpp"
-#include "simd/fused.hpp"
+#include "gemm/simd/blocking.hpp"
+#include "gemm/simd/lanes.hpp"
+#include "kernels/fused.hpp"
 
 namespace {
 

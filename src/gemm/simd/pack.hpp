@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "blocking.hpp"
-#include "lanes.hpp"
+#include "gemm/simd/blocking.hpp"
+#include "gemm/simd/lanes.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The simd GEMM compiled for the avx512 target; CMake gives only this file its -march level.
-#include "../variants.hpp"
-#include "loops.hpp"
-#include "register_tiles.hpp"
+#include "gemm/simd/loops.hpp"
+#include "gemm/simd/register_tiles.hpp"
+#include "gemm/variants.hpp"
 
 namespace simdml::gemm_detail {
 

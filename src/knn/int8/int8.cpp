@@ -13,10 +13,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "../topk.hpp"
-#include "../variants.hpp"
-#include "kernels.hpp"
-#include "packing.hpp"
+#include "knn/int8/kernels.hpp"
+#include "knn/int8/packing.hpp"
+#include "knn/topk.hpp"
+#include "knn/variants.hpp"
 
 namespace simdml::knn_detail {
 namespace {

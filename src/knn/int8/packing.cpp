@@ -1,30 +1,38 @@
-#include "packing.hpp"
+#include "knn/int8/packing.hpp"
 
 #include <algorithm>
 
-#include "parallel/run_tasks.hpp"
+#include "kernels/run_tasks.hpp"
 
 namespace simdml::knn_detail {
 namespace {
 
 std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
 
-// F, the kernel's features per word, as a constant: the copy loop unrolls into whole words.
+// One row into its panel; returns its |t|^2 - 2 offset sum(t). F, the kernel's features per word,
+// is a constant: the copy loop unrolls into whole words. A function of its own rather than a loop
+// in run_tasks' lambda: the byte stores may alias anything, so captured references would be
+// reloaded after each (+8.5 % instructions on the int8 k-NN workload).
+template <std::int64_t F>
+std::int32_t pack_row(const std::uint8_t* src, std::int64_t features, std::int64_t nr,
+                      std::int32_t query_offset, std::uint8_t* word) {
+  std::int32_t norm = 0, sum = 0;
+  for (std::int64_t f = 0; f < features; f += F, word += nr * F)
+    for (std::int64_t h = 0; h < F && f + h < features; ++h) {
+      word[h] = src[f + h];
+      norm += std::int32_t{src[f + h]} * src[f + h];
+      sum += src[f + h];
+    }
+  return norm - 2 * query_offset * sum;
+}
+
 template <std::int64_t F>
 void pack_train_rows(ByteRows train, std::int32_t query_offset, PackedTrain& packed, int threads) {
-  const std::int64_t nr = packed.panel_rows, features = train.features;
-  const std::int64_t row_bytes = packed.words * F;
+  const std::int64_t nr = packed.panel_rows, row_bytes = packed.words * F;
   run_tasks(threads, train.rows, [&](std::int64_t row) {
-    const std::uint8_t* src = train.row(row);
-    std::uint8_t* word = packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * F;
-    std::int32_t norm = 0, sum = 0;
-    for (std::int64_t f = 0; f < features; f += F, word += nr * F)
-      for (std::int64_t h = 0; h < F && f + h < features; ++h) {
-        word[h] = src[f + h];
-        norm += std::int32_t{src[f + h]} * src[f + h];
-        sum += src[f + h];
-      }
-    packed.norms[static_cast<std::size_t>(row)] = norm - 2 * query_offset * sum;
+    packed.norms[static_cast<std::size_t>(row)] =
+        pack_row<F>(train.row(row), train.features, nr, query_offset,
+                    packed.panels.data() + (row / nr) * nr * row_bytes + (row % nr) * F);
   });
 }
 

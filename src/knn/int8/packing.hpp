@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels.hpp"
+#include "knn/int8/kernels.hpp"
 
 namespace simdml::knn_detail {
 

@@ -13,9 +13,9 @@
 // rows; the epilogue then turns each dot product d into query norm + training norm - 2 d.
 #include <immintrin.h>
 
-#include "avx512_ops.hpp"
-#include "register_tiles.hpp"
-#include "tile.hpp"
+#include "knn/int8/avx512_ops.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/int8/tile.hpp"
 
 namespace simdml::knn_detail {
 namespace {

@@ -1,8 +1,8 @@
 // The int8 k-NN kernels for the avx2 target: 8 int32 lanes, 5 x 16 tiles.
 #include <immintrin.h>
 
-#include "register_tiles.hpp"
-#include "tile.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/int8/tile.hpp"
 
 namespace simdml::knn_detail {
 namespace {

@@ -1,7 +1,7 @@
 // The int8 k-NN kernels for the avx512 target (AVX-512 BW): 16 int32 lanes, 10 x 32 tiles.
-#include "avx512_ops.hpp"
-#include "register_tiles.hpp"
-#include "tile.hpp"
+#include "knn/int8/avx512_ops.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/int8/tile.hpp"
 
 namespace simdml::knn_detail {
 namespace {

@@ -4,9 +4,9 @@
 // add. The training bytes are the unsigned operand, as they are; the broadcast query word is the
 // signed one (q - 128, see kernels.hpp), which lets it come straight from memory as the
 // instruction's embedded broadcast.
-#include "avx512_ops.hpp"
-#include "register_tiles.hpp"
-#include "tile.hpp"
+#include "knn/int8/avx512_ops.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/int8/tile.hpp"
 
 namespace simdml::knn_detail {
 namespace {

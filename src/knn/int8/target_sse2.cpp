@@ -1,8 +1,8 @@
 // The int8 k-NN kernels for the sse2 target (baseline x86-64): 4 int32 lanes, 5 x 8 tiles.
 #include <emmintrin.h>
 
-#include "register_tiles.hpp"
-#include "tile.hpp"
+#include "knn/int8/register_tiles.hpp"
+#include "knn/int8/tile.hpp"
 
 namespace simdml::knn_detail {
 namespace {

@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "kernels.hpp"
+#include "knn/int8/kernels.hpp"
 
 namespace simdml::knn_detail {
 namespace {

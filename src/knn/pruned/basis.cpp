@@ -1,7 +1,7 @@
 // Subspace iteration for the leading principal subspace, with the covariance and each iteration's
 // product through the library's float GEMM (the basis only has to be good, not exact: the bound's
 // correctness rests on gram_bound, measured on the float rows it is used with).
-#include "basis.hpp"
+#include "knn/pruned/basis.hpp"
 
 #include <algorithm>
 #include <cmath>

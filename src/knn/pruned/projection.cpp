@@ -1,9 +1,9 @@
-#include "projection.hpp"
+#include "knn/pruned/projection.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "../variants.hpp"
+#include "knn/variants.hpp"
 #include "simdml/gemm.hpp"
 
 namespace simdml::knn_detail {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "basis.hpp"
+#include "knn/pruned/basis.hpp"
 #include "simdml/data.hpp"
 
 namespace simdml::knn_detail {

@@ -30,7 +30,7 @@
 //      a relative 2^-40, far above its few ulps of error, and takes the floor.
 // Equal distances: a row is skipped only when its distance is strictly above tau, so rows that tie
 // with the k-th are always checked and the lower index wins, as everywhere.
-#include "pruned.hpp"
+#include "knn/pruned/pruned.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -39,12 +39,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "../int8/packing.hpp"
-#include "../topk.hpp"
-#include "../variants.hpp"
-#include "basis.hpp"
-#include "parallel/run_tasks.hpp"
-#include "projection.hpp"
+#include "kernels/run_tasks.hpp"
+#include "knn/int8/packing.hpp"
+#include "knn/pruned/basis.hpp"
+#include "knn/pruned/projection.hpp"
+#include "knn/topk.hpp"
+#include "knn/variants.hpp"
 
 namespace simdml::knn_detail {
 namespace {
@@ -77,6 +77,17 @@ struct ExactRows {
   }
 };
 
+// |t|^2 - 2 offset sum(t) of a row of bytes: its part of the int8 distance. A function of its own
+// rather than a loop in a lambda: through captured references, every byte read would reload them.
+std::int32_t offset_norm(const std::uint8_t* t, std::int64_t d, std::int32_t offset) {
+  std::int32_t norm = 0, sum = 0;
+  for (std::int64_t f = 0; f < d; ++f) {
+    norm += std::int32_t{t[f]} * t[f];
+    sum += t[f];
+  }
+  return norm - 2 * offset * sum;
+}
+
 ExactRows exact_rows(const Dataset& train, const Int8Kernels& kernels, std::int64_t words,
                      int threads) {
   const std::int64_t n = train.samples, d = train.features;
@@ -89,13 +100,7 @@ ExactRows exact_rows(const Dataset& train, const Int8Kernels& kernels, std::int6
   rows.norms.resize(static_cast<std::size_t>(n));
   const std::int32_t offset = kernels.query_offset;
   run_tasks(threads, n, [&](std::int64_t r) {
-    const std::uint8_t* t = train.pixels.data() + r * d;
-    std::int32_t norm = 0, sum = 0;
-    for (std::int64_t f = 0; f < d; ++f) {
-      norm += std::int32_t{t[f]} * t[f];
-      sum += t[f];
-    }
-    rows.norms[static_cast<std::size_t>(r)] = norm - 2 * offset * sum;
+    rows.norms[static_cast<std::size_t>(r)] = offset_norm(train.pixels.data() + r * d, d, offset);
   });
   return rows;
 }

@@ -1,7 +1,7 @@
 // The pruned k-NN's entry point with the options only tests change.
 #pragma once
 
-#include "../int8/kernels.hpp"
+#include "knn/int8/kernels.hpp"
 #include "simdml/knn.hpp"
 
 namespace simdml::knn_detail {

@@ -1,4 +1,4 @@
-#include "loop.hpp"
+#include "kernels/peak_loop.hpp"
 
 namespace simdml::peak_detail {
 

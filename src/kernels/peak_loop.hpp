@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "simd/fused.hpp"
+#include "kernels/fused.hpp"
 
 namespace {
 
