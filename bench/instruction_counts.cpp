@@ -1,4 +1,4 @@
-// Fixed workloads for the instruction-count gate (scripts/icount_gate.py). Each workload runs one
+// Fixed workloads for the instruction-count gate (simdml_run.icount_gate). Each workload runs one
 // kernel on fixed data, once to warm up (first-call allocations, dispatch), then once between
 // CALLGRIND_ZERO_STATS and CALLGRIND_DUMP_STATS_AT(name), so callgrind counts exactly that call.
 // Instruction counts do not depend on load, frequency or neighbours, so CI can gate on them

@@ -6,7 +6,7 @@
 #   lib/libsimdml_blas.so.0         the BLAS ABI (simdml::blas, pkg-config simdml-blas)
 #   include/simdml/                 the public headers
 #   libexec/simdml/bench/           the benchmark programs simdml run starts
-#   share/simdml/scripts/           the report and gate scripts simdml run starts
+#   share/simdml/python/simdml_run/ the Python package simdml run and simdml history start
 #   share/simdml/baselines/         the committed baselines they compare with
 #   lib/cmake/simdml/, lib/pkgconfig/
 include(CMakePackageConfigHelpers)
@@ -25,11 +25,8 @@ if(SIMDML_BUILD_BENCHMARKS)
     install(TARGETS instruction_counts RUNTIME DESTINATION ${SIMDML_INSTALL_PROGRAMDIR}/bench)
   endif()
 endif()
-install(PROGRAMS scripts/report.py scripts/accuracy_gate.py scripts/icount_gate.py
-                 scripts/bench_table.py scripts/bench_compare.py scripts/results_page.py
-                 scripts/history.py scripts/history_db.py scripts/history_report.py
-                 scripts/changepoint.py scripts/torch_train_bench.py scripts/output_file.py
-        DESTINATION ${SIMDML_INSTALL_DATADIR}/scripts)
+install(DIRECTORY python/simdml_run DESTINATION ${SIMDML_INSTALL_DATADIR}/python
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 install(FILES tests/baselines/accuracy.json tests/baselines/instruction_counts.json
         DESTINATION ${SIMDML_INSTALL_DATADIR}/baselines)
 
@@ -51,7 +48,8 @@ foreach(pc simdml simdml-blas)
 endforeach()
 
 # cpack -G DEB: a package installing under /usr. dpkg-shlibdeps reads the binaries' libraries
-# (libgomp, zlib, libbenchmark, OpenBLAS) into Depends; the scripts add Python.
+# (libgomp, zlib, libbenchmark, OpenBLAS) into Depends; simdml_run adds what it imports: numpy
+# and scipy always, matplotlib (the report's plots) and torch (the training peer) when present.
 set(CPACK_PACKAGE_NAME simdml)
 set(CPACK_PACKAGE_VENDOR "simdml")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
@@ -61,6 +59,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3, python3-numpy, python3-scipy")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-matplotlib, python3-scipy, valgrind, zlib1g-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-matplotlib, valgrind, zlib1g-dev")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-torch")
 set(CPACK_GENERATOR DEB)
 include(CPack)

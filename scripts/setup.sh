@@ -23,7 +23,7 @@ packages=(
   libopenmpi-dev openmpi-bin   # MPI: simdml train and knn as ranks of an mpirun job
   dataset-fashion-mnist    # /usr/share/datasets/fashion-mnist
   python3 python3-scipy python3-matplotlib python3-yaml   # report plots, rank and change-point tests, the workflow test
-  python3-torch            # PyTorch, the training peer (scripts/torch_train_bench.py)
+  python3-torch            # PyTorch, the training peer (simdml_run.torch_train_bench)
   python3-sklearn          # scikit-learn: iris's rows for data/iris, and the k-NN peer
   valgrind                 # the instruction-count gate (callgrind)
   clang-format             # the style check (scripts/format.sh --check, in ctest)

@@ -17,7 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-HISTORY = Path(__file__).resolve().parent.parent / "scripts" / "history.py"
+# `simdml history` as the program starts it: the module, the package on PYTHONPATH.
+HISTORY = ["-m", "simdml_run.history"]
+ENVIRONMENT = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "python"))
 FILTER = "(simd-sse2|openblas)/(256x256x256|100x30x784)"
 GOOD, BAD = 8, 3
 
@@ -52,11 +54,11 @@ def measure_and_check(good_program, slowed_program):
     runs = [(good_program, f"good{i}") for i in range(GOOD)] + [(slowed_program, f"slow{i}") for i in range(BAD)]
     for minute, (program, commit) in enumerate(runs):
         folder = measured_folder(program, tmp / commit, commit, minute)
-        subprocess.run([sys.executable, str(HISTORY), "add", "--db", str(db), str(folder)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, *HISTORY, "add", "--db", str(db), str(folder)], check=True,
+                       stdout=subprocess.DEVNULL, env=ENVIRONMENT)
     out = tmp / "check.json"
-    result = subprocess.run([sys.executable, str(HISTORY), "check", "--db", str(db), "--json", str(out)],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, *HISTORY, "check", "--db", str(db), "--json", str(out)],
+                            capture_output=True, text=True, env=ENVIRONMENT)
     print(result.stdout)
     findings = json.loads(out.read_text())["findings"]
     flagged = {f["series"]: f for f in findings if f["flagged"]}

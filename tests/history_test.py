@@ -22,14 +22,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import CHROMIUM_FLAGS, chromium  # noqa: E402
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-HISTORY = SCRIPTS / "history.py"
-sys.path.insert(0, str(SCRIPTS))
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / "python"  # the simdml_run package
+sys.path.insert(0, str(PYTHON))
+sys.path.insert(0, str(ROOT / "research"))
 import numpy as np  # noqa: E402
 
-import changepoint  # noqa: E402
 import changepoint_quality  # noqa: E402
-import history_db  # noqa: E402
+from simdml_run import changepoint, history_db  # noqa: E402
+
+# `simdml history` as the program starts it: the module, the package on PYTHONPATH.
+HISTORY = ["-m", "simdml_run.history"]
+ENVIRONMENT = dict(os.environ, PYTHONPATH=str(PYTHON))
 
 
 def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026-12-01T10:00:00+00:00",
@@ -60,8 +64,8 @@ def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026
 
 
 def history(*args, check=False):
-    return subprocess.run([sys.executable, str(HISTORY), *map(str, args)], capture_output=True, text=True,
-                          check=check)
+    return subprocess.run([sys.executable, *HISTORY, *map(str, args)], capture_output=True, text=True,
+                          check=check, env=ENVIRONMENT)
 
 
 def dump(db_path):
@@ -182,8 +186,8 @@ class Recording(unittest.TestCase):
             folder = results_folder(self.tmp / f"run{attempt}", commit=f"k{attempt}", series=700, repetitions=5,
                                     seed=attempt)
             runs_before = count(self.db, "runs")
-            process = subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen([sys.executable, *HISTORY, "add", "--db", str(self.db), str(folder)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENVIRONMENT)
             time.sleep(rng.uniform(0.0, 0.4))
             process.send_signal(signal.SIGKILL)
             process.wait()
@@ -198,8 +202,8 @@ class Recording(unittest.TestCase):
         for attempt in range(3):
             folder = results_folder(self.tmp / f"stalled{attempt}", commit=f"s{attempt}", series=700)
             runs_before = count(self.db, "runs")
-            env = dict(os.environ, SIMDML_HISTORY_STALL_BEFORE_COMMIT="30")
-            process = subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
+            env = dict(ENVIRONMENT, SIMDML_HISTORY_STALL_BEFORE_COMMIT="30")
+            process = subprocess.Popen([sys.executable, *HISTORY, "add", "--db", str(self.db), str(folder)],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             time.sleep(1.0 + attempt * 0.5)
             process.send_signal(signal.SIGKILL)
@@ -212,8 +216,9 @@ class Recording(unittest.TestCase):
 
     def test_ingests_running_at_once_all_land(self):
         folders = [results_folder(self.tmp / f"run{i}", commit=f"p{i}", series=300, seed=i) for i in range(4)]
-        processes = [subprocess.Popen([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(f)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in folders]
+        processes = [subprocess.Popen([sys.executable, *HISTORY, "add", "--db", str(self.db), str(f)],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVIRONMENT)
+                     for f in folders]
         for p in processes:
             _, err = p.communicate()
             self.assertEqual(p.returncode, 0, err)
@@ -302,8 +307,8 @@ class Inputs(unittest.TestCase):
         folder = results_folder(self.tmp / "fifo", commit="fifo")
         (folder / "gemm_bench.json").unlink()
         os.mkfifo(folder / "gemm_bench.json")
-        result = subprocess.run([sys.executable, str(HISTORY), "add", "--db", str(self.db), str(folder)],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run([sys.executable, *HISTORY, "add", "--db", str(self.db), str(folder)],
+                                capture_output=True, text=True, timeout=60, env=ENVIRONMENT)
         self.assertEqual(result.returncode, 1)
         self.assertIn("gemm_bench.json: benchmark output is not a regular file", result.stderr)
 
@@ -375,8 +380,9 @@ class DatabaseFile(unittest.TestCase):
         for path in [fifo, self.tmp / "run"] + ([device] if device else []):
             for command in (["add", self.folder], ["list"], ["export", "--format", "bencher"]):
                 with self.subTest(db=path.name, command=command[0]):
-                    result = subprocess.run([sys.executable, str(HISTORY), command[0], "--db", str(path),
-                                             *map(str, command[1:])], capture_output=True, text=True, timeout=60)
+                    result = subprocess.run([sys.executable, *HISTORY, command[0], "--db", str(path),
+                                             *map(str, command[1:])], capture_output=True, text=True, timeout=60,
+                                            env=ENVIRONMENT)
                     self.assertEqual(result.returncode, 1, result.stdout)
                     self.assertRegex(result.stderr, "is not a regular file|is a directory")
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()),
@@ -459,7 +465,7 @@ class Detection(unittest.TestCase):
         quiet = changepoint_quality.rates(changepoint_quality.normal_noise(0.005), 400, seed=3)
         self.assertGreaterEqual(quiet["detection_percent"]["5%"], 95.0)
         self.assertLessEqual(quiet["false_alarms_per_1000"], 1.0)
-        noise = json.loads((SCRIPTS.parent / "tests" / "baselines" / "benchmark_noise.json").read_text())
+        noise = json.loads((ROOT / "tests" / "baselines" / "benchmark_noise.json").read_text())
         here = changepoint_quality.rates(changepoint_quality.machine_noise(noise["residuals"]), 400, seed=3)
         detection = [here["detection_percent"][f"{s}%"] for s in changepoint_quality.STEPS]
         self.assertEqual(detection, sorted(detection))  # larger steps are found more often

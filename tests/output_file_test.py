@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""scripts/output_file.py, the Python writer of simdml's outputs (the history's, the report's): the
+"""python/simdml_run/output_file.py, the Python writer of simdml's outputs (the history's, the report's): the
 same rules as the C++ writer. A regular file is replaced whole; a link is followed; a device, a FIFO
 or the program's standard output is written into; a folder is refused; the temporary file has a
 unique name and never outlives a failed or interrupted write."""
@@ -14,9 +14,9 @@ import time
 import unittest
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-from output_file import OutputError, check_writable, write_output  # noqa: E402
+PYTHON = Path(__file__).resolve().parent.parent / "python"  # the simdml_run package
+sys.path.insert(0, str(PYTHON))
+from simdml_run.output_file import OutputError, check_writable, write_output  # noqa: E402
 
 
 def entries(folder):
@@ -78,11 +78,11 @@ class OutputFile(unittest.TestCase):
         self.assertEqual(entries(self.tmp), ["pipe"])
 
     def test_standard_output_gets_the_bytes_in_order(self):
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); from output_file import write_output\n"
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from simdml_run.output_file import write_output\n"
                 "print('before', flush=True); write_output('/dev/stdout', 'the report\\n'); print('after')")
         out = self.tmp / "captured.txt"
         with open(out, "w") as f:
-            subprocess.run([sys.executable, "-c", code, str(SCRIPTS)], stdout=f, check=True)
+            subprocess.run([sys.executable, "-c", code, str(PYTHON)], stdout=f, check=True)
         self.assertEqual(out.read_text(), "before\nthe report\nafter\n")
 
     def test_a_folder_is_refused_and_nothing_is_left(self):
@@ -129,7 +129,7 @@ class OutputFile(unittest.TestCase):
         self.assertEqual(entries(self.tmp), ["shared.json"])
 
     def test_a_terminated_write_leaves_no_temporary(self):
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); import output_file\n"
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from simdml_run import output_file\n"
                 "real = output_file._write_all\n"
                 "def slow(fd, data):\n"
                 "    print('writing', flush=True)\n"
@@ -138,7 +138,7 @@ class OutputFile(unittest.TestCase):
                 "output_file.write_output(sys.argv[2], 'never')")
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             with self.subTest(signal=signum):
-                child = subprocess.Popen([sys.executable, "-c", code, str(SCRIPTS), str(self.tmp / "out.json")],
+                child = subprocess.Popen([sys.executable, "-c", code, str(PYTHON), str(self.tmp / "out.json")],
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 self.assertEqual(child.stdout.readline(), "writing\n")
                 child.send_signal(signum)

@@ -2,8 +2,8 @@
 # simdml as another project meets it:
 #   1. `cmake --install` into a fresh prefix. A consumer project (tests/consumer) builds against it
 #      with find_package and, separately, with pkg-config, and both programs run. The installed
-#      simdml then runs its accuracy and report stages from that prefix alone: the scripts and
-#      baselines must come from share/simdml, the build tree is moved out of its way.
+#      simdml then runs its accuracy and report stages from that prefix alone: the Python package
+#      and baselines must come from share/simdml, the build tree is moved out of its way.
 #   2. `cpack -G DEB`. The package's control fields name its dependencies, and the tree it unpacks
 #      passes the consumer checks of step 1.
 # usage: package_test.sh BUILD_DIR SOURCE_DIR
@@ -46,21 +46,21 @@ prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" > "$work/install.log" || { cat "$work/install.log"; fail "cmake --install"; }
 for f in bin/simdml lib/libsimdml.a lib/libsimdml_blas.so include/simdml/gemm.hpp \
          lib/cmake/simdml/simdmlConfig.cmake lib/pkgconfig/simdml.pc \
-         share/simdml/scripts/report.py share/simdml/baselines/accuracy.json; do
+         share/simdml/python/simdml_run/report.py share/simdml/baselines/accuracy.json; do
   [ -e "$prefix/$f" ] || fail "cmake --install put no $f under the prefix"
 done
 echo "ok: cmake --install lays out bin, lib, include, libexec and share"
 consume "$prefix" installed
 
-# The installed program on its own: copied out of reach of the build tree's scripts, it must find
-# them under its prefix. Its accuracy runs still equal the committed baselines.
+# The installed program on its own: copied out of reach of the build tree's Python package, it must
+# find it under its prefix. Its accuracy runs still equal the committed baselines.
 if [ -n "${SIMDML_DATA:-}" ] && [ -d "$SIMDML_DATA/mnist" ]; then
   "$prefix/bin/simdml" run --quick --only accuracy,report --out "$work/run" > "$work/run.log" 2>&1 ||
     { tail -n 30 "$work/run.log"; fail "the installed simdml run failed"; }
-  grep -q "^\$ $prefix/share/simdml/scripts/report.py" "$work/run/logs/report.log" ||
-    fail "the installed simdml run did not use the installed report script"
+  grep -q "^\$ PYTHONPATH=$prefix/share/simdml/python[: ].* -m simdml_run.report " "$work/run/logs/report.log" ||
+    fail "the installed simdml run did not use the installed report module"
   grep -q "| match |" "$work/run/report.md" || fail "the installed run's accuracy differs from the baselines"
-  echo "ok: the installed simdml run finds its scripts and baselines under the prefix"
+  echo "ok: the installed simdml run finds its Python package and baselines under the prefix"
   "$prefix/bin/simdml" history add --db "$work/history.db" "$work/run" | grep -q "^recorded: run 1" ||
     fail "the installed simdml history did not record the run"
   "$prefix/bin/simdml" history check --db "$work/history.db" > /dev/null ||

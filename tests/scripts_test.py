@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Tests of the comparison scripts: bench_compare.py (rank test, threshold, exit status),
-icount_gate.py (threshold both ways, missing and new workloads), accuracy_gate.py (exact match,
-mismatch, runs without a baseline), bench_table.py's GEMM table (which peak it divides by) and
-results_page.py (what a machine's page states, and that no path of the machine survives),
-scaling_model.py (its formulas' limits), and the example CI workflow (valid YAML running the
-commands README documents).
+"""Tests of the simdml_run package's comparisons: bench_compare (rank test, threshold, exit
+status), icount_gate (threshold both ways, missing and new workloads), accuracy_gate (exact match,
+mismatch, runs without a baseline), bench_table's tables (which peak it divides by, the peers'
+columns) and results_page (what a machine's page states, and that no path of the machine
+survives); research/scaling_model.py (its formulas' limits); and the example CI workflow (valid
+YAML running the commands README documents).
 Synthetic inputs only; the real gates run as their own tests."""
 import json
+import os
 import random
 import subprocess
 import sys
@@ -14,15 +15,11 @@ import tempfile
 import unittest
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-import accuracy_gate  # noqa: E402
-import bench_compare  # noqa: E402
-import bench_table  # noqa: E402
-import icount_gate  # noqa: E402
-import report  # noqa: E402
-import results_page  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))  # the simdml_run package
+sys.path.insert(0, str(ROOT / "research"))
 import scaling_model  # noqa: E402
+from simdml_run import accuracy_gate, bench_compare, bench_table, icount_gate, report, results_page  # noqa: E402
 
 
 def benchmark_json(path, times_ms, name="gemm/simd-avx2/256x256x256NN/threads:1/real_time"):
@@ -53,7 +50,8 @@ class BenchCompare(unittest.TestCase):
 
     def run_script(self, base, new):
         a, b = benchmark_json(self.dir / "a.json", base), benchmark_json(self.dir / "b.json", new)
-        return subprocess.run([sys.executable, str(SCRIPTS / "bench_compare.py"), str(a), str(b)], capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "simdml_run.bench_compare", str(a), str(b)], capture_output=True,
+                              text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
 
     def test_same_run_passes(self):
         times = noisy(10.0, 6)
@@ -266,15 +264,19 @@ class ResultsPage(unittest.TestCase):
                    "compiler": "GCC 12.2.0", "openmp": 201511, "xsimd": "8.1.0", "zlib": "1.2.13",
                    "simdml_version": "0.1.0", "git_commit": "abc123def456"}
         figures = [{"name": "fma_peak/avx2/threads:1:GFLOP/s", "value": 91.5, "unit": "GFLOP/s"},
-                   {"name": "copy/memory/10000000:GB/s", "value": 24.25, "unit": "GB/s"}]
+                   {"name": "fma_peak/avx2/threads:2:GFLOP/s", "value": 150.0, "unit": "GFLOP/s"},
+                   {"name": "copy/memory/10000000:GB/s", "value": 24.25, "unit": "GB/s"},
+                   {"name": "gemm/simd-avx2/1024x1024x1024NN/threads:1:GFLOP/s", "value": 70.0, "unit": "GFLOP/s"},
+                   {"name": "gemm/openblas/1024x1024x1024NN/threads:1:GFLOP/s", "value": 50.0, "unit": "GFLOP/s"},
+                   {"name": "gemm/simd-avx2/1024x1024x1024NN/threads:2:GFLOP/s", "value": 160.0, "unit": "GFLOP/s"}]
         (folder / "results.json").write_text(json.dumps({
             "machine": machine, "supported_targets": ["sse2", "avx2"], "figures": figures,
             "benchmark_context": {"date": "2026-12-01T10:00:00+00:00", "simdml_bench_threads": "1,2"}}))
         (folder / "report.md").write_text(
             "# simdml run\n\n- CPU: Test CPU\n\n## GEMM\n\n![plot](plots/gemm.png)\n\n| a | b |\n\n"
             "## Reproduce\n\n```sh\n/home/someone/simdml/build/bench/gemm_bench --benchmark_out="
-            f"{folder.resolve()}/gemm_bench.json\n/home/someone/simdml/scripts/icount_gate.py --build "
-            "/home/someone/simdml/build --json x\n```\n")
+            f"{folder.resolve()}/gemm_bench.json\nPYTHONPATH=/home/someone/simdml/python /usr/bin/python3 -m "
+            "simdml_run.icount_gate --build /home/someone/simdml/build --json x\n```\n")
 
     def test_page_states_the_machine_and_its_limits_without_local_paths(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -286,13 +288,41 @@ class ResultsPage(unittest.TestCase):
             for expected in ("| CPU | Test CPU (TestVendor), 2 logical cores |", "2026-12-01", "abc123def456",
                              "FMA peak, avx2, 1 thread | 91.5 GFLOP/s", "24.2 GB/s", "## GEMM",
                              "build/bench/gemm_bench --benchmark_out=RESULTS/gemm_bench.json",
-                             "scripts/icount_gate.py --build build --json x"):
+                             "PYTHONPATH=python /usr/bin/python3 -m simdml_run.icount_gate --build build --json x"):
                 self.assertIn(expected, page)
             self.assertNotIn("/home/someone", page)
             self.assertNotIn(tmp, page)
             self.assertNotIn("![", page)
             self.assertIn("[test-box](test-box.md) | Test CPU (TestVendor), 2 logical cores | 2026-12-01 | abc123def456",
                           (out / "README.md").read_text())
+
+    def test_the_headline_states_ratios_and_never_a_share_above_the_limit(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp) / "run"
+            run.mkdir()
+            self.results_folder(run)
+            headline = results_page.headline(json.loads((run / "results.json").read_text()))
+        self.assertIn("| GEMM 1024^3 | 1 | 70.0 GFLOP/s | OpenBLAS 50.0 | 1.40x | 77 % of peak |", headline)
+        # 160 GFLOP/s against a peak of 150 measured in the same run: the peak was disturbed.
+        self.assertIn("| GEMM 1024^3 | 2 | 160.0 GFLOP/s | - |  | above the peak measured (disturbed) |", headline)
+        self.assertIn("FMA peak 91.5 GFLOP/s on 1 thread, 150.0 GFLOP/s on 2 threads", headline)
+
+    def test_readme_carries_the_newest_pages_headline_and_the_check_sees_a_stale_one(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run, out, readme = Path(tmp) / "run", Path(tmp) / "pages", Path(tmp) / "README.md"
+            run.mkdir()
+            self.results_folder(run)
+            readme.write_text(f"# x\n\n## Current results\n\n{results_page.BEGIN}\n{results_page.END}\n\nrest\n")
+            check = ["--out", str(out), "--readme", str(readme), "--check-readme"]
+            self.assertEqual(results_page.main([str(run), "--machine", "test-box", "--out", str(out),
+                                                "--readme", str(readme)]), 0)
+            text = readme.read_text()
+            self.assertIn("The newest page, [test-box](pages/test-box.md):", text)
+            self.assertIn("| GEMM 1024^3 | 1 | 70.0 GFLOP/s |", text)
+            self.assertTrue(text.endswith("\n\nrest\n"))
+            self.assertEqual(results_page.main(check), 0)
+            readme.write_text(text.replace("70.0 GFLOP/s", "71.0 GFLOP/s"))  # typed by hand
+            self.assertEqual(results_page.main(check), 1)
 
     def test_bad_machine_names_and_folders_are_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -330,7 +360,7 @@ class ReadmeExample(unittest.TestCase):
     """README's C++ example is compiled: it is an excerpt of the consumer project CI builds."""
 
     def test_the_cpp_block_is_in_the_consumer(self):
-        root = SCRIPTS.parent
+        root = ROOT
         readme = (root / "README.md").read_text()
         block = readme.split("```cpp\n", 1)[1].split("```\n", 1)[0]
         self.assertGreater(len(block.splitlines()), 5)
@@ -344,7 +374,7 @@ class ExampleWorkflow(unittest.TestCase):
     def test_the_workflow_runs_what_readme_documents(self):
         import re
         import yaml
-        root = SCRIPTS.parent
+        root = ROOT
         workflow = yaml.safe_load((root / ".github" / "workflows" / "benchmarks.yml").read_text())
         steps = workflow["jobs"]["benchmarks"]["steps"]
         scripts = [s["run"] for s in steps if "run" in s]

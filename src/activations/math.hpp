@@ -6,7 +6,7 @@
 // results in the denormal range are rounded once, like a correctly working libm. Degree 6 is the
 // least that is accurate enough: with float coefficients its relative error on [-ln2/2, ln2/2] is
 // 3.8e-9 (0.03 ULP at 1), so the result's error is its roundings; degree 5 errs by 0.9 ULP, and
-// degree 7 (Cephes expf) costs one more FMA for nothing. Fitted by scripts/fit_exp_polynomial.py.
+// degree 7 (Cephes expf) costs one more FMA for nothing. Fitted by research/fit_exp_polynomial.py.
 #pragma once
 
 #include <xsimd/xsimd.hpp>

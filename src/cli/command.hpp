@@ -63,7 +63,7 @@ struct Command {
   std::span<const Option> options;
   std::string_view note;  // a line under the usage, or empty
   int (*run)(const Arguments& args);
-  // history: every word, --help included, goes to scripts/history.py, which parses them itself.
+  // history: every word, --help included, goes to simdml_run.history, which parses them itself.
   int (*run_words)(const std::vector<std::string_view>& words) = nullptr;
 
   // "simdml train [--dataset mnist|fashion-mnist|iris] [--data DIR] ...", wrapped at 100 columns.

@@ -1,5 +1,7 @@
 #include "cli/installation.hpp"
 
+#include <cstdlib>
+
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -31,10 +33,25 @@ Installation locate_installation() {
   const fs::path program = executable();
   const fs::path prefix = prefix_of(program);
   const fs::path data = prefix / SIMDML_INSTALL_DATADIR;
-  if (fs::exists(data / "scripts" / "report.py"))
-    return {program, prefix / SIMDML_INSTALL_PROGRAMDIR, data / "scripts", data / "baselines"};
+  if (fs::exists(data / "python" / "simdml_run" / "report.py"))
+    return {program, prefix / SIMDML_INSTALL_PROGRAMDIR, data / "python", data / "baselines"};
   const fs::path source = SIMDML_SOURCE_DIR;
-  return {program, program.parent_path(), source / "scripts", source / "tests" / "baselines"};
+  return {program, program.parent_path(), source / "python", source / "tests" / "baselines"};
+}
+
+std::vector<std::string> Installation::python_module(std::string_view module,
+                                                     std::vector<std::string> args) const {
+  std::vector<std::string> argv{SIMDML_PYTHON, "-m", "simdml_run."};
+  argv.back().append(module);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::string Installation::python_path() const {
+  std::string path = python.string();
+  if (const char* before = std::getenv("PYTHONPATH"); before != nullptr && *before != '\0')
+    path.append(":").append(before);
+  return path;
 }
 
 }  // namespace simdml::cli

@@ -116,16 +116,26 @@ Stage benchmark_stage(const RunSettings& s, const BenchmarkSet& set) {
   return stage;
 }
 
+// A module of the simdml_run package (installation.hpp), with the package on PYTHONPATH.
+Stage python_stage(const RunSettings& s, std::string name, std::string title,
+                   std::string_view module, std::vector<std::string> args,
+                   std::string summary_prefix, std::string output) {
+  Stage stage{std::move(name),
+              std::move(title),
+              s.installation.python_module(module, std::move(args)),
+              {},
+              std::move(summary_prefix),
+              std::move(output)};
+  stage.environment["PYTHONPATH"] = s.installation.python_path();
+  return stage;
+}
+
 // PyTorch on train_bench's configurations, right after it: the peer's seconds per epoch beside
 // simdml's, on the same machine minutes apart (the script interleaves its own repetitions).
 Stage torch_stage(const RunSettings& s) {
-  Stage stage{"torch_bench",
-              "PyTorch peer on the training configurations",
-              {path(s.installation.scripts / "torch_train_bench.py"), "--out",
-               path(s.out / "torch_bench.json"), "--repetitions", "3"},
-              {},
-              "",
-              "torch_bench.json"};
+  Stage stage = python_stage(
+      s, "torch_bench", "PyTorch peer on the training configurations", "torch_train_bench",
+      {"--out", path(s.out / "torch_bench.json"), "--repetitions", "3"}, "", "torch_bench.json");
   stage.environment["SIMDML_BENCH_THREADS"] = bench_threads(s);
   return stage;
 }
@@ -176,31 +186,21 @@ std::vector<Stage> plan_stages(const RunSettings& s) {
           stages.push_back(torch_stage(s));
       }
   if (s.instructions)
-    stages.push_back(
-        {"instructions",
-         "instruction counts under callgrind (avx2) against the committed baseline",
-         {path(s.installation.scripts / "icount_gate.py"), "--build", path(s.installation.programs),
-          "--baseline", path(s.installation.baselines / "instruction_counts.json"), "--json",
-          path(s.out / "instruction_counts.json"), "--report-only"},
-         {},
-         "instruction counts",
-         "instruction_counts.json"});
+    stages.push_back(python_stage(
+        s, "instructions",
+        "instruction counts under callgrind (avx2) against the committed baseline", "icount_gate",
+        {"--build", path(s.installation.programs), "--baseline",
+         path(s.installation.baselines / "instruction_counts.json"), "--json",
+         path(s.out / "instruction_counts.json"), "--report-only"},
+        "instruction counts", "instruction_counts.json"));
   if (s.report)
-    stages.push_back({"report",
-                      "results.json, report.md and plots",
-                      {path(s.installation.scripts / "report.py"), path(s.out), "--baselines",
-                       path(s.installation.baselines)},
-                      {},
-                      "wrote",
-                      "report.md"});
+    stages.push_back(python_stage(s, "report", "results.json, report.md and plots", "report",
+                                  {path(s.out), "--baselines", path(s.installation.baselines)},
+                                  "wrote", "report.md"));
   if (s.history)
-    stages.push_back(
-        {"history",
-         "record the run in the history database " + *s.history,
-         {path(s.installation.scripts / "history.py"), "add", "--db", *s.history, path(s.out)},
-         {},
-         "",
-         ""});
+    stages.push_back(python_stage(s, "history",
+                                  "record the run in the history database " + *s.history, "history",
+                                  {"add", "--db", *s.history, path(s.out)}, "", ""));
   return stages;
 }
 

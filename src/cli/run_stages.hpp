@@ -22,7 +22,7 @@ struct RunSettings {
   int threads = 1;
   std::string accuracy_isa;   // the target the accuracy runs use ("avx2": the baselines' target)
   std::filesystem::path out;  // the results folder
-  Installation installation;  // where simdml, bench/, the scripts and baselines are
+  Installation installation;  // where simdml, bench/, the Python package and baselines are
   bool accuracy = true, benchmarks = true, instructions = true, report = true;
   std::vector<std::string> suites;     // --suites: the benchmark programs to run (empty: all)
   std::optional<std::string> history;  // --history FILE: record the run there at the end

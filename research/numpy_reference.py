@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """An independent NumPy implementation of the ReLU network simdml trains, to judge its accuracy.
 
-    scripts/numpy_reference.py [--dataset fashion-mnist|mnist] [--data DIR] [--seeds 1-16]
+    research/numpy_reference.py [--dataset fashion-mnist|mnist] [--data DIR] [--seeds 1-16]
                                [--simdml build/simdml]
 
 784-H-10, ReLU hidden layer, softmax + cross-entropy, He-normal weights and zero biases, plain SGD

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Compare two benchmark runs, benchmark by benchmark, and fail on a significant regression.
 
-    scripts/bench_compare.py BASE NEW [--threshold 5] [--alpha 0.05] [--filter REGEX] [--markdown FILE]
+    python3 -m simdml_run.bench_compare BASE NEW [--threshold 5] [--alpha 0.05] [--filter REGEX] [--markdown FILE]
 
 BASE and NEW are Google Benchmark JSON files, or results folders of `simdml run` (every
 <suite>.json present in both is compared), or comma-separated lists of either: the repetitions of
@@ -16,7 +15,7 @@ when its median time grew by more than --threshold percent and the test is signi
 The test needs repetitions in both JSON files (--benchmark_repetitions=N; simdml run keeps every
 repetition): with 3 each the smallest possible p is 0.1, so a gate wants 5 or more (p >= 0.008).
 Wall-clock times are only comparable on the same idle machine: use this on dedicated benchmark
-hosts; CI's noise-free gate is scripts/icount_gate.py.
+hosts; CI's noise-free gate is python3 -m simdml_run.icount_gate.
 """
 import argparse
 import json
@@ -27,8 +26,7 @@ from pathlib import Path
 
 from scipy.stats import mannwhitneyu
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_table import TIME_UNITS  # noqa: E402
+from .units import TIME_UNITS
 
 # Per-benchmark fields that are not counters.
 NOT_COUNTERS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",

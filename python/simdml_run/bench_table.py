@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Markdown tables from the Google Benchmark JSON in a results folder of `simdml run` (report.py uses them).
 
-    scripts/bench_table.py results/<run>     # prints the GEMM, activation, training and k-NN tables
+    python3 -m simdml_run.bench_table results/<run>     # prints the GEMM, activation, training and k-NN tables
 
 GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS, to libxsmm and
 to naive, and its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else
@@ -16,11 +15,12 @@ import json
 import sys
 from pathlib import Path
 
+from .units import TIME_UNITS
+
 # Columns in a fixed order (random interleaving shuffles the JSON), lowest target first.
 KERNEL_ORDER = ["naive", "blocked", "simd-sse2", "simd-avx2", "simd-avx512", "openblas", "libxsmm"]
 TARGET_ORDER = ["simd-sse2", "simd-avx2", "simd-avx512"]
 # Seconds per Google Benchmark time unit.
-TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def medians(path):

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """How well `simdml history check` finds steps, on series made from this machine's own noise.
 
-    scripts/changepoint_quality.py --record RUN.json [RUN.json ...] --out tests/baselines/benchmark_noise.json
-    scripts/changepoint_quality.py [--noise tests/baselines/benchmark_noise.json] [--series 1000]
+    research/changepoint_quality.py --record RUN.json [RUN.json ...] --out tests/baselines/benchmark_noise.json
+    research/changepoint_quality.py [--noise tests/baselines/benchmark_noise.json] [--series 1000]
 
 --record: from Google Benchmark JSON files of the same benchmarks run several times (each with
 repetitions), the run-to-run residuals of every benchmark in log space (each run's median of
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import changepoint  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))  # the simdml_run package
+from simdml_run import changepoint  # noqa: E402
 
 DEFAULT_NOISE = Path(__file__).resolve().parent.parent / "tests" / "baselines" / "benchmark_noise.json"
 STEPS = (2, 5, 10, 20)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """PyTorch, the peer users train these networks with, on train_bench's configurations: one epoch of
 mini-batch SGD per iteration of network.py's network (784-h-10, sigmoid hidden and output layers,
 quadratic cost, rate 3.0) on 2,560 MNIST-shaped images, batches 10, 64 and 256, 30 and 100 hidden
@@ -6,7 +5,7 @@ units; and Nielsen's 20,000-image epoch at batch 10. Every (configuration, threa
 repeated, in a random interleaved order, and written in Google Benchmark's JSON layout
 (torch/train/b10/h30/threads:1, nielsen_epoch/...) so that the report sets it beside train_bench.
 
-    scripts/torch_train_bench.py --out torch_bench.json [--threads 1,2] [--repetitions 3]
+    python3 -m simdml_run.torch_train_bench --out torch_bench.json [--threads 1,2] [--repetitions 3]
 
 OMP_WAIT_POLICY=PASSIVE is set before torch loads: with libgomp's default spinning, its 2-thread
 runs slowed down badly between the many small parallel regions of a batch-10 step. Without torch
@@ -20,8 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from output_file import write_output  # noqa: E402
+from .output_file import write_output
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:
@@ -58,7 +56,7 @@ def epoch_seconds(net, optimizer, x, onehot, batch):
 
 
 def write(path, document):
-    """Whole or not at all, as every output of simdml's (scripts/output_file.py)."""
+    """Whole or not at all, as every output of simdml's (python/simdml_run/output_file.py)."""
     write_output(path, json.dumps(document, indent=1))
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The time model of docs/scaling.md: data-parallel training and sharded k-NN on P nodes.
 
-    scripts/scaling_model.py                 # the tables of docs/scaling.md, from the calibration below
-    scripts/scaling_model.py --check         # the model against what was measured on 2 ranks here
+    research/scaling_model.py                 # the tables of docs/scaling.md, from the calibration below
+    research/scaling_model.py --check         # the model against what was measured on 2 ranks here
 
 Training, one rank per node, batch B cut into S = P slices:
     step(P) = B / P * t_sample + t_update + allreduce(P)

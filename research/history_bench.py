@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How fast `simdml history check` and `report` are on a large history (a benchmark, not a test).
 
-    scripts/history_bench.py [--runs 1000] [--series 700] [--repetitions 3] [--keep DIR]
+    research/history_bench.py [--runs 1000] [--series 700] [--repetitions 3] [--keep DIR]
 
 Generates a history database of RUNS runs of SERIES timed series each (normal noise, a 10 % step
 in one series in every 50), then times, each on one core (taskset -c 0) as a separate process:
@@ -12,6 +12,7 @@ Prints the best of 3 runs of each, in seconds.
 import argparse
 import datetime
 import math
+import os
 import random
 import shutil
 import subprocess
@@ -20,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import history_db  # noqa: E402
+PYTHON = Path(__file__).resolve().parent.parent / "python"  # the simdml_run package
+sys.path.insert(0, str(PYTHON))
+from simdml_run import history_db  # noqa: E402
 
-HISTORY = Path(__file__).resolve().parent / "history.py"
+HISTORY = ["-m", "simdml_run.history"]
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -50,7 +52,8 @@ def best_of(command, times=3):
     best = math.inf
     for _ in range(times):
         start = time.perf_counter()
-        subprocess.run(["taskset", "-c", "0", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["taskset", "-c", "0", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, PYTHONPATH=str(PYTHON)))
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -70,10 +73,10 @@ def main(argv):
           f"in {time.perf_counter() - start:.1f} s ({db.stat().st_size / 2**20:.0f} MiB)")
     py = sys.executable
     figures = {
-        "check (newest 60 runs)": best_of([py, str(HISTORY), "check", "--db", str(db)]),
-        f"check (all {args.runs} runs)": best_of([py, str(HISTORY), "check", "--db", str(db),
+        "check (newest 60 runs)": best_of([py, *HISTORY, "check", "--db", str(db)]),
+        f"check (all {args.runs} runs)": best_of([py, *HISTORY, "check", "--db", str(db),
                                                   "--window", str(args.runs)]),
-        f"report (all {args.runs} runs)": best_of([py, str(HISTORY), "report", "--db", str(db),
+        f"report (all {args.runs} runs)": best_of([py, *HISTORY, "report", "--db", str(db),
                                                    "--out", str(folder / "page")]),
     }
     for name, seconds in figures.items():

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """The report of a `simdml run` results folder: results.json, report.md and plots/*.png.
 
-    scripts/report.py RESULTS_FOLDER [--baselines tests/baselines]
+    python3 -m simdml_run.report RESULTS_FOLDER [--baselines tests/baselines]     (PYTHONPATH=python)
 
 Reads what the run's stages wrote (machine.json, accuracy/*.json, the Google Benchmark
 <suite>.json files, instruction_counts.json) and writes
@@ -9,7 +8,7 @@ Reads what the run's stages wrote (machine.json, accuracy/*.json, the Google Ben
   report.md     tables and pictures: GEMM GFLOP/s against size beside OpenBLAS and the measured
                 FMA peak, thread scaling, activations, training curves, k-NN accuracy against k,
                 confusion matrices, and the comparison with the committed baselines;
-  plots/        the pictures (matplotlib).
+  plots/        the pictures (matplotlib; without it the report says so and has none).
 simdml run calls it last; run it again by hand after editing a folder.
 """
 import argparse
@@ -18,15 +17,17 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+try:
+    import matplotlib
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+except ImportError:  # the package only recommends python3-matplotlib: a report without pictures
+    plt = None
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import accuracy_gate  # noqa: E402
-import bench_table  # noqa: E402
-from output_file import write_output  # noqa: E402
+from . import accuracy_gate, bench_table
+from .output_file import write_output
+from .units import TIME_UNITS
 
 KERNEL_STYLE = {"naive": ":", "blocked": "-.", "openblas": "--"}
 # Units of Google Benchmark counters as results.json states them, with their scale.
@@ -45,7 +46,7 @@ def benchmark_figures(folder):
     for path in sorted(folder.glob("*_bench.json")):
         _, runs = bench_table.medians(path)
         for name, b in runs.items():
-            figures.append({"name": name, "value": b["real_time"] * bench_table.TIME_UNITS[b["time_unit"]], "unit": "s",
+            figures.append({"name": name, "value": b["real_time"] * TIME_UNITS[b["time_unit"]], "unit": "s",
                             "source": path.name, "statistic": "median" if b.get("run_type") == "aggregate" else "single run"})
             for counter, (unit, scale) in COUNTER_UNITS.items():
                 if counter in b:
@@ -301,14 +302,16 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
     tables = bench_tables(folder)
     context = benchmark_context(folder)
     out = [f"# simdml run, {datetime.date.today().isoformat()}", "", *machine_lines(machine, context), ""]
+    if plt is None:
+        out += ["No plots: python3-matplotlib is not installed (the tables are complete without them).", ""]
 
     out += ["## Against the committed baselines", "",
             "Accuracy runs are bitwise reproducible per SIMD target, so they are compared exactly with "
-            "`tests/baselines/accuracy.json` (`scripts/accuracy_gate.py`):", "",
+            "`tests/baselines/accuracy.json` (`python3 -m simdml_run.accuracy_gate`):", "",
             accuracy_gate.markdown(accuracy_rows) if accuracy_rows else "(no accuracy runs in this folder)", ""]
     if counts:
         out += [f"Instruction counts under callgrind (avx2, one thread) against `tests/baselines/instruction_counts.json`, "
-                f"threshold {counts['threshold_percent']:g} % (`scripts/icount_gate.py`): "
+                f"threshold {counts['threshold_percent']:g} % (`python3 -m simdml_run.icount_gate`): "
                 f"**{'passed' if counts['passed'] else 'changed'}**.", ""]
         out += ["| workload | baseline | now | change | status |", "|---|---:|---:|---:|---|"]
         for w in counts["workloads"]:
@@ -316,7 +319,7 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
             fmt = lambda n: f"{n:,}" if n is not None else "-"
             out.append(f"| {w['name']} | {fmt(w['baseline'])} | {fmt(w['instructions'])} | {change} | {w['status']} |")
         out.append("")
-    out += ["Wall-clock figures are compared between runs with `scripts/bench_compare.py OLD_FOLDER NEW_FOLDER` "
+    out += ["Wall-clock figures are compared between runs with `python3 -m simdml_run.bench_compare OLD_FOLDER NEW_FOLDER` "
             "(Mann-Whitney U over repetitions), on the same idle machine.", ""]
 
     out += ["## GEMM", ""]
@@ -350,7 +353,7 @@ def write_report(folder, machine, runs, accuracy_rows, counts, plots):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder")
-    parser.add_argument("--baselines", default=str(Path(__file__).resolve().parent.parent / "tests" / "baselines"))
+    parser.add_argument("--baselines", default=str(Path(__file__).resolve().parents[2] / "tests" / "baselines"))
     args = parser.parse_args()
     folder = Path(args.folder)
     machine = read_json(folder / "machine.json")
@@ -360,11 +363,13 @@ def main():
     accuracy_rows = accuracy_gate.compare(folder, Path(args.baselines) / "accuracy.json") if runs else []
     counts = read_json(folder / "instruction_counts.json")
 
-    plots_dir = folder / "plots"
-    plots_dir.mkdir(exist_ok=True)
-    plots = {"gemm": gemm_plot(folder, plots_dir), "scaling": scaling_plot(folder, plots_dir),
-             "training": training_plot(runs, plots_dir), "knn": knn_plot(runs, plots_dir),
-             "confusion": confusion_plot(runs, plots_dir)}
+    plots = {}
+    if plt is not None:
+        plots_dir = folder / "plots"
+        plots_dir.mkdir(exist_ok=True)
+        plots = {"gemm": gemm_plot(folder, plots_dir), "scaling": scaling_plot(folder, plots_dir),
+                 "training": training_plot(runs, plots_dir), "knn": knn_plot(runs, plots_dir),
+                 "confusion": confusion_plot(runs, plots_dir)}
 
     results = {"schema": "simdml-results/1", "machine": machine["machine"],
                "supported_targets": machine["supported_targets"], "benchmark_context": benchmark_context(folder),

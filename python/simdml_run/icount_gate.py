@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Instruction-count gate: noise-free regression check of every kernel.
 
 Runs build/bench/instruction_counts under valgrind's callgrind on the avx2 target, one thread,
@@ -8,9 +7,9 @@ threshold can be tight: a change of more than --threshold percent either way fai
 kernel fails as a regression; a faster one fails too, until its baseline is updated on purpose,
 so that the gain is kept.
 
-    scripts/icount_gate.py                      # gate: exit 1 when a workload moved beyond the threshold
-    scripts/icount_gate.py --update             # after an intended change: rewrite the baseline, then commit it
-    scripts/icount_gate.py --json out.json --report-only   # record only (simdml run)
+    python3 -m simdml_run.icount_gate                      # gate: exit 1 when a workload moved beyond the threshold
+    python3 -m simdml_run.icount_gate --update             # after an intended change: rewrite the baseline, then commit it
+    python3 -m simdml_run.icount_gate --json out.json --report-only   # record only (simdml run)
 """
 import argparse
 import json
@@ -22,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: python/simdml_run/<this>
 DEFAULT_BASELINE = ROOT / "tests" / "baselines" / "instruction_counts.json"
 
 
@@ -95,7 +94,7 @@ def main():
     baseline_path = Path(args.baseline)
     if args.update:
         record = {"about": "Instructions per workload of bench/instruction_counts under callgrind, avx2 target, "
-                           "1 thread. Update with scripts/icount_gate.py --update after an intended change.",
+                           "1 thread. Update with python3 -m simdml_run.icount_gate --update after an intended change.",
                   **meta, "counts": counts}
         baseline_path.write_text(json.dumps(record, indent=2) + "\n")
         print(f"instruction counts: wrote {len(counts)} workloads to {baseline_path}; commit it with the change")
@@ -113,7 +112,7 @@ def main():
     verdict = "passed" if not failed else f"{len(failed)} of {len(rows)} workloads moved beyond {args.threshold:g} %"
     print(f"instruction counts: {verdict}")
     if failed and not args.report_only:
-        print("If the change is intended, run scripts/icount_gate.py --update and commit "
+        print("If the change is intended, run python3 -m simdml_run.icount_gate --update and commit "
               "tests/baselines/instruction_counts.json with it.")
         return 1
     return 0

@@ -38,12 +38,13 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .units import TIME_UNITS
+
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x73646D6C  # "sdml"
 RESULTS_FORMAT = "simdml-results"
 RESULTS_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
-TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 PEAK_FIGURE = re.compile(r"^fma_peak/([a-z0-9]+)/threads:(\d+):GFLOP/s$")
 
 # Seconds to wait between the last write and COMMIT: only the kill test sets it.

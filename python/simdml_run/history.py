@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """simdml history: keep every `simdml run` and say what changed (run as `simdml history ...`).
 
 Its parser below is the one list of what each subcommand takes: `simdml history --help` prints
@@ -15,12 +14,9 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import changepoint  # noqa: E402
-import history_db  # noqa: E402
-import history_report  # noqa: E402
-from history_db import HistoryError  # noqa: E402
-from output_file import OutputError, check_writable, write_output  # noqa: E402
+from . import changepoint, history_db, history_report
+from .history_db import HistoryError
+from .output_file import OutputError, check_writable, write_output
 
 
 def command_add(args):

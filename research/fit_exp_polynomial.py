@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Fit the polynomial of the vector exp (src/activations/math.hpp) and show why its degree.
 
-    scripts/fit_exp_polynomial.py
+    research/fit_exp_polynomial.py
 
 exp reduces x to r in [-ln2/2, ln2/2] and evaluates e^r = 1 + r + r^2 P(r). For each degree of the
 whole polynomial this prints P's coefficients, minimax in relative error (Lawson's iteratively

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Accuracy gate: the accuracy runs of a results folder against the committed expected values.
 
-    build/simdml run --only accuracy --out DIR && scripts/accuracy_gate.py DIR
-    scripts/accuracy_gate.py DIR --update      # after an intended change: record DIR's values, then commit
+    build/simdml run --only accuracy --out DIR && python3 -m simdml_run.accuracy_gate DIR
+    python3 -m simdml_run.accuracy_gate DIR --update      # after an intended change: record DIR's values, then commit
 
 Training and k-NN are bitwise reproducible for a given SIMD target (any thread count), so the
 comparison is exact: every epoch's and the final count of correct test answers, and the CRC-32 of
@@ -15,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: python/simdml_run/<this>
 DEFAULT_BASELINE = ROOT / "tests" / "baselines" / "accuracy.json"
 
 
@@ -65,8 +64,8 @@ def compare(folder, baseline_path=DEFAULT_BASELINE):
 
 def update(folder, baseline_path):
     baseline = load_baseline(baseline_path)
-    baseline.setdefault("about", "Exact results of simdml run's accuracy runs (scripts/accuracy_gate.py). Update with "
-                                 "scripts/accuracy_gate.py DIR --update after an intended change, and commit.")
+    baseline.setdefault("about", "Exact results of simdml run's accuracy runs (python3 -m simdml_run.accuracy_gate). Update with "
+                                 "python3 -m simdml_run.accuracy_gate DIR --update after an intended change, and commit.")
     for path in sorted(Path(folder, "accuracy").glob("*.json")):
         key, values = observed(path)
         baseline["runs"] = [e for e in baseline["runs"] if not all(e.get(k) == v for k, v in key.items())]
@@ -108,7 +107,7 @@ def main():
     print(markdown(rows))
     failed = [r for r in rows if r["status"] == "MISMATCH" or (args.require and r["status"] != "match")]
     print(f"\naccuracy: {len(rows) - len(failed)} of {len(rows)} runs pass" +
-          ("" if not failed else "; if the change is intended, run scripts/accuracy_gate.py DIR --update and commit"))
+          ("" if not failed else "; if the change is intended, run python3 -m simdml_run.accuracy_gate DIR --update and commit"))
     return 1 if failed else 0
 
 
