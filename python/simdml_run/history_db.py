@@ -356,7 +356,16 @@ def _regular_file_stat(path):
 
 
 def _open(path, read_only):
-    """An SQLite connection and the file's (application id, schema version, table count)."""
+    """An SQLite connection to a file that must be simdml's history, and its schema version."""
+    if not _is_sqlite(path):
+        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
+    try:
+        return _connect(path, read_only)
+    except sqlite3.DatabaseError as e:
+        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
+
+
+def _connect(path, read_only):
     if read_only and not os.access(path, os.W_OK):  # SQLite may still need to read a -wal file
         uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
         db = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
@@ -393,12 +402,7 @@ def open_readonly(path):
         raise HistoryError(f"{path}: no such history database")
     if st.st_size == 0:
         return None
-    if not _is_sqlite(path):
-        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
-    try:
-        db, version = _open(path, read_only=True)
-    except sqlite3.DatabaseError as e:
-        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
+    db, version = _open(path, read_only=True)
     if version < SCHEMA_VERSION:
         db.close()
         return None
@@ -410,12 +414,7 @@ def open_for_writing(path):
     st = _regular_file_stat(path)
     if st is None:
         _create(path)
-    elif not _is_sqlite(path):
-        raise HistoryError(f"{path}: not a simdml history database (not an SQLite file)")
-    try:
-        db, version = _open(path, read_only=False)
-    except sqlite3.DatabaseError as e:
-        raise HistoryError(f"{path}: not a usable SQLite database ({e})") from None
+    db, version = _open(path, read_only=False)
     if version < SCHEMA_VERSION:  # an empty file made by hand: its schema, in one transaction
         try:
             _migrate(db, version)
