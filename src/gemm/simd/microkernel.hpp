@@ -178,4 +178,17 @@ void with_tile_width(std::int64_t n_valid, Sweep sweep) {
     sweep(std::integral_constant<int, T::kVectorsPerRow>{});
 }
 
+// The micro-kernel on one tile of packed panels, as the packed macro-kernel runs it
+// (GemmTileFunction's contract in gemm.hpp). Instantiated only in tile_<isa>.cpp.
+template <class Arch>
+void simd_tile(std::int64_t rows, std::int64_t kc, const float* a, const float* b, float alpha,
+               float beta, float* c, std::int64_t ldc, std::int64_t n_valid) {
+  using T = Tile<Arch>;
+  with_tile_width<Arch>(n_valid, [&](auto width) {
+    run_tile<Arch, decltype(width)::value>(rows, kc, PackedA<T::kMr>{a}, b, T::kNr,
+                                           WholeVector<typename T::Vector>{}, alpha, beta, c, ldc,
+                                           n_valid);
+  });
+}
+
 }  // namespace

@@ -1,6 +1,6 @@
 // The simd micro-kernel on one tile, compiled for the avx2 target, for its tester (GemmTileFunction
 // in gemm.hpp). The same templates as target_avx2.cpp, instantiated in a unit of their own.
-#include "gemm/simd/loops.hpp"
+#include "gemm/simd/microkernel.hpp"
 #include "gemm/variants.hpp"
 
 namespace simdml::gemm_detail {

@@ -1,7 +1,7 @@
 // The simd micro-kernel on one tile, compiled for the avx512 target, for its tester
 // (GemmTileFunction in gemm.hpp). The same templates as target_avx512.cpp, instantiated in a unit
 // of their own.
-#include "gemm/simd/loops.hpp"
+#include "gemm/simd/microkernel.hpp"
 #include "gemm/variants.hpp"
 
 namespace simdml::gemm_detail {
