@@ -78,5 +78,23 @@ class IrisPlot(unittest.TestCase):
             self.assertFalse(out.exists())
 
 
+class NamesFromTheHeader(unittest.TestCase):
+    def test_any_header_name_is_drawn_whole_and_escaped(self):
+        """Axis names come from the data file: one of 1,000 characters, and one with XML's special
+        characters, appear whole, and the SVG stays well-formed XML."""
+        import xml.etree.ElementTree as ElementTree
+        root = Path(tempfile.mkdtemp())
+        (root / "iris").mkdir()
+        long_name, markup = "x" * 1000, 'a<b & "c">d'
+        rows = [f"{i}.0,{i % 3}.5,{i % 2}" for i in range(30)]
+        (root / "iris" / "iris.csv").write_text(f"{long_name},{markup},label\n" + "\n".join(rows) + "\n")
+        svg = root / "plot.svg"
+        result = simdml("knn", "--data", root, "--dataset", "iris", "--plot", svg)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        tree = ElementTree.parse(svg)
+        names = [e.text for e in tree.iter("{http://www.w3.org/2000/svg}text") if e.get("class") == "axis-name"]
+        self.assertEqual(names, [long_name, markup])
+
+
 if __name__ == "__main__":
     unittest.main()

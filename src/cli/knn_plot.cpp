@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -153,6 +154,20 @@ std::string xml_text(std::string_view text) {
   return out;
 }
 
+// printf into the end of `out`, whatever the length: names from a data file can be long.
+[[gnu::format(printf, 2, 3)]] void append_format(std::string& out, const char* format, ...) {
+  std::va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  const std::size_t at = out.size();
+  out.resize(at + static_cast<std::size_t>(n) + 1);
+  std::vsnprintf(out.data() + at, static_cast<std::size_t>(n) + 1, format, again);
+  va_end(again);
+  out.resize(at + static_cast<std::size_t>(n));
+}
+
 std::string class_name(const Dataset& d, std::int32_t c) {
   return c < static_cast<std::int32_t>(d.class_names.size())
              ? d.class_names[static_cast<std::size_t>(c)]
@@ -162,19 +177,17 @@ std::string class_name(const Dataset& d, std::int32_t c) {
 // Each mesh row as runs of one class, edges crisp so that no seams show between runs.
 void draw_regions(std::string& out, const std::vector<std::int32_t>& classes) {
   const double cell = static_cast<double>(kPlotSize) / kMesh;
-  char buf[256];
   out += "<g shape-rendering=\"crispEdges\">\n";
   for (int row = 0; row < kMesh; ++row)
     for (int col = 0; col < kMesh;) {
       const std::int32_t c = classes[static_cast<std::size_t>(row * kMesh + col)];
       int end = col;
       while (end < kMesh && classes[static_cast<std::size_t>(row * kMesh + end)] == c) ++end;
-      const int n = std::snprintf(buf, sizeof buf,
-                                  "<rect class=\"region\" data-class=\"%d\" x=\"%.2f\" y=\"%.2f\" "
-                                  "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-                                  c, kMargin + col * cell, kMargin + row * cell,
-                                  (end - col) * cell + 0.3, cell + 0.3, kRegionColors[c % kColors]);
-      out.append(buf, static_cast<std::size_t>(n));
+      append_format(out,
+                    "<rect class=\"region\" data-class=\"%d\" x=\"%.2f\" y=\"%.2f\" "
+                    "width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
+                    c, kMargin + col * cell, kMargin + row * cell, (end - col) * cell + 0.3,
+                    cell + 0.3, kRegionColors[c % kColors]);
       col = end;
     }
   out += "</g>\n";
@@ -182,83 +195,75 @@ void draw_regions(std::string& out, const std::vector<std::int32_t>& classes) {
 
 // Tick marks and values on both axes, and each axis's name.
 void draw_axes(std::string& out, const Axis& x, const Axis& y) {
-  char buf[512];
-  const auto add = [&out, &buf](int n) { out.append(buf, static_cast<std::size_t>(n)); };
   const int bottom = kMargin + kPlotSize;
   for (const double t : ticks(x)) {
     const double px = kMargin + x.fraction(t) * kPlotSize;
-    add(std::snprintf(
-        buf, sizeof buf,
-        "<line class=\"tick\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
-        "stroke=\"black\"/><text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-        px, bottom, px, bottom + 5, px, bottom + 19, t));
+    append_format(out,
+                  "<line class=\"tick\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\" "
+                  "stroke=\"black\"/><text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+                  px, bottom, px, bottom + 5, px, bottom + 19, t);
   }
   for (const double t : ticks(y)) {
     const double py = kMargin + (1.0 - y.fraction(t)) * kPlotSize;
-    add(std::snprintf(buf, sizeof buf,
-                      "<line class=\"tick\" x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" "
-                      "stroke=\"black\"/><text x=\"%d\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
-                      kMargin - 5, py, kMargin, py, kMargin - 8, py + 4.5, t));
+    append_format(out,
+                  "<line class=\"tick\" x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\" "
+                  "stroke=\"black\"/><text x=\"%d\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
+                  kMargin - 5, py, kMargin, py, kMargin - 8, py + 4.5, t);
   }
-  add(std::snprintf(
-      buf, sizeof buf,
-      "<text class=\"axis-name\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-      kMargin + kPlotSize / 2, bottom + 42, xml_text(x.name).c_str()));
-  add(std::snprintf(buf, sizeof buf,
-                    "<text class=\"axis-name\" transform=\"translate(%d,%d) rotate(-90)\" "
-                    "text-anchor=\"middle\">%s</text>\n",
-                    kMargin - 45, kMargin + kPlotSize / 2, xml_text(y.name).c_str()));
+  append_format(out,
+                "<text class=\"axis-name\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+                kMargin + kPlotSize / 2, bottom + 42, xml_text(x.name).c_str());
+  append_format(out,
+                "<text class=\"axis-name\" transform=\"translate(%d,%d) rotate(-90)\" "
+                "text-anchor=\"middle\">%s</text>\n",
+                kMargin - 45, kMargin + kPlotSize / 2, xml_text(y.name).c_str());
 }
 
 // One swatch and name per class, beside the plot.
 void draw_legend(std::string& out, const Dataset& d) {
-  char buf[512];
   const int left = kMargin + kPlotSize + 20;
   for (std::int32_t c = 0; c < d.classes; ++c) {
     const int top = kMargin + 10 + 24 * c;
-    const int n = std::snprintf(
-        buf, sizeof buf,
+    append_format(
+        out,
         "<g class=\"legend\" data-class=\"%d\"><rect x=\"%d\" y=\"%d\" width=\"16\" height=\"16\" "
         "fill=\"%s\" stroke=\"black\" stroke-width=\"0.6\"/><circle cx=\"%d\" cy=\"%d\" r=\"4\" "
         "fill=\"%s\" stroke=\"black\" stroke-width=\"0.6\"/><text x=\"%d\" "
         "y=\"%d\">%s</text></g>\n",
         c, left, top, kRegionColors[c % kColors], left + 8, top + 8, kPointColors[c % kColors],
         left + 24, top + 13, xml_text(class_name(d, c)).c_str());
-    out.append(buf, static_cast<std::size_t>(n));
   }
 }
 
 std::string svg(const Dataset& d, const Axis& x, const Axis& y, int k,
                 const std::vector<std::int32_t>& classes) {
   std::string out;
-  char buf[512];
-  const auto add = [&out, &buf](int n) { out.append(buf, static_cast<std::size_t>(n)); };
-  add(std::snprintf(buf, sizeof buf,
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                    "font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%%\" "
-                    "height=\"100%%\" fill=\"white\"/>\n",
-                    kPlotSize + 2 * kMargin + kLegend, kPlotSize + 2 * kMargin));
+  append_format(out,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                "font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%%\" "
+                "height=\"100%%\" fill=\"white\"/>\n",
+                kPlotSize + 2 * kMargin + kLegend, kPlotSize + 2 * kMargin);
   draw_regions(out, classes);
   for (std::int64_t r = 0; r < d.samples; ++r) {
     const double px = kMargin + x.fraction(d.row(r)[0]) * kPlotSize;
     const double py = kMargin + (1.0 - y.fraction(d.row(r)[1])) * kPlotSize;
     const std::int32_t c = d.labels[static_cast<std::size_t>(r)];
-    add(std::snprintf(buf, sizeof buf,
-                      "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\" "
-                      "stroke=\"black\" stroke-width=\"0.6\"/>\n",
-                      px, py, kPointColors[c % kColors]));
+    append_format(out,
+                  "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\" "
+                  "stroke=\"black\" stroke-width=\"0.6\"/>\n",
+                  px, py, kPointColors[c % kColors]);
   }
-  add(std::snprintf(buf, sizeof buf,
-                    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-                    "stroke=\"black\"/>\n",
-                    kMargin, kMargin, kPlotSize, kPlotSize));
+  append_format(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                "stroke=\"black\"/>\n",
+                kMargin, kMargin, kPlotSize, kPlotSize);
   draw_axes(out, x, y);
   draw_legend(out, d);
   const std::string title = xml_text(d.name.substr(0, d.name.find(" (")));
-  add(std::snprintf(buf, sizeof buf,
-                    "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"15\">%s: %d-class "
-                    "k-NN decision regions, k = %d, uniform weights</text>\n</svg>\n",
-                    kMargin + kPlotSize / 2, kMargin - 20, title.c_str(), d.classes, k));
+  append_format(out,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"15\">%s: %d-class "
+                "k-NN decision regions, k = %d, uniform weights</text>\n</svg>\n",
+                kMargin + kPlotSize / 2, kMargin - 20, title.c_str(), d.classes, k);
   return out;
 }
 
