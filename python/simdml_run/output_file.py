@@ -81,12 +81,12 @@ def same_file(a, b):
         return os.path.realpath(_follow_links(a)) == os.path.realpath(_follow_links(b))
 
 
-def check_writable(path, protected=()):
-    """Raises the OutputError write_output would give, before any work is done."""
+def _checked_destination(path, protected):
+    """_resolve's answer for a path that may be written, else the OutputError writing would give."""
     for p in protected:
         if same_file(path, p):
             _fail(path, f"it is {p}, which this command reads and must not overwrite")
-    kind, target, _ = _resolve(path)
+    kind, target, mode = _resolve(path)
     if kind == "in_place" and not os.access(target, os.W_OK):
         _fail(path, "cannot open it for writing (permission denied)")
     if kind == "file":
@@ -95,6 +95,12 @@ def check_writable(path, protected=()):
             _fail(path, f"no folder {folder}")
         if not os.access(folder, os.W_OK | os.X_OK):
             _fail(path, f"cannot create a file in {folder} (permission denied)")
+    return kind, target, mode
+
+
+def check_writable(path, protected=()):
+    """Raises the OutputError write_output would give, before any work is done."""
+    _checked_destination(path, protected)
 
 
 def _write_all(fd, data):
@@ -185,8 +191,7 @@ def _write_in_place(path, data):
 def write_output(path, text, protected=()):
     """Writes text (str, as UTF-8, or bytes) to path as the module's docstring says."""
     data = text.encode() if isinstance(text, str) else bytes(text)
-    check_writable(path, protected)
-    kind, target, mode = _resolve(path)
+    kind, target, mode = _checked_destination(path, protected)
     if kind == "stream":
         target.flush()
         _write_all(target.fileno(), data)

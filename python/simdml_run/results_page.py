@@ -30,6 +30,8 @@ README = ROOT / "README.md"
 # README's "Current results" block lies between these two lines; the page's headline likewise.
 BEGIN, END = "<!-- headline: made by simdml_run.results_page -->", "<!-- /headline -->"
 MACHINE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# A page's line naming its run: the date, then the commit.
+PAGE_RUN = re.compile(r"`simdml run` on (\S+), simdml \S+ at commit `([^`]+)`")
 
 
 def figure(results, name):
@@ -161,18 +163,24 @@ def headline(results):
     return "\n".join(lines) + "\n"
 
 
-def headline_of(text):
-    """The headline block of a page or of README, or None."""
+def _marked_block(text):
+    """Where the headline block of a page or of README starts and ends, markers included, or None."""
     if BEGIN not in text or END not in text:
         return None
-    return text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip("\n") + "\n"
+    return text.index(BEGIN), text.index(END) + len(END)
+
+
+def headline_of(text):
+    """The headline inside a page's or README's markers, or None."""
+    span = _marked_block(text)
+    return None if span is None else text[span[0] + len(BEGIN):span[1] - len(END)].strip("\n") + "\n"
 
 
 def newest_page(out):
     """The page of the newest run (date, then commit as the page states them), and its name."""
     pages = []
     for p in out.glob("*.md"):
-        when = re.search(r"`simdml run` on (\S+), simdml \S+ at commit `([^`]+)`", p.read_text())
+        when = PAGE_RUN.search(p.read_text())
         if p.name != "README.md" and when:
             pages.append((when.group(1), p.stem, p))
     return max(pages)[2] if pages else None
@@ -190,9 +198,8 @@ def readme_block(out, readme):
 
 def readme_now(readme):
     text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        return None
-    return text[text.index(BEGIN):text.index(END) + len(END)]
+    span = _marked_block(text)
+    return None if span is None else text[span[0]:span[1]]
 
 
 def update_readme(readme, out):
@@ -239,7 +246,7 @@ def write_index(out):
             continue
         text = p.read_text()
         cpu = re.search(r"^\| CPU \| (.*) \|$", text, re.M)
-        when = re.search(r"`simdml run` on (\S+), simdml \S+ at commit `([^`]+)`", text)
+        when = PAGE_RUN.search(text)
         rows.append(f"| [{p.stem}]({p.name}) | {cpu.group(1) if cpu else '?'} | "
                     f"{when.group(1) if when else '?'} | {when.group(2) if when else '?'} |")
     write_output(out / "README.md",

@@ -70,16 +70,20 @@ class IdxInput {
 
   std::size_t available() const { return static_cast<std::size_t>(end_ - next_); }
 
+  // Up to `room` bytes of the file at `into`, through interruptions; 0 at its end.
+  std::size_t read_file(std::uint8_t* into, std::size_t room) {
+    ssize_t got = 0;
+    do got = ::read(fd_, into, room);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
+    return static_cast<std::size_t>(got);
+  }
+
   // More bytes from the file into the buffer; false at its end.
   bool refill() {
-    while (true) {
-      const ssize_t got = ::read(fd_, buffer_.data(), buffer_.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
-      next_ = buffer_.data();
-      end_ = next_ + got;
-      return got > 0;
-    }
+    next_ = buffer_.data();
+    end_ = next_ + read_file(buffer_.data(), buffer_.size());
+    return end_ > next_;
   }
 
   std::size_t copy_into(std::uint8_t* out, std::size_t size) {
@@ -127,12 +131,8 @@ class IdxInput {
   void keep_and_refill() {
     const std::size_t kept = available();
     std::memmove(buffer_.data(), next_, kept);
-    ssize_t got = 0;
-    do got = ::read(fd_, buffer_.data() + kept, buffer_.size() - kept);
-    while (got < 0 && errno == EINTR);
-    if (got < 0) fail(path_, std::string("read error: ") + std::strerror(errno));
     next_ = buffer_.data();
-    end_ = next_ + kept + got;
+    end_ = next_ + kept + read_file(buffer_.data() + kept, buffer_.size() - kept);
   }
 
   std::filesystem::path path_;

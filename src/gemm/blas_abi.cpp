@@ -21,10 +21,7 @@ namespace {
 
 using simdml::Trans;
 
-// Column-major C (m x n) is row-major C^T (n x m): C^T = op(B)^T op(A)^T, i.e. the row-major
-// product with the operands swapped.
-// Arguments are checked before this; what can still fail (a null matrix, a bad SIMDML_ISA) must
-// not unwind through C or Fortran frames.
+// SIMDML_GEMM_PATH's path for every call, read once; unset or unknown leaves it to the shape.
 simdml::GemmPath forced_path() {
   static const simdml::GemmPath path = [] {
     const char* name = std::getenv("SIMDML_GEMM_PATH");
@@ -38,6 +35,8 @@ simdml::GemmPath forced_path() {
   return path;
 }
 
+// Arguments are checked before this; what can still fail (a null matrix, a bad SIMDML_ISA) must
+// not unwind through C or Fortran frames.
 void row_major_sgemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                      const float* b, int ldb, float beta, float* c, int ldc) {
   try {
@@ -49,6 +48,8 @@ void row_major_sgemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const
   }
 }
 
+// Column-major C (m x n) is row-major C^T (n x m): C^T = op(B)^T op(A)^T, i.e. the row-major
+// product with the operands swapped.
 void column_major_sgemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a,
                         int lda, const float* b, int ldb, float beta, float* c, int ldc) {
   row_major_sgemm(tb, ta, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);

@@ -1,9 +1,8 @@
 // The row schedule of a training step, from kRowsPerThread rows a thread.
 //
-// Thread t owns a
-// contiguous share of the batch's rows through the forward and backward passes (every layer, all
-// units), and a share of each layer's inputs (its rows of the transposed weights) and of its
-// units' biases for the update:
+// Thread t owns a contiguous share of the batch's rows through the forward and backward passes
+// (every layer, all units), and a share of each layer's inputs (its rows of the transposed
+// weights) and of its units' biases for the update:
 //
 //   R1  own rows: forward and backward through every layer; reads the weights only
 //                                                barrier B1 (every row's deltas are whole)

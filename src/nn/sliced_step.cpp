@@ -51,10 +51,9 @@ void gather_own_rows(const Dataset& data, const std::int64_t* order, nn::UnitRan
                      const Trainer::Workspace& w, float* x, std::int32_t* labels) {
   const int team = w.team;
   run_tasks(team, team, [&](std::int64_t t) {
-    nn::gather_rows(
-        data, order,
-        {rows.begin + rows.size() * t / team, rows.begin + rows.size() * (t + 1) / team},
-        w.kernels.act, x, labels);
+    const nn::UnitRange share = nn::row_share(rows.size(), team, static_cast<int>(t));
+    nn::gather_rows(data, order, {rows.begin + share.begin, rows.begin + share.end}, w.kernels.act,
+                    x, labels);
   });
 }
 
