@@ -53,6 +53,23 @@ class BenchCompare(unittest.TestCase):
         return subprocess.run([sys.executable, "-m", "simdml_run.bench_compare", str(a), str(b)], capture_output=True,
                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
 
+    def test_the_markdown_is_written_as_every_output(self):
+        """Through a link the link stays; a FIFO nobody reads is an error, not a wait."""
+        times = noisy(10.0, 6)
+        a, b = benchmark_json(self.dir / "a.json", times), benchmark_json(self.dir / "b.json", times)
+        (self.dir / "table.md").write_text("old\n")
+        (self.dir / "link.md").symlink_to("table.md")
+        fifo = self.dir / "fifo.md"
+        os.mkfifo(fifo)
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+        for out, code in (("link.md", 0), ("fifo.md", 1)):
+            result = subprocess.run([sys.executable, "-m", "simdml_run.bench_compare", str(a), str(b), "--markdown",
+                                     str(self.dir / out)], capture_output=True, text=True, env=env, timeout=60)
+            self.assertEqual(result.returncode, code, result.stderr)
+        self.assertTrue((self.dir / "link.md").is_symlink())
+        self.assertIn("no significant regression", (self.dir / "table.md").read_text())
+        self.assertIn("no process is reading", result.stderr)
+
     def test_same_run_passes(self):
         times = noisy(10.0, 6)
         self.assertEqual(self.verdict(times, times)["verdict"], "same")

@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from .output_file import write_output
+
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: python/simdml_run/<this>
 DEFAULT_BASELINE = ROOT / "tests" / "baselines" / "accuracy.json"
 
@@ -71,7 +73,7 @@ def update(folder, baseline_path):
         baseline["runs"] = [e for e in baseline["runs"] if not all(e.get(k) == v for k, v in key.items())]
         baseline["runs"].append({**key, **values})
     baseline["runs"].sort(key=lambda e: (e["dataset"], e["train_samples"], e["simd_target"], e["run"]))
-    baseline_path.write_text(json.dumps(baseline, indent=1) + "\n")
+    write_output(baseline_path, json.dumps(baseline, indent=1) + "\n")
 
 
 def markdown(rows):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from scipy.stats import mannwhitneyu
 
+from .output_file import write_output
 from .units import TIME_UNITS
 
 # Per-benchmark fields that are not counters.
@@ -164,7 +165,7 @@ def main():
                else f"no significant regression in {len(rows)} benchmarks")
     print(table + "\n\n" + summary)
     if args.markdown:
-        Path(args.markdown).write_text(table + "\n\n" + summary + "\n")
+        write_output(args.markdown, table + "\n\n" + summary + "\n")
     return 1 if regressions else 0
 
 

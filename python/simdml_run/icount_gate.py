@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .output_file import write_output
+
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: python/simdml_run/<this>
 DEFAULT_BASELINE = ROOT / "tests" / "baselines" / "instruction_counts.json"
 
@@ -96,7 +98,7 @@ def main():
         record = {"about": "Instructions per workload of bench/instruction_counts under callgrind, avx2 target, "
                            "1 thread. Update with python3 -m simdml_run.icount_gate --update after an intended change.",
                   **meta, "counts": counts}
-        baseline_path.write_text(json.dumps(record, indent=2) + "\n")
+        write_output(baseline_path, json.dumps(record, indent=2) + "\n")
         print(f"instruction counts: wrote {len(counts)} workloads to {baseline_path}; commit it with the change")
         return 0
     baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else {"counts": {}}
@@ -106,7 +108,7 @@ def main():
     print(f"\nbuilt with {meta['built_with']}; {meta['valgrind']}; baseline built with "
           f"{baseline.get('built_with', 'unknown')}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"threshold_percent": args.threshold, "baseline": str(baseline_path),
+        write_output(args.json, json.dumps({"threshold_percent": args.threshold, "baseline": str(baseline_path),
                                                **meta, "baseline_built_with": baseline.get("built_with"),
                                                "passed": not failed, "workloads": rows}, indent=2) + "\n")
     verdict = "passed" if not failed else f"{len(failed)} of {len(rows)} workloads moved beyond {args.threshold:g} %"
