@@ -7,8 +7,11 @@
 // arithmetic and with flush-to-zero (set_flush_denormals), the cost that option removes.
 //
 //   ./build/bench/activation_bench --benchmark_filter='/100000$'
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <string_view>
@@ -48,7 +51,7 @@ void set_rates(benchmark::State& state, std::size_t n, int arrays) {
 void register_unary(std::string_view function, const std::string& suffix, UnaryKernel kernel,
                     std::size_t n) {
   benchmark::RegisterBenchmark(benchmark_name(function, suffix).c_str(),
-                               [kernel, n](benchmark::State& st) {
+                               observed(1, [kernel, n](benchmark::State& st) {
                                  const auto x = inputs(n);
                                  std::vector<float> y(n);
                                  for (auto _ : st) {
@@ -56,13 +59,13 @@ void register_unary(std::string_view function, const std::string& suffix, UnaryK
                                    benchmark::ClobberMemory();
                                  }
                                  set_rates(st, n, 2);
-                               });
+                               }));
 }
 
 void register_backward(std::string_view function, const std::string& suffix, BackwardKernel kernel,
                        std::size_t n) {
   benchmark::RegisterBenchmark(benchmark_name(function, suffix).c_str(),
-                               [kernel, n](benchmark::State& st) {
+                               observed(1, [kernel, n](benchmark::State& st) {
                                  const auto y = inputs(n), dy = inputs(n);
                                  std::vector<float> dx(n);
                                  for (auto _ : st) {
@@ -70,7 +73,7 @@ void register_backward(std::string_view function, const std::string& suffix, Bac
                                    benchmark::ClobberMemory();
                                  }
                                  set_rates(st, n, 3);
-                               });
+                               }));
 }
 
 // "/<set>/<n>". Appended, not concatenated: `"/" + std::to_string(n)` trips GCC 12's false
@@ -99,7 +102,7 @@ void register_set(const ElementwiseKernels& set, std::size_t n) {
   register_common(set, suffix, n);
   // Softmax over rows of 10 classes, the shape a classifier's output layer has.
   benchmark::RegisterBenchmark(benchmark_name("softmax10", suffix).c_str(),
-                               [kernel = set.softmax_rows, n](benchmark::State& st) {
+                               observed(1, [kernel = set.softmax_rows, n](benchmark::State& st) {
                                  const auto x = inputs(n);
                                  std::vector<float> y(n);
                                  for (auto _ : st) {
@@ -107,11 +110,11 @@ void register_set(const ElementwiseKernels& set, std::size_t n) {
                                    benchmark::ClobberMemory();
                                  }
                                  set_rates(st, n, 2);
-                               });
+                               }));
   // Pixel bytes to floats: one byte read and four written per element.
   benchmark::RegisterBenchmark(
       benchmark_name("unit_from_bytes", suffix).c_str(),
-      [kernel = set.unit_from_bytes, n](benchmark::State& st) {
+      observed(1, [kernel = set.unit_from_bytes, n](benchmark::State& st) {
         std::vector<std::uint8_t> x(n);
         for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<std::uint8_t>(i * 37);
         std::vector<float> y(n);
@@ -121,7 +124,7 @@ void register_set(const ElementwiseKernels& set, std::size_t n) {
         }
         st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
         st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * n * (1 + sizeof(float))));
-      });
+      }));
 }
 
 void register_underflow(const ElementwiseKernels& set) {
@@ -131,19 +134,60 @@ void register_underflow(const ElementwiseKernels& set) {
     for (const bool flush : {false, true}) {
       const std::string label = "underflow/" + std::string(name) + "/" + std::string(set.name) +
                                 (flush ? "/ftz" : "/ieee");
-      benchmark::RegisterBenchmark(label.c_str(), [kernel, flush](benchmark::State& st) {
-        std::vector<float> x(n), y(n);
-        for (std::size_t i = 0; i < n; ++i)
-          x[i] = -100.0f + 10.0f * static_cast<float>(i % 1000) / 1000.0f;
-        set_flush_denormals(flush, 1);
-        for (auto _ : st) {
-          kernel(x.data(), y.data(), n);
-          benchmark::ClobberMemory();
-        }
-        set_flush_denormals(false, 1);
-        set_rates(st, n, 2);
-      });
+      benchmark::RegisterBenchmark(
+          label.c_str(), observed(1, [kernel, flush](benchmark::State& st) {
+            std::vector<float> x(n), y(n);
+            for (std::size_t i = 0; i < n; ++i)
+              x[i] = -100.0f + 10.0f * static_cast<float>(i % 1000) / 1000.0f;
+            set_flush_denormals(flush, 1);
+            for (auto _ : st) {
+              kernel(x.data(), y.data(), n);
+              benchmark::ClobberMemory();
+            }
+            set_flush_denormals(false, 1);
+            set_rates(st, n, 2);
+          }));
     }
+}
+
+// The bandwidth yardsticks, counted as the kernels are (one array read, one written): glibc's
+// memcpy, a loop of plain loads and stores (the access the kernels make: the store misses read
+// the line first), and non-temporal stores (which skip that read). Their best is the limit a
+// streaming kernel is set against; memcpy alone is slower than an activation at n = 1e7 on Zen 4
+// (docs/experiments.md#e76).
+using CopyFunction = void (*)(const float*, float*, std::size_t);
+
+void copy_memcpy(const float* x, float* y, std::size_t n) { std::memcpy(y, x, n * sizeof(float)); }
+
+void copy_stream(const float* x, float* y, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(y + i, _mm_loadu_ps(x + i));
+  for (; i < n; ++i) y[i] = x[i];
+}
+
+void copy_nontemporal(const float* x, float* y, std::size_t n) {
+  std::size_t i = 0;
+  for (; i < n && reinterpret_cast<std::uintptr_t>(y + i) % 16 != 0; ++i) y[i] = x[i];
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(y + i, _mm_loadu_ps(x + i));
+  for (; i < n; ++i) y[i] = x[i];
+  _mm_sfence();
+}
+
+void register_copies(std::size_t n) {
+  const std::pair<const char*, CopyFunction> copies[] = {{"copy/memory/", copy_memcpy},
+                                                         {"copy/stream/", copy_stream},
+                                                         {"copy/nontemporal/", copy_nontemporal}};
+  for (auto [name, copy] : copies)
+    benchmark::RegisterBenchmark(benchmark_name(name, std::to_string(n)).c_str(),
+                                 observed(1, [n, copy = copy](benchmark::State& st) {
+                                   const auto x = inputs(n);
+                                   std::vector<float> y(n);
+                                   for (auto _ : st) {
+                                     copy(x.data(), y.data(), n);
+                                     benchmark::ClobberMemory();
+                                   }
+                                   set_rates(st, n, 2);
+                                 }));
 }
 
 }  // namespace
@@ -155,16 +199,7 @@ void register_benchmarks() {
   for (const ElementwiseKernels& set : activation_kernel_sets())
     if (runs_here(set) && set.variant == ActivationVariant::simd) register_underflow(set);
   for (std::size_t n : {std::size_t{1000}, std::size_t{100000}, std::size_t{10000000}}) {
-    benchmark::RegisterBenchmark(benchmark_name("copy/memory/", std::to_string(n)).c_str(),
-                                 [n](benchmark::State& st) {
-                                   const auto x = inputs(n);
-                                   std::vector<float> y(n);
-                                   for (auto _ : st) {
-                                     std::copy(x.begin(), x.end(), y.begin());
-                                     benchmark::ClobberMemory();
-                                   }
-                                   set_rates(st, n, 2);
-                                 });
+    register_copies(n);
     for (const ElementwiseKernels& set : activation_kernel_sets())
       if (runs_here(set)) register_set(set, n);
 #ifdef SIMDML_HAVE_EIGEN
