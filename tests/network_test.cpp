@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "in_process_cluster.hpp"
@@ -206,15 +207,20 @@ struct TrainedRun {
 };
 
 // Two epochs of a 784-hidden...-10 network; momentum 0.5 unless `options` says otherwise.
+// With `adapt`, the team's size may change from window to window (Compute::adapt_team); the
+// sizes that ran go to `team_steps`.
 TrainedRun train_network(int threads, std::vector<std::int64_t> sizes,
                          std::vector<Activation> hidden, Loss loss, TrainingOptions options,
-                         const Dataset& data) {
+                         const Dataset& data, bool adapt = false,
+                         std::map<int, std::int64_t>* team_steps = nullptr) {
   TrainedRun run{make_network(std::move(sizes), std::move(hidden), loss, Init::he, 8), {}};
   Rng shuffle(8, kShuffleStream);
   Compute compute;
   compute.threads = threads;
+  compute.adapt_team = adapt;
   Trainer trainer(run.net, options, compute);
   for (int epoch = 0; epoch < 2; ++epoch) run.losses.push_back(trainer.epoch(data, shuffle));
+  if (team_steps != nullptr) *team_steps = trainer.steps_by_team();
   return run;
 }
 
@@ -310,6 +316,28 @@ TEST(Determinism, EveryConfigurationGivesTheSameBitsOnAnyTeam) {
 
 // Trainer::gradients on a team: the same bits as on one thread, on both schedules (10 rows:
 // shares of units; 64: shares of rows).
+// A team that changes size between windows of one epoch (the tuner tries every size in its first
+// windows) trains the bits of a fixed team, on both schedules.
+TEST(Determinism, ATeamThatChangesSizeMidEpochGivesTheSameBits) {
+  const Dataset data = random_dataset(2000, 784, 10, 4);
+  struct Case {
+    std::int64_t batch, hidden;
+  };
+  for (const Case c : {Case{10, 30}, Case{64, 100}}) {
+    SCOPED_TRACE("batch " + std::to_string(c.batch));
+    const TrainedRun fixed = train_network(1, {784, c.hidden, 10}, {Activation::relu},
+                                           Loss::cross_entropy, adam_options(c.batch), data);
+    for (int threads : {2, 4}) {
+      std::map<int, std::int64_t> team_steps;
+      const TrainedRun adapted =
+          train_network(threads, {784, c.hidden, 10}, {Activation::relu}, Loss::cross_entropy,
+                        adam_options(c.batch), data, true, &team_steps);
+      EXPECT_GE(team_steps.size(), 2u) << threads << " threads";
+      expect_bitwise_equal(fixed, adapted);
+    }
+  }
+}
+
 TEST(Determinism, GradientsAreTheSameOnAnyTeam) {
   for (const std::int64_t rows : {10, 64}) {
     SCOPED_TRACE("rows " + std::to_string(rows));

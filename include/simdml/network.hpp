@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,6 +79,9 @@ struct Compute {
   const GemmKernel* gemm = nullptr;                // nullptr: the dispatched simd kernel
   const ElementwiseKernels* activation = nullptr;  // nullptr: the dispatched simd kernels
   int threads = 1;
+  // Training may run fewer than `threads` when that is faster now (a core taken by another
+  // process), trying the sizes again and again; the weights are the same for any team.
+  bool adapt_team = false;
   Cluster* cluster = nullptr;  // nullptr: this process alone (training's ranks; see slices)
 };
 
@@ -130,16 +134,17 @@ using ProgressCallback = std::function<void(std::int64_t, std::int64_t)>;
 // state (momentum's velocity, Adam's moments and step count), which carry over from one step and
 // one epoch to the next.
 //
-// Threads: one team for a whole epoch, on one of two schedules per mini-batch. Below 16 rows a
-// thread (the unit schedule), each thread owns a fixed share of every hidden layer's units
-// (forward, backward and update) and every thread computes the output layer alike: two barriers
-// per mini-batch for one hidden layer, two more per further one. From 16 rows a thread (the row
-// schedule), each thread carries its share of the batch's rows forward and back through every
-// layer, then updates its share of every layer's weight rows and biases: two barriers at any
-// depth. No sum is ever split between threads, so the weights are bitwise the same for any thread
-// count and either schedule. A network without a hidden layer trains on one thread.
-// Sliced steps (TrainingOptions::slices > 1, or the ranks of Compute::cluster) run the team on
-// one slice of the batch at a time, then sum the slices' gradients across the job.
+// Threads: one team for a window of steps (a whole epoch unless Compute::adapt_team), on one of two
+// schedules per mini-batch. Below 16 rows a thread (the unit schedule), each thread owns a fixed
+// share of every hidden layer's units (forward, backward and update) and every thread computes the
+// output layer alike: two barriers per mini-batch for one hidden layer, two more per further one.
+// From 16 rows a thread (the row schedule), each thread carries its share of the batch's rows
+// forward and back through every layer, then updates its share of every layer's weight rows and
+// biases: two barriers at any depth. No sum is ever split between threads, so the weights are
+// bitwise the same for any thread count and either schedule. A network without a hidden layer
+// trains on one thread. Sliced steps (TrainingOptions::slices > 1, or the ranks of
+// Compute::cluster) run the team on one slice of the batch at a time, then sum the slices'
+// gradients across the job.
 class Trainer {
  public:
   Trainer(Network& net, const TrainingOptions& options, Compute compute);  // validates both
@@ -159,8 +164,11 @@ class Trainer {
   // (the gradient of one slice: the whole batch summed as an unsliced step sums it).
   Gradients gradients(const float* x, const std::int32_t* labels, std::int64_t rows);
 
-  // Threads in the team (at most Compute::threads: a share is at least 16 units).
+  // Threads in the team (at most Compute::threads: a share is at least 16 units); with
+  // Compute::adapt_team, the team the last window of steps ran.
   int team() const;
+  // Steps each team size has run so far: one entry unless Compute::adapt_team.
+  std::map<int, std::int64_t> steps_by_team() const;
   // Wall seconds of the sliced steps so far, by phase: this rank's slice gradients, the exchange
   // (the tree sum across ranks, waiting for the slowest rank included), and the update.
   struct SlicePhases {

@@ -71,8 +71,9 @@ struct Command {
 };
 
 // Options several commands share (src/cli/options.cpp).
-void apply_isa_option(const Arguments& args);  // --isa caps the SIMD target
-int thread_option(const Arguments& args);      // --threads, default OMP_NUM_THREADS or all cores
+void apply_isa_option(const Arguments& args);   // --isa caps the SIMD target
+int thread_option(const Arguments& args);       // --threads, default OMP_NUM_THREADS or all cores
+bool automatic_threads(const Arguments& args);  // --threads auto, or none: training adapts its team
 // --isa, --threads, --gemm, and --flush-denormals (or SIMDML_FLUSH_DENORMALS=1): flush-to-zero.
 Compute compute_options(const Arguments& args);
 // --dataset (default mnist), --data; only `train_part`'s training rows.

@@ -2,6 +2,9 @@
 // library and prints; this file only routes and turns errors into messages and exit codes.
 #include <cstdio>
 #include <cstdlib>
+
+#include <unistd.h>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <span>
@@ -19,8 +22,9 @@ namespace {
 using simdml::cli::Command;
 using simdml::cli::Option;
 
-constexpr Option kIsa{"isa", "sse2|avx2|avx512"}, kThreads{"threads", "N"}, kJson{"json", "FILE"},
-    kData{"data", "DIR"}, kGemm{"gemm", "naive|blocked|simd"}, kFlush{"flush-denormals", ""};
+constexpr Option kIsa{"isa", "sse2|avx2|avx512"}, kThreads{"threads", "N|auto"},
+    kJson{"json", "FILE"}, kData{"data", "DIR"}, kGemm{"gemm", "naive|blocked|simd"},
+    kFlush{"flush-denormals", ""};
 
 constexpr Option kInfoOptions[] = {kIsa, kThreads, kJson};
 
@@ -188,6 +192,13 @@ std::unique_ptr<simdml::Cluster> open_job(int& argc, char**& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libgomp's idle threads spin up to 300,000 rounds before they sleep. Where another process
+  // holds a core, such a thread takes time from the one doing the work (docs/experiments.md#e77).
+  // The library reads the variable when it loads, before main, so set it and start again.
+  if (std::getenv("GOMP_SPINCOUNT") == nullptr && std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("GOMP_SPINCOUNT", "10000", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  }
   const std::unique_ptr<simdml::Cluster> world = open_job(argc, argv);
   const bool reports = simdml::cli::writes_outputs();
   const std::span<char*> words(argv, static_cast<std::size_t>(argc));

@@ -17,7 +17,13 @@ void apply_isa_option(const Arguments& args) {
   }
 }
 
+bool automatic_threads(const Arguments& args) {
+  const auto text = args.get("threads");
+  return !text || *text == "auto";
+}
+
 int thread_option(const Arguments& args) {
+  if (automatic_threads(args)) return default_thread_count();
   return static_cast<int>(args.get_int("threads", default_thread_count(), 1, 1024));
 }
 
@@ -25,6 +31,7 @@ Compute compute_options(const Arguments& args) {
   apply_isa_option(args);
   Compute compute;
   compute.threads = thread_option(args);
+  compute.adapt_team = automatic_threads(args);
   const char* env = std::getenv("SIMDML_FLUSH_DENORMALS");
   if (args.has("flush-denormals") || (env != nullptr && std::string_view(env) == "1"))
     set_flush_denormals(true, compute.threads);
@@ -40,6 +47,7 @@ Compute compute_options(const Arguments& args) {
 std::string compute_summary(const Compute& compute) {
   return "simd target " + std::string(isa_name(active_isa())) + ", " +
          std::to_string(compute.threads) + (compute.threads == 1 ? " thread" : " threads") +
+         (compute.adapt_team && compute.threads > 1 ? " (training's team chosen as it runs)" : "") +
          (job().distributed() ? " on each of " + job_summary() : std::string()) + ", gemm " +
          std::string(compute.gemm != nullptr ? compute.gemm->name
                                              : gemm_kernel(GemmVariant::simd).name) +

@@ -122,10 +122,37 @@ void TrainReport::print_header(bool validation) {
   std::fflush(stdout);
 }
 
+void write_interference(Json& json, std::string_view key, const Interference& i) {
+  if (!i.observed) return;
+  json.key(key).begin_object();
+  json.field("foreign_cores", i.foreign_cores()).field("steal_cores", i.steal_cores());
+  json.field("taken_cores", i.taken_cores()).field("own_utilization", i.own_utilization());
+  json.field("disturbed", i.disturbed()).end_object();
+}
+
+namespace {
+
+// "": one team size; else "  teams 2: 97 %, 1: 3 %" (of the epoch's steps).
+std::string team_summary(const std::map<int, std::int64_t>& team_steps) {
+  if (team_steps.size() < 2) return "";
+  std::int64_t total = 0;
+  for (const auto& [team, steps] : team_steps) total += steps;
+  std::string out = "  teams";
+  for (auto it = team_steps.rbegin(); it != team_steps.rend(); ++it) {
+    char part[48];
+    std::snprintf(part, sizeof part, "%s %d: %.0f %%", it == team_steps.rbegin() ? "" : ",",
+                  it->first, 100.0 * static_cast<double>(it->second) / static_cast<double>(total));
+    out += part;
+  }
+  return out;
+}
+
+}  // namespace
+
 void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked,
-                            double seconds, const std::optional<Trainer::SlicePhases>& phases) {
-  history_.push_back({epoch, loss, seconds, checked, phases});
-  const double rate = static_cast<double>(data_.train.samples) / seconds;
+                            const EpochTiming& timing) {
+  history_.push_back({epoch, loss, checked, timing});
+  const double rate = static_cast<double>(data_.train.samples) / timing.seconds;
   std::string accuracy;
   if (checked) {
     char buffer[96];
@@ -134,12 +161,15 @@ void TrainReport::add_epoch(int epoch, double loss, const std::optional<Evaluati
                   static_cast<long long>(checked->total));
     accuracy = buffer;
   }
-  std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s\n",
+  const std::string disturbed =
+      timing.interference.disturbed() ? "  [" + timing.interference.describe() + "]" : "";
+  std::printf("epoch %*d/%d  loss %.6f%s  %.3f s  %.0f samples/s%s%s\n",
               static_cast<int>(std::to_string(epochs_).size()), epoch, epochs_, loss,
-              accuracy.c_str(), seconds, rate);
-  if (phases)
+              accuracy.c_str(), timing.seconds, rate, team_summary(timing.team_steps).c_str(),
+              disturbed.c_str());
+  if (timing.phases)
     std::printf("         slices: gradients %.3f s, exchange %.3f s, update %.3f s\n",
-                phases->gradients, phases->exchange, phases->update);
+                timing.phases->gradients, timing.phases->exchange, timing.phases->update);
   std::fflush(stdout);
 }
 
@@ -195,15 +225,20 @@ std::string TrainReport::json() const {
   for (const Epoch& e : history_) {
     j.begin_object().field("epoch", e.epoch).field("loss", e.loss);
     if (e.checked) j.field("accuracy", e.checked->accuracy()).field("correct", e.checked->correct);
-    j.field("seconds", e.seconds)
-        .field("samples_per_second", static_cast<double>(data_.train.samples) / e.seconds);
-    if (e.phases)
+    const EpochTiming& t = e.timing;
+    j.field("seconds", t.seconds)
+        .field("samples_per_second", static_cast<double>(data_.train.samples) / t.seconds);
+    if (t.phases)
       j.key("phase_seconds")
           .begin_object()
-          .field("gradients", e.phases->gradients)
-          .field("exchange", e.phases->exchange)
-          .field("update", e.phases->update)
+          .field("gradients", t.phases->gradients)
+          .field("exchange", t.phases->exchange)
+          .field("update", t.phases->update)
           .end_object();
+    j.key("team_steps").begin_object();
+    for (const auto& [team, steps] : t.team_steps) j.field(std::to_string(team), steps);
+    j.end_object();
+    write_interference(j, "interference", t.interference);
     j.end_object();
   }
   j.end_array();

@@ -2,12 +2,14 @@
 // and the --json report with the machine it ran on.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/json.hpp"
 #include "simdml/data.hpp"
+#include "simdml/interference.hpp"
 #include "simdml/network.hpp"
 
 namespace simdml::cli {
@@ -27,23 +29,35 @@ void print_confusion(const std::vector<std::int64_t>& confusion, std::int64_t cl
 std::string describe_network(
     const Network& net);  // "784-30-10, hidden sigmoid, sigmoid outputs + quadratic cost"
 
+// {"foreign_cores", "steal_cores", "taken_cores", "own_utilization", "disturbed"}: what else the
+// machine did during a timed phase (simdml/interference.hpp); nothing where it was not observed.
+void write_interference(Json& json, std::string_view key, const Interference& interference);
+
+// How one epoch's time was spent: its wall seconds, the sliced phases, the steps each team size
+// ran, and what else the machine did meanwhile.
+struct EpochTiming {
+  double seconds = 0.0;
+  std::optional<Trainer::SlicePhases> phases;
+  std::map<int, std::int64_t> team_steps;
+  Interference interference;
+};
+
 class TrainReport {
  public:
   TrainReport(const NamedDataset& data, const Network& net, const TrainingOptions& sgd, int epochs,
               std::uint64_t seed, const Compute& compute, std::string init);
   void print_header(bool validation);
-  // phases: the epoch's share of Trainer::slice_phases, for sliced training.
-  void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked, double seconds,
-                 const std::optional<Trainer::SlicePhases>& phases = std::nullopt);
+  void add_epoch(int epoch, double loss, const std::optional<Evaluation>& checked,
+                 const EpochTiming& timing);
   void set_final(const Evaluation& evaluation, std::string set);
   std::string json() const;
 
  private:
   struct Epoch {
     int epoch;
-    double loss, seconds;
+    double loss;
     std::optional<Evaluation> checked;
-    std::optional<Trainer::SlicePhases> phases;
+    EpochTiming timing;
   };
   const Epoch* best_epoch() const;
   const NamedDataset& data_;

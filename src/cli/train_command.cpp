@@ -149,19 +149,28 @@ int run_train(const Arguments& args) {
   Trainer trainer(net, sgd, compute);
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    const InterferenceProbe probe;
     const Trainer::SlicePhases before = trainer.slice_phases();
+    const std::map<int, std::int64_t> steps_before = trainer.steps_by_team();
     const double train_loss = trainer.epoch(data.train, shuffle, progress_bar(epoch, epochs));
-    const double seconds = seconds_since(start);
-    std::optional<Trainer::SlicePhases> phases;
+    EpochTiming timing;
+    timing.seconds = seconds_since(start);
+    timing.interference = probe.stop(compute.threads);
     if (sgd.slices > 1 || job().distributed()) {
       const Trainer::SlicePhases after = trainer.slice_phases();
-      phases = Trainer::SlicePhases{after.gradients - before.gradients,
-                                    after.exchange - before.exchange, after.update - before.update};
+      timing.phases =
+          Trainer::SlicePhases{after.gradients - before.gradients, after.exchange - before.exchange,
+                               after.update - before.update};
+    }
+    for (const auto& [team, steps] : trainer.steps_by_team()) {
+      const auto earlier = steps_before.find(team);
+      const std::int64_t ran = steps - (earlier == steps_before.end() ? 0 : earlier->second);
+      if (ran > 0) timing.team_steps[team] = ran;
     }
     guard.check(net, epoch, sgd.learning_rate);
     const std::optional<Evaluation> checked =
         monitor ? std::optional(evaluate(net, *monitor, compute)) : std::nullopt;
-    report.add_epoch(epoch, train_loss, checked, seconds, phases);
+    report.add_epoch(epoch, train_loss, checked, timing);
   }
   if (data.test)
     report.set_final(evaluate(net, *data.test, compute), "test");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <limits>
@@ -56,6 +57,54 @@ inline UnitRange unit_share(std::int64_t units, int team, int t) {
           std::min(units, pieces * (t + 1) / team * kShareQuantum)};
 }
 
+// A barrier that spins briefly, then sleeps: a step's barriers are microseconds apart, so a
+// short spin meets a running teammate without a system call, and a teammate that is not running
+// (its core taken by another process, or two threads on one core) costs a sleep rather than a
+// core burnt until the scheduler brings it back. libgomp's barrier spins up to 300,000 rounds
+// first (docs/experiments.md#e77).
+class SleepingBarrier {
+ public:
+  explicit SleepingBarrier(int team) : team_(team) {}
+
+  void arrive_and_wait() {
+    const std::uint32_t generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == team_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.store(generation + 1, std::memory_order_seq_cst);
+      if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+      return;
+    }
+    if (spin_until_changed(generation)) return;
+    // Counted before the last look, so that a last arriver either sees the count and wakes us
+    // or has already moved the generation on, which the look then sees.
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    while (generation_.load(std::memory_order_seq_cst) == generation)
+      generation_.wait(generation, std::memory_order_seq_cst);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  // Spins for about kSpinSeconds; true once the generation moved on.
+  bool spin_until_changed(std::uint32_t generation) const;
+
+  const int team_;
+  alignas(64) std::atomic<int> arrived_{0};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
+};
+
+inline bool SleepingBarrier::spin_until_changed(std::uint32_t generation) const {
+  constexpr auto kSpin = std::chrono::microseconds(50);  // a few steps of the smallest network
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (generation_.load(std::memory_order_acquire) != generation) return true;
+      __builtin_ia32_pause();
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+  }
+}
+
 // Barriers for a team inside one OpenMP parallel region, which also carry failures: a thread that
 // throws records the exception and keeps meeting the others, and every thread learns of it at the
 // same barrier, so all leave the region together. An exception cannot cross the region's end.
@@ -65,18 +114,25 @@ inline UnitRange unit_share(std::int64_t units, int team, int t) {
 // barrier j, so every thread sees the same set after it; stamps written after barrier j are > j.
 class TeamSync {
  public:
-  explicit TeamSync(int team) : team_(team), slots_(static_cast<std::size_t>(team)) {}
+  explicit TeamSync(int team)
+      : team_(team), slots_(static_cast<std::size_t>(team)), barrier_(team) {}
 
   int size() const { return team_; }
 
-  // Every thread calls this the same number of times. Returns false once some thread has failed.
+  // Every thread calls this the same number of times. Returns false once some thread has failed
+  // or asked the team to stop.
   bool barrier(int t) {
     Slot& me = slots_[static_cast<std::size_t>(t)];
-    if (team_ > 1) {
-#pragma omp barrier
-    }
+    if (team_ > 1) barrier_.arrive_and_wait();
     ++me.barriers;
     return !failed_by(me.barriers);
+  }
+
+  // Thread t asks every thread to leave at the next barrier it reaches, as a failure would, but
+  // with nothing to rethrow: the way a window of steps ends early (trainer.cpp).
+  void stop(int t) {
+    Slot& me = slots_[static_cast<std::size_t>(t)];
+    me.stopped_at.store(me.barriers + 1, std::memory_order_relaxed);
   }
 
   // Runs thread t's part of a phase, recording what it throws instead of leaving the team.
@@ -106,18 +162,22 @@ class TeamSync {
 
   bool failed_by(std::int64_t barrier) const {
     for (const Slot& s : slots_)
-      if (s.failed_at.load(std::memory_order_relaxed) <= barrier) return true;
+      if (s.failed_at.load(std::memory_order_relaxed) <= barrier ||
+          s.stopped_at.load(std::memory_order_relaxed) <= barrier)
+        return true;
     return false;
   }
 
   struct alignas(64) Slot {
     std::int64_t barriers = 0;  // passed so far; only its own thread touches it
     std::atomic<std::int64_t> failed_at{std::numeric_limits<std::int64_t>::max()};
+    std::atomic<std::int64_t> stopped_at{std::numeric_limits<std::int64_t>::max()};
   };
   int team_;
   std::vector<Slot> slots_;
   std::mutex mutex_;
   std::exception_ptr first_;
+  SleepingBarrier barrier_;
 };
 
 // The team a request for `threads` can have here: OpenMP gives a nested region one thread (and

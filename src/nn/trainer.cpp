@@ -3,6 +3,7 @@
 // mini-batch on the team while the current one trains (batches.hpp); sliced steps, whose slices'
 // gradients are summed across the job, are sliced_step.cpp's.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "nn/batches.hpp"
@@ -44,6 +45,16 @@ void Trainer::Workspace::ensure_rows(const Network& net, std::int64_t rows) {
   rows_capacity = rows;
 }
 
+void Trainer::Workspace::set_team(const Network& net, int size) {
+  team = size;
+  shares.clear();
+  for (std::size_t l = 0; l + 1 < net.layers.size(); ++l) {
+    std::vector<UnitRange> cut;
+    for (int t = 0; t < team; ++t) cut.push_back(nn::unit_share(hidden[l].ld, team, t));
+    shares.push_back(std::move(cut));
+  }
+}
+
 namespace {
 
 // A team is worth one thread per 16-unit share of the widest hidden layer, at most.
@@ -70,16 +81,12 @@ Trainer::Trainer(Network& net, const TrainingOptions& options, Compute compute)
                                 " ranks needs at least as many slices, got " +
                                 std::to_string(options.slices));
   Workspace& w = *work_;
-  w.team = plan_team(net, compute.threads);
-  for (std::size_t l = 0; l + 1 < net.layers.size(); ++l) {
-    const std::int64_t units = net.layers[l].outputs;
-    std::vector<UnitRange> shares;
-    const std::int64_t padded = nn::round_up_to_share(units);
-    for (int t = 0; t < w.team; ++t) shares.push_back(nn::unit_share(padded, w.team, t));
-    w.shares.push_back(std::move(shares));
-    w.hidden.push_back({padded, {}, {}});
-  }
-  w.threads.resize(static_cast<std::size_t>(w.team));
+  w.largest_team = plan_team(net, compute.threads);
+  w.tuner = nn::TeamTuner(w.largest_team, compute.adapt_team);
+  for (std::size_t l = 0; l + 1 < net.layers.size(); ++l)
+    w.hidden.push_back({nn::round_up_to_share(net.layers[l].outputs), {}, {}});
+  w.set_team(net, w.largest_team);
+  w.threads.resize(static_cast<std::size_t>(w.largest_team));
   // A hidden layer's transposed weights are split by columns like its outputs, padded alike.
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     nn::TransposedWeights t;
@@ -93,6 +100,7 @@ Trainer::Trainer(Network& net, const TrainingOptions& options, Compute compute)
 Trainer::~Trainer() = default;
 
 int Trainer::team() const { return work_->team; }
+std::map<int, std::int64_t> Trainer::steps_by_team() const { return work_->tuner.steps_by_team(); }
 std::int64_t Trainer::steps() const { return work_->steps; }
 Trainer::SlicePhases Trainer::slice_phases() const { return work_->slice_phases; }
 
@@ -183,11 +191,19 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
 
   double total = 0.0;
   const std::int64_t first_step = w.steps;
-  w.with_weights(net_, true, [&] {
+  // The steps run in windows, each on the team the tuner picks (one window without adapt_team).
+  // A window ends after its last step gathered the next batch, so the next begins with it. Past
+  // its deadline, thread 0 stops the team after the current step: a trial of a team whose member
+  // has lost its core costs a few steps, not the whole window.
+  std::int64_t done = 0;  // steps the window completed; thread 0's
+  const auto run_window = [&](std::int64_t begin, std::int64_t end,
+                              std::chrono::steady_clock::time_point deadline) {
     nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
-      sync.work(t, [&] { gather(0, t); });
-      if (!sync.barrier(t)) return;
-      for (std::int64_t b = 0; b < batches; ++b) {
+      if (begin == 0) {
+        sync.work(t, [&] { gather(0, t); });
+        if (!sync.barrier(t)) return;
+      }
+      for (std::int64_t b = begin; b < end; ++b) {
         const std::int64_t rows = rows_of(b);
         const float* x = x_buffers[b % 2].data();
         const std::int32_t* labels = label_buffers[b % 2].data();
@@ -195,16 +211,35 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
         const auto gather_next = [&] {
           if (b + 1 < batches) gather(b + 1, t);
         };
-        // On thread 0; a throw is seen by the others at the next barrier, after this update.
+        // On thread 0 after the step's updates; the others see a throw or a stop at their next
+        // barrier, before any of them changes what a step leaves behind.
         const auto account = [&](double loss) {
           if (!std::isfinite(loss)) nn::throw_diverged(loss, b + 1, options_.learning_rate);
           total += loss * static_cast<double>(rows);
+          done = b - begin + 1;
           if (progress) progress(b * batch + rows, train.samples);
+          if (b + 1 < end && std::chrono::steady_clock::now() > deadline) sync.stop(t);
         };
         if (!nn::ThreadStep(net_, w, rule, t, sync).run(x, labels, rows, gather_next, account))
           return;
       }
     });
+  };
+  w.with_weights(net_, true, [&] {
+    for (std::int64_t begin = 0; begin < batches;) {
+      const nn::TeamTuner::Window window = w.tuner.next(batches - begin);
+      w.set_team(net_, window.team);
+      const auto start = std::chrono::steady_clock::now();
+      // (start + duration::max() would wrap round to the past.)
+      const auto deadline = window.deadline == std::chrono::steady_clock::duration::max()
+                                ? std::chrono::steady_clock::time_point::max()
+                                : start + window.deadline;
+      run_window(begin, begin + window.steps, deadline);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      w.tuner.record({window.team, done}, seconds);
+      begin += done;
+    }
   });
   w.steps = first_step + batches;
   return total / static_cast<double>(train.samples);

@@ -8,6 +8,7 @@
 
 #include "nn/forward.hpp"
 #include "nn/team.hpp"
+#include "nn/team_tuner.hpp"
 #include "nn/update_rule.hpp"
 #include "simdml/network.hpp"
 
@@ -35,9 +36,11 @@ struct ThreadBuffers {
 struct Trainer::Workspace {
   Workspace(const nn::Kernels& k, Cluster& c) : kernels(k), cluster(c) {}
   nn::Kernels kernels;
-  Cluster& cluster;  // the ranks that share each sliced step
-  int team = 1;
-  std::vector<std::vector<nn::UnitRange>> shares;  // [hidden layer][thread]
+  Cluster& cluster;      // the ranks that share each sliced step
+  int team = 1;          // the team the next steps run on
+  int largest_team = 1;  // what the buffers are sized for
+  nn::TeamTuner tuner{1, false};
+  std::vector<std::vector<nn::UnitRange>> shares;  // [hidden layer][thread] of `team`
   std::vector<nn::HiddenLayer> hidden;
   std::vector<nn::ThreadBuffers> threads;
   nn::ThreadBuffers batch_output;  // the output layer of the row schedule, split by rows
@@ -53,6 +56,8 @@ struct Trainer::Workspace {
   std::int64_t steps = 0;
 
   void ensure_rows(const Network& net, std::int64_t rows);
+  // Cuts every hidden layer's units for a team of `size` (at most largest_team).
+  void set_team(const Network& net, int size);
 
   // The network's weights into training's layout for one call, and back after it, whatever it
   // ends with (a diverged epoch leaves the network as its last update left it).
