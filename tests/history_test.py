@@ -37,9 +37,10 @@ ENVIRONMENT = dict(os.environ, PYTHONPATH=str(PYTHON))
 
 
 def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026-12-01T10:00:00+00:00",
-                   seed=1, slow=None, final_correct=9359):
+                   seed=1, slow=None, final_correct=9359, disturbed=()):
     """A results folder as simdml run writes it: results.json, one suite's JSON, instruction counts.
-    slow: {series index: factor} multiplies those series' times."""
+    slow: {series index: factor} multiplies those series' times; the series in `disturbed` have
+    every repetition flagged as another process's doing."""
     rng = random.Random(seed)
     folder.mkdir(parents=True)
     machine = {"cpu": "Test CPU", "simd_target": "avx2", "threads": 2, "compiler": "GCC 12.2.0",
@@ -56,7 +57,8 @@ def results_folder(folder, commit="c0ffee", series=40, repetitions=3, date="2026
         name = f"gemm/simd-avx2/shape{s}/threads:1/real_time"
         for r in range(repetitions):
             entries.append({"name": name, "run_name": name, "run_type": "iteration", "repetition_index": r,
-                            "real_time": base * 1e3 * (1 + rng.gauss(0, 0.01)), "time_unit": "ms"})
+                            "real_time": base * 1e3 * (1 + rng.gauss(0, 0.01)), "time_unit": "ms",
+                            "disturbed": int(s in disturbed), "taken_cores": 0.9 if s in disturbed else 0.01})
     (folder / "gemm_bench.json").write_text(json.dumps({"context": {}, "benchmarks": entries}))
     (folder / "instruction_counts.json").write_text(json.dumps(
         {"workloads": [{"name": "gemm/simd-avx2/256x256x256NN", "instructions": 3963035}]}))
@@ -79,7 +81,7 @@ def count(db_path, table):
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def build_history(db, good=12, bad=4, slow=None, final_correct=9359):
+def build_history(db, good=12, bad=4, slow=None, final_correct=9359, disturbed=()):
     """good runs, then bad ones (slowed or with another accuracy count), in time order."""
     tmp = db.parent
     for i in range(good):
@@ -87,7 +89,7 @@ def build_history(db, good=12, bad=4, slow=None, final_correct=9359):
                                                   date=f"2026-12-01T10:{i:02d}:00"), check=True)
     for i in range(bad):
         history("add", "--db", db, results_folder(tmp / f"bad{i}", commit=f"bad{i}", seed=100 + i, slow=slow,
-                                                  final_correct=final_correct,
+                                                  final_correct=final_correct, disturbed=disturbed,
                                                   date=f"2026-12-01T11:{i:02d}:00"), check=True)
 
 
@@ -472,6 +474,18 @@ class Detection(unittest.TestCase):
         self.assertGreaterEqual(detection[-1], 55.0)
         self.assertLessEqual(here["false_alarms_per_1000"], 1.0)
 
+    def test_disturbed_repetitions_are_kept_flagged_and_left_out_of_detection(self):
+        db = Path(tempfile.mkdtemp()) / "h.db"
+        build_history(db, slow={3: 1.30}, disturbed={3})
+        with sqlite3.connect(db) as c:
+            flagged = c.execute("SELECT count(*) FROM samples WHERE disturbed = 1").fetchone()[0]
+            taken = c.execute("SELECT max(taken_cores) FROM samples").fetchone()[0]
+        self.assertEqual(flagged, 4 * 3)
+        self.assertAlmostEqual(taken, 0.9)
+        result, report = self.check(db)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertEqual([f for f in report["findings"] if f["series"].endswith("shape3/threads:1/real_time")], [])
+
     def check(self, db, *extra):
         out = db.parent / "check.json"
         result = history("check", "--db", db, "--json", out, *extra)
@@ -514,6 +528,30 @@ class Detection(unittest.TestCase):
         flagged = [f for f in report["findings"] if f["flagged"]]
         self.assertEqual(flagged[0]["series"], "accuracy/nielsen/mnist/final_correct")
         self.assertEqual((flagged[0]["from"], flagged[0]["to"]), ("9359", "9358"))
+
+
+class SchemaUpgrade(unittest.TestCase):
+    def test_a_version_1_database_is_read_and_upgraded_in_place(self):
+        tmp = Path(tempfile.mkdtemp())
+        db = tmp / "v1.db"
+        with sqlite3.connect(db) as c:
+            for statement in history_db.MIGRATIONS[1].split(";"):
+                if statement.strip():
+                    c.execute(statement)
+            c.execute("INSERT INTO fingerprints (key, cpu, simd_target, threads, compiler, build_type) "
+                      "VALUES ('k', 'c', 'avx2', 2, 'g', 'Release')")
+            c.execute("INSERT INTO runs (fingerprint_id, git_commit, time, results_sha256, source, machine) "
+                      "VALUES (1, 'old', '2026-11-30T10:00:00+00:00', 'x', 's', '{}')")
+            c.execute("PRAGMA user_version = 1")
+            c.execute(f"PRAGMA application_id = {history_db.APPLICATION_ID}")
+        listed = history("list", "--db", db)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("old", listed.stdout)
+        history("add", "--db", db, results_folder(tmp / "new", commit="new"), check=True)
+        with sqlite3.connect(db) as c:
+            self.assertEqual(c.execute("PRAGMA user_version").fetchone()[0], history_db.SCHEMA_VERSION)
+            columns = {row[1] for row in c.execute("PRAGMA table_info(samples)")}
+        self.assertTrue({"disturbed", "taken_cores"} <= columns)
 
 
 class Page(unittest.TestCase):

@@ -27,19 +27,23 @@ from pathlib import Path
 from scipy.stats import mannwhitneyu
 
 from .output_file import write_output
+from . import clean_figures
 from .units import TIME_UNITS
 
 # Per-benchmark fields that are not counters.
 NOT_COUNTERS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
                 "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",
-                "aggregate_name", "aggregate_unit", "error_occurred", "error_message", "label"}
+                "aggregate_name", "aggregate_unit", "error_occurred", "error_message", "label",
+                "remeasure_round", *clean_figures.INTERFERENCE}
 
 
 def load_samples(path):
-    """{run_name: {"time": [seconds per repetition], "counters": {name: [values]}}}."""
+    """{run_name: {"time": [seconds per repetition], "counters": {name: [values]}}}, of the clean
+    repetitions only: one another process or the hypervisor slowed (clean_figures.is_disturbed)
+    would be a regression that is not the code's."""
     runs = {}
     for b in json.loads(Path(path).read_text())["benchmarks"]:
-        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+        if b.get("run_type") == "aggregate" or b.get("error_occurred") or clean_figures.is_disturbed(b):
             continue
         run = runs.setdefault(b["run_name"], {"time": [], "counters": {}})
         run["time"].append(b["real_time"] * TIME_UNITS[b["time_unit"]])

@@ -2,10 +2,13 @@
 
     python3 -m simdml_run.bench_table results/<run>     # prints the GEMM, activation, training and k-NN tables
 
-GEMM: GFLOP/s per kernel and shape (medians), the simd kernel's ratio to OpenBLAS, to libxsmm and
+Every figure is the median of its clean repetitions (clean_figures.py); one with too few is marked
+† and left out of ratios and shares. Limits are the best clean repetition of the FMA peak and of the
+copies (limits.py); a figure above its limit shows both values, marked ‡.
+GEMM: GFLOP/s per kernel and shape, the simd kernel's ratio to OpenBLAS, to libxsmm and
 to naive, and its share of the FMA peak: the one gemm_bench measured interleaved with the GEMMs, else
 peak_bench's. Activations: elements/s of the reference and of each SIMD target, their ratio, Eigen's
-elements/s for the best target and simdml's ratio to it, and bytes/s against a plain copy (the memory-bandwidth yardstick).
+elements/s for the best target and simdml's ratio to it, and bytes/s against the best copy (the memory-bandwidth yardstick).
 Training: samples/s per GEMM variant, batch and hidden size, the 2-thread speed-up, and the
 20,000-image Nielsen epoch in seconds. k-NN: seconds and queries/s per variant and thread count
 for each dataset, GOPS, and the ratio to faiss's IndexFlatL2. A table whose JSON is missing from the
@@ -15,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import clean_figures, limits
 from .units import TIME_UNITS
 
 # Columns in a fixed order (random interleaving shuffles the JSON), lowest target first.
@@ -24,35 +28,42 @@ TARGET_ORDER = ["simd-sse2", "simd-avx2", "simd-avx512"]
 
 
 def medians(path):
-    """{run_name without /real_time: benchmark entry}: the median aggregate where the run has
-    repetitions, else its one plain run."""
-    data = json.loads(Path(path).read_text())
-    out, aggregated = {}, set()
-    for b in data["benchmarks"]:
-        name = b["run_name"].replace("/real_time", "")
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                out[name] = b
-                aggregated.add(name)
-        elif name not in aggregated:
-            out[name] = b
-    return data["context"], out
+    """(context, {run_name without /real_time: figure}): each figure the median of its clean
+    repetitions, with disturbed set when it has too few (clean_figures.summarize)."""
+    context, figures, _ = clean_figures.load(path)
+    return context, figures
+
+
+def repetitions(path):
+    return clean_figures.load(path)[2]
+
+
+def mark(figure, text):
+    """A figure's cell, marked † when it lacks clean repetitions."""
+    return f"{text} †" if figure and figure.get("disturbed") else text
+
+
+def ratio(a, b, key, digits=2):
+    """a / b of `key`, or "-" when either is missing or disturbed."""
+    if not a or not b or a.get("disturbed") or b.get("disturbed"):
+        return "-"
+    return f"{a[key] / b[key]:.{digits}f}x"
 
 
 def gemm_runs_and_peaks(folder):
-    """The GEMM runs of gemm_bench.json and the FMA peaks to set them against, both {name: entry}.
-    The peaks are those gemm_bench ran beside the GEMMs (same run, same clock drift); a folder
-    without them falls back to peak_bench.json, a separate program run minutes apart."""
-    _, everything = medians(folder / "gemm_bench.json")
+    """The GEMM figures of gemm_bench.json and the repetitions of the FMA peaks to set them
+    against. The peaks are those gemm_bench ran beside the GEMMs (same run, same clock drift); a
+    folder without them falls back to peak_bench.json, a separate program run minutes apart."""
+    _, everything, reps = clean_figures.load(folder / "gemm_bench.json")
     runs = {n: b for n, b in everything.items() if n.startswith("gemm/")}
-    peaks = {n: b for n, b in everything.items() if n.startswith("fma_peak/")}
+    peaks = {n: r for n, r in reps.items() if n.startswith("fma_peak/")}
     if not peaks and (folder / "peak_bench.json").exists():
-        _, peaks = medians(folder / "peak_bench.json")
+        peaks = repetitions(folder / "peak_bench.json")
     return runs, peaks
 
 
 def gemm_table(folder):
-    runs, peak = gemm_runs_and_peaks(folder)
+    runs, peak_reps = gemm_runs_and_peaks(folder)
     simd = "simd-avx512" if any("simd-avx512" in k for k in runs) else "simd-avx2"
     isa = simd.split("-")[1]
     shapes, kernels = [], []
@@ -71,18 +82,19 @@ def gemm_table(folder):
              "".join(f" | {simd} / {label}" for _, label, _ in ratios) + f" | {simd} % of peak |",
              "|---|---|" + "---|" * (len(kernels) + len(ratios) + 1)]
     for shape, threads in shapes:
-        g = {k: runs[f"gemm/{k}/{shape}/{threads}"]["FLOP/s"] / 1e9
-             for k in kernels if f"gemm/{k}/{shape}/{threads}" in runs}
+        f = {k: runs[f"gemm/{k}/{shape}/{threads}"] for k in kernels if f"gemm/{k}/{shape}/{threads}" in runs}
         t = int(threads.split(":")[1])
-        fma_peak = peak.get(f"fma_peak/{isa}/{threads}", {}).get("FLOP/s", float("nan")) / 1e9
-        cells = [f"{g[k]:.1f}" if k in g else "-" for k in kernels]
-        cells += [f"{g[simd] / g[peer]:.{digits}f}x" if peer in g else "-" for peer, _, digits in ratios]
-        lines.append(f"| {shape} | {t} | " + " | ".join(cells) + f" | {100 * g[simd] / fma_peak:.0f} % |")
+        cells = [mark(f[k], f"{f[k]['FLOP/s'] / 1e9:.1f}") if k in f else "-" for k in kernels]
+        cells += [ratio(f.get(simd), f.get(peer), "FLOP/s", digits) for peer, _, digits in ratios]
+        peak = limits.fma_peak(peak_reps, isa, threads)
+        simd_figure = f.get(simd, {})
+        cells.append(limits.share(simd_figure, simd_figure.get("FLOP/s"), peak))
+        lines.append(f"| {shape} | {t} | " + " | ".join(cells) + " |")
     return "GEMM, GFLOP/s:\n\n" + "\n".join(lines)
 
 
 def activation_table(folder):
-    _, all_runs = medians(folder / "activation_bench.json")
+    _, all_runs, reps = clean_figures.load(folder / "activation_bench.json")
     runs = {n: b for n, b in all_runs.items() if not n.startswith("underflow/")}
     sizes = sorted({int(n.split("/")[-1]) for n in runs})
     targets = sorted({n.split("/")[1] for n in runs if n.split("/")[1].startswith("simd")},
@@ -103,19 +115,19 @@ def activation_table(folder):
         for n in sizes:
             ref = runs[f"{f}/reference/{n}"]
             best = runs[f"{f}/{targets[-1]}/{n}"]
-            copy = runs[f"copy/memory/{n}"]
-            cells = [f"{runs[f'{f}/{t}/{n}']['items_per_second'] / 1e9:.2f}" for t in targets]
+            copy = limits.copy_bandwidth(reps, n)
+            cells = [mark(runs[f"{f}/{t}/{n}"], f"{runs[f'{f}/{t}/{n}']['items_per_second'] / 1e9:.2f}") for t in targets]
             peer = runs.get(f"{f}/{eigen}/{n}")
             eigen_cells = ""
             if has_eigen:  # Eigen has no softmax or byte conversion: those rows show "-"
-                eigen_cells = (f" | {peer['items_per_second'] / 1e9:.2f}"
-                               f" | {best['items_per_second'] / peer['items_per_second']:.2f}x"
-                               if peer else " | - | -")
+                eigen_cells = (f" | {mark(peer, format(peer['items_per_second'] / 1e9, '.2f'))}"
+                               f" | {ratio(best, peer, 'items_per_second')}" if peer else " | - | -")
             lines.append(
-                f"| {f} | {n:.0e} | {ref['items_per_second'] / 1e9:.3f} | " + " | ".join(cells) +
-                f" | {best['items_per_second'] / ref['items_per_second']:.1f}x" + eigen_cells +
-                f" | {best['bytes_per_second'] / 1e9:.1f} | {copy['bytes_per_second'] / 1e9:.1f}"
-                f" | {100 * best['bytes_per_second'] / copy['bytes_per_second']:.0f} % |")
+                f"| {f} | {n:.0e} | {mark(ref, format(ref['items_per_second'] / 1e9, '.3f'))} | " + " | ".join(cells) +
+                f" | {ratio(best, ref, 'items_per_second', 1)}" + eigen_cells +
+                f" | {mark(best, format(best['bytes_per_second'] / 1e9, '.1f'))}"
+                f" | {format(copy / 1e9, '.1f') if copy else '-'}"
+                f" | {limits.share(best, best['bytes_per_second'], copy)} |")
     table = "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)
     underflow = sorted({n.rsplit("/", 1)[0] for n in all_runs if n.startswith("underflow/")})
     if underflow:
@@ -123,8 +135,8 @@ def activation_table(folder):
         for name in underflow:
             ieee, ftz = all_runs.get(name + "/ieee"), all_runs.get(name + "/ftz")
             if ieee and ftz:
-                rows.append(f"| {name[len('underflow/'):]} | {ieee['items_per_second'] / 1e9:.2f} | "
-                            f"{ftz['items_per_second'] / 1e9:.2f} | {ftz['items_per_second'] / ieee['items_per_second']:.1f}x |")
+                rows.append(f"| {name[len('underflow/'):]} | {mark(ieee, format(ieee['items_per_second'] / 1e9, '.2f'))} | "
+                            f"{mark(ftz, format(ftz['items_per_second'] / 1e9, '.2f'))} | {ratio(ftz, ieee, 'items_per_second', 1)} |")
         table += "\n\nDenormal results, G elements/s (n = 100,000, one thread):\n\n" + "\n".join(rows)
     return table
 
@@ -145,10 +157,10 @@ def train_table(folder):
     for batch, hidden in configs:
         for t in (1, 2):
             rate = {k: runs.get(f"train/{k}/{batch}/{hidden}/threads:{t}") for k in kernels}
-            cells = [f"{r['items_per_second'] / 1e3:.1f}k" if r else "-" for r in rate.values()]
+            cells = [mark(r, f"{r['items_per_second'] / 1e3:.1f}k") if r else "-" for r in rate.values()]
             one, two = runs.get(f"train/{best}/{batch}/{hidden}/threads:1"), runs.get(f"train/{best}/{batch}/{hidden}/threads:2")
-            speedup = f"{two['items_per_second'] / one['items_per_second']:.2f}x" if one and two and t == 2 else ""
-            flops = f"{rate[best]['FLOP/s'] / 1e9:.1f}" if rate[best] else "-"
+            speedup = ratio(two, one, "items_per_second") if t == 2 else ""
+            flops = mark(rate[best], f"{rate[best]['FLOP/s'] / 1e9:.1f}") if rate[best] else "-"
             lines.append(f"| {batch[1:]} | {hidden[1:]} | {t} | " + " | ".join(cells) + f" | {flops} | {speedup} |")
     torch = medians(folder / "torch_bench.json")[1] if (folder / "torch_bench.json").exists() else {}
     if torch:  # PyTorch's samples/s per configuration, and simdml's ratio to it
@@ -158,19 +170,21 @@ def train_table(folder):
         for batch, hidden in configs:
             for t in (1, 2):
                 peer, ours = torch.get(f"torch/train/{batch}/{hidden}/threads:{t}"), runs.get(f"train/{best}/{batch}/{hidden}/threads:{t}")
-                ratio = f"{ours['items_per_second'] / peer['items_per_second']:.1f}x" if peer and ours else ""
-                lines[row] += (f" {peer['items_per_second'] / 1e3:.1f}k |" if peer else " - |") + f" {ratio} |"
+                lines[row] += (f" {mark(peer, format(peer['items_per_second'] / 1e3, '.1f'))}k |" if peer else " - |") + \
+                    f" {ratio(ours, peer, 'items_per_second', 1)} |"
                 row += 1
     seconds = lambda entry: entry["real_time"] * TIME_UNITS[entry["time_unit"]]
+    for entry in [*runs.values(), *torch.values()]:
+        entry["real_seconds"] = seconds(entry)
     epochs = []
     for t in (1, 2):
         for n in runs:
             if n.startswith("nielsen_epoch") and n.endswith(f"threads:{t}"):
                 peer = torch.get(f"torch/{n}")
                 torch_one = torch.get(f"torch/{n[:-1]}1")
-                cells = [f"{seconds(peer):.3f} s" if peer else "-",
-                         f"{seconds(torch_one) / seconds(runs[n]):.1f}x" if torch_one else "-"]
-                epochs.append(f"| {t} | {seconds(runs[n]):.3f} s | " + " | ".join(cells) + " |")
+                cells = [mark(peer, f"{seconds(peer):.3f} s") if peer else "-",
+                         ratio(torch_one, runs[n], "real_seconds", 1)]
+                epochs.append(f"| {t} | {mark(runs[n], format(seconds(runs[n]), '.3f'))} s | " + " | ".join(cells) + " |")
     table = "Training, samples/s (784-h-10, sigmoid, quadratic; one epoch per iteration):\n\n" + "\n".join(lines)
     if epochs:
         table += ("\n\nNielsen's configuration, one epoch of 20,000 images (simd GEMM):\n\n"
@@ -201,9 +215,9 @@ def knn_table(folder):
         r = runs[n]
         faiss = runs.get(f"knn/{problem}/faiss-IndexFlatL2/{threads}")
         queries = int(problem.split("x")[-1])
-        ratio = (f" {r['items_per_second'] / faiss['items_per_second']:.2f}x |" if faiss else " - |") if with_faiss else ""
-        lines.append(f"| {problem} | {variant} | {threads.split(':')[1]} | {queries / r['items_per_second']:.2f} | "
-                     f"{r['items_per_second']:.0f} | {r['OP/s'] / 1e9:.1f} |{ratio}")
+        vs_faiss = f" {ratio(r, faiss, 'items_per_second')} |" if with_faiss else ""
+        lines.append(f"| {problem} | {variant} | {threads.split(':')[1]} | {mark(r, format(queries / r['items_per_second'], '.2f'))} | "
+                     f"{r['items_per_second']:.0f} | {r['OP/s'] / 1e9:.1f} |{vs_faiss}")
     return ("k-NN, exact k = 7, all test queries (naive runs the first 200; its seconds are scaled up):\n\n" +
             "\n".join(lines))
 

@@ -67,11 +67,16 @@ def newest_run(db, fingerprint=None):
 
 
 def run_figures(db, run_id):
-    """(name, median seconds, min, max) per timed series, and (name, value, unit) per exact series."""
-    timed = {}
-    for name, value in db.execute("SELECT s.name, x.value FROM samples x JOIN series s ON s.id = x.series_id "
-                                  "WHERE x.run_id = ? ORDER BY s.name, x.repetition", (run_id,)):
+    """(name, median seconds, min, max) per timed series, over its clean repetitions where it has
+    any, and (name, value, unit) per exact series."""
+    timed, clean = {}, {}
+    for name, value, ok in db.execute(f"SELECT s.name, x.value, {history_db.clean_samples(db)} FROM samples x "
+                                      "JOIN series s ON s.id = x.series_id "
+                                      "WHERE x.run_id = ? ORDER BY s.name, x.repetition", (run_id,)):
         timed.setdefault(name, []).append(value)
+        if ok:
+            clean.setdefault(name, []).append(value)
+    timed = {n: clean.get(n, v) for n, v in timed.items()}
     exact = db.execute("SELECT s.name, e.value, s.unit FROM exact_values e JOIN series s ON s.id = e.series_id "
                        "WHERE e.run_id = ? ORDER BY s.name", (run_id,)).fetchall()
     return ([(n, statistics.median(v), min(v), max(v)) for n, v in timed.items()], exact)
@@ -82,14 +87,15 @@ def window_runs(db, fingerprint, window):
 
 
 def window_series(db, run_ids):
-    """{series: {run id: [repetitions]}} for time series, {series: {run id: value}} for exact ones."""
+    """{series: {run id: [clean repetitions]}} for time series (a run whose repetitions were all
+    disturbed is absent from its series), {series: {run id: value}} for exact ones."""
     marks = ",".join("?" * len(run_ids))
     timed, exact, suites = {}, {}, {}
     for name, suite in db.execute("SELECT name, suite FROM series"):
         suites[name] = suite
     for name, run_id, value in db.execute(
             f"SELECT s.name, x.run_id, x.value FROM samples x JOIN series s ON s.id = x.series_id "
-            f"WHERE x.run_id IN ({marks}) ORDER BY x.run_id, x.repetition", run_ids):
+            f"WHERE x.run_id IN ({marks}) AND {history_db.clean_samples(db)} ORDER BY x.run_id, x.repetition", run_ids):
         timed.setdefault(name, {}).setdefault(run_id, []).append(value)
     for name, run_id, value in db.execute(
             f"SELECT s.name, e.run_id, e.value FROM exact_values e JOIN series s ON s.id = e.series_id "

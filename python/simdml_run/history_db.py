@@ -40,7 +40,7 @@ from pathlib import Path
 
 from .units import TIME_UNITS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x73646D6C  # "sdml"
 RESULTS_FORMAT = "simdml-results"
 RESULTS_VERSION = 1
@@ -90,6 +90,12 @@ MIGRATIONS = {
             value TEXT NOT NULL,
             PRIMARY KEY (run_id, series_id)) WITHOUT ROWID;
     """,
+    # Each repetition's interference (bench/bench_main.hpp): disturbed ones are kept, flagged,
+    # and left out of change-point detection. Runs stored before have none: 0 and NULL.
+    2: """
+        ALTER TABLE samples ADD COLUMN disturbed INTEGER NOT NULL DEFAULT 0 CHECK (disturbed IN (0, 1));
+        ALTER TABLE samples ADD COLUMN taken_cores REAL;
+    """,
 }
 
 
@@ -107,6 +113,7 @@ class Run:
     git_commit: str
     time: str
     samples: dict = field(default_factory=dict)  # series name -> [seconds per repetition]
+    interference: dict = field(default_factory=dict)  # series name -> [(disturbed, taken cores)]
     suites: dict = field(default_factory=dict)   # series name -> the suite that measured it
     exact: dict = field(default_factory=dict)    # series name -> (value text, unit)
     peaks: dict = field(default_factory=dict)    # (isa, threads) -> FLOP/s
@@ -208,19 +215,30 @@ def _seconds(entry, path, name):
     return seconds
 
 
+def _interference(entry, path, name):
+    """(disturbed, taken cores or None) of one repetition; (False, None) where it was not observed."""
+    disturbed, taken = entry.get("disturbed", 0), entry.get("taken_cores")
+    _require(disturbed in (0, 1, 0.0, 1.0), path, f"benchmark {name!r}: disturbed", disturbed, "0 or 1")
+    _require(taken is None or (_is_number(taken) and 0 <= taken <= MAX_THREADS), path,
+             f"benchmark {name!r}: taken_cores", taken, "a number of cores, 0 or more")
+    return bool(disturbed), taken
+
+
 def _benchmark_samples(path):
-    """Every repetition of every benchmark in one Google Benchmark JSON file, in seconds."""
+    """Every repetition of every benchmark in one Google Benchmark JSON file: ({name: [seconds]},
+    {name: [(disturbed, taken cores)]})."""
     data = _load_json(path, "benchmark output")
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
-    samples = {}
+    samples, interference = {}, {}
     for i, entry in enumerate(data["benchmarks"]):
         _object(entry, path, f"benchmarks[{i}]")
         if entry.get("run_type") != "iteration" or "error_occurred" in entry:
             continue
         name = _text(entry.get("run_name", entry.get("name")), path, f"benchmarks[{i}].name")
         samples.setdefault(name, []).append(_seconds(entry, path, name))
-    return samples
+        interference.setdefault(name, []).append(_interference(entry, path, name))
+    return samples, interference
 
 
 def _accuracy_series(runs, path):
@@ -310,8 +328,10 @@ def read_results(folder):
               fingerprint=fingerprint_of(machine, path), git_commit=_text(machine["git_commit"], path, "machine.git_commit"),
               time=_run_time(results, path))
     for suite in sorted(folder.glob("*_bench.json")):
-        for series, values in _benchmark_samples(suite).items():
+        samples, interference = _benchmark_samples(suite)
+        for series, values in samples.items():
             run.samples.setdefault(series, []).extend(values)
+            run.interference.setdefault(series, []).extend(interference[series])
             run.suites[series] = suite.stem
     run.exact = _accuracy_series(results.get("accuracy_gate", []), path)
     if (folder / "instruction_counts.json").exists():
@@ -403,10 +423,17 @@ def open_readonly(path):
     if st.st_size == 0:
         return None
     db, version = _open(path, read_only=True)
-    if version < SCHEMA_VERSION:
+    if version == 0:  # an SQLite file with no schema yet
         db.close()
         return None
-    return db
+    return db  # an older schema reads too: runs from before interference count as clean
+
+
+def clean_samples(db):
+    """The SQL condition on samples x that keeps clean repetitions (every one, in a schema from
+    before they were flagged)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(samples)")}
+    return "x.disturbed = 0" if "disturbed" in columns else "1"
 
 
 def open_for_writing(path):
@@ -512,8 +539,11 @@ def add_run(db, run):
                              json.dumps(run.machine, sort_keys=True))).lastrowid
         ids = _series_ids(db, [(n, "time", "s", run.suites[n]) for n in run.samples] +
                           [(n, "exact", unit, n.split("/", 1)[0]) for n, (_, unit) in run.exact.items()])
-        db.executemany("INSERT INTO samples (run_id, series_id, repetition, value) VALUES (?, ?, ?, ?)",
-                       [(run_id, ids[n], i, v) for n, values in run.samples.items() for i, v in enumerate(values)])
+        flags = lambda n, i: run.interference[n][i] if n in run.interference else (False, None)
+        db.executemany("INSERT INTO samples (run_id, series_id, repetition, value, disturbed, taken_cores) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       [(run_id, ids[n], i, v, int(flags(n, i)[0]), flags(n, i)[1])
+                        for n, values in run.samples.items() for i, v in enumerate(values)])
         db.executemany("INSERT INTO exact_values (run_id, series_id, value) VALUES (?, ?, ?)",
                        [(run_id, ids[n], value) for n, (value, _) in run.exact.items()])
         db.executemany("INSERT INTO peaks (run_id, isa, threads, flops_per_second) VALUES (?, ?, ?, ?)",

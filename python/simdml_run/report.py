@@ -25,7 +25,7 @@ try:
 except ImportError:  # the package only recommends python3-matplotlib: a report without pictures
     plt = None
 
-from . import accuracy_gate, bench_table
+from . import accuracy_gate, bench_table, clean_figures, limits
 from .output_file import write_output
 from .units import TIME_UNITS
 
@@ -42,19 +42,52 @@ def read_json(path):
 # ---- results.json --------------------------------------------------------------------------
 
 def benchmark_figures(folder):
+    """Each benchmark's median over its clean repetitions, with how many were clean and whether it
+    lacks enough (disturbed: left out of ratios, shares and gates). The FMA peaks and copies are
+    limits: their best clean repetition."""
     figures = []
     for path in sorted(folder.glob("*_bench.json")):
-        _, runs = bench_table.medians(path)
+        _, runs, reps = clean_figures.load(path)
         for name, b in runs.items():
+            limit = name.startswith(("fma_peak/", "copy/"))
+            quality = {"repetitions": b["repetitions"], "clean_repetitions": b["clean_repetitions"],
+                       "disturbed": b["disturbed"], "worst_taken_cores": round(b["worst_taken_cores"], 3)}
             figures.append({"name": name, "value": b["real_time"] * TIME_UNITS[b["time_unit"]], "unit": "s",
-                            "source": path.name, "statistic": "median" if b.get("run_type") == "aggregate" else "single run"})
+                            "source": path.name, "statistic": "median of clean repetitions", **quality})
             for counter, (unit, scale) in COUNTER_UNITS.items():
                 if counter in b:
-                    figures.append({"name": f"{name}:{unit}", "value": b[counter] * scale, "unit": unit, "source": path.name})
+                    best = clean_figures.best(reps[name], counter) if limit else None
+                    figures.append({"name": f"{name}:{unit}", "value": (best or b[counter]) * scale, "unit": unit,
+                                    "source": path.name, "statistic": "best clean repetition" if best else
+                                    "median of clean repetitions", **quality})
             if "items_per_second" in b:
                 unit = ITEM_UNITS.get(path.stem, "items/s")
-                figures.append({"name": f"{name}:{unit}", "value": b["items_per_second"], "unit": unit, "source": path.name})
+                figures.append({"name": f"{name}:{unit}", "value": b["items_per_second"], "unit": unit,
+                                "source": path.name, **quality})
     return figures
+
+
+def quiet_line(folder, runs):
+    """How quiet the machine was: the share of benchmark repetitions and of timed training epochs
+    that other processes disturbed, the worst load seen, and what was measured again."""
+    reps = [clean_figures.load(p)[2] for p in sorted(folder.glob("*_bench.json"))]
+    disturbed, total, worst_taken, worst_foreign = clean_figures.disturbed_share(reps)
+    epochs = [e for r in runs.values() if r.get("command") == "train" for e in r["epochs"] if "interference" in e]
+    bad_epochs = sum(e["interference"]["disturbed"] for e in epochs)
+    worst_taken = max([worst_taken] + [e["interference"]["taken_cores"] for e in epochs])
+    again = still = 0
+    for path in sorted(folder.glob("*_bench.json")):
+        remeasured = json.loads(path.read_text()).get("context", {}).get("simdml_remeasured", {})
+        again += len(remeasured.get("measured_again", []))
+        still += len(remeasured.get("still_disturbed", []))
+    if not total and not epochs:
+        return "Interference: nothing timed in this run was observed."
+    verdict = "quiet" if not disturbed and not bad_epochs else "disturbed"
+    return (f"**Machine {verdict}**: {disturbed} of {total} benchmark repetitions "
+            f"({100 * disturbed / max(total, 1):.0f} %) and {bad_epochs} of {len(epochs)} training epochs had a core they "
+            f"needed taken by other processes or the hypervisor; the worst took {worst_taken:.2f} cores "
+            f"(foreign load up to {worst_foreign:.2f} cores). {again} benchmark(s) were measured again; {still} still lack "
+            f"clean repetitions and are marked † and left out of ratios and shares of a limit.")
 
 
 def accuracy_figures(runs):
@@ -65,7 +98,9 @@ def accuracy_figures(runs):
             figures.append({"name": f"accuracy/{name}/final", "value": 100 * r["final"]["accuracy"], "unit": "%", "source": src})
             for e in r["epochs"]:
                 figures.append({"name": f"accuracy/{name}/epoch{e['epoch']}/loss", "value": e["loss"], "unit": "mean loss", "source": src})
-                figures.append({"name": f"accuracy/{name}/epoch{e['epoch']}/seconds", "value": e["seconds"], "unit": "s", "source": src})
+                figures.append({"name": f"accuracy/{name}/epoch{e['epoch']}/seconds", "value": e["seconds"], "unit": "s",
+                                "source": src, **({"disturbed": e["interference"]["disturbed"],
+                                                   "team_steps": e.get("team_steps", {})} if "interference" in e else {})})
         else:
             for x in r["results"]:
                 figures.append({"name": f"accuracy/{name}/k{x['k']}", "value": 100 * x["accuracy"], "unit": "%", "source": src})
@@ -126,9 +161,9 @@ def gemm_plot(folder, plots):
             points = sorted(squares[threads][kernel])
             ax.plot([p[0] for p in points], [p[1] for p in points], KERNEL_STYLE.get(kernel, "-"), marker="o", label=kernel)
         best = max((k for k in squares[threads] if k.startswith("simd-")), key=bench_table.TARGET_ORDER.index, default=None)
-        peak_run = peaks.get(f"fma_peak/{best.split('-')[1]}/{threads}") if best else None
-        if peak_run:
-            ax.axhline(peak_run["FLOP/s"] / 1e9, color="grey", linewidth=1, label=f"measured FMA peak ({best.split('-')[1]})")
+        peak = limits.fma_peak(peaks, best.split("-")[1], threads) if best else None
+        if peak:
+            ax.axhline(peak / 1e9, color="grey", linewidth=1, label=f"measured FMA peak ({best.split('-')[1]})")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("M = N = K")
         ax.set_ylabel("GFLOP/s")
@@ -138,40 +173,62 @@ def gemm_plot(folder, plots):
     return save(fig, plots / "gemm_vs_size.png")
 
 
+SCALING_SUITES = {"gemm_bench": ("GEMM (GFLOP/s)", "gemm/", ("x1024x", "x30x784")),
+                  "train_bench": ("training (samples/s)", "train/", ("/b64/h100", "/b64/h30")),
+                  "knn_bench": ("k-NN (queries/s)", "knn/", ("",))}
+
+
 def scaling_series(folder):
-    """{label: {threads: rate}} for the benchmarks that ran on more than one thread count."""
-    series = {}
-    wanted = {"gemm_bench": ("gemm/", ("x1024x", "x30x784")), "train_bench": ("train/", ("/b64/h100", "/b64/h30")),
-              "knn_bench": ("knn/", ("",))}
-    for suite, (prefix, shapes) in wanted.items():
+    """{suite title: {label: {threads: (rate, disturbed)}}} for the benchmarks that ran on more than
+    one thread count, 1 included."""
+    panels = {}
+    for suite, (title, prefix, shapes) in SCALING_SUITES.items():
         path = folder / f"{suite}.json"
         if not path.exists():
             continue
         _, runs = bench_table.medians(path)
+        series = {}
         for name, b in runs.items():
             # The fast variants only: naive, blocked and sse2 would crowd the plot.
             if name.startswith(prefix) and any(s in name for s in shapes) and \
                     not any(slow in name for slow in ("naive", "sse2", "gemm/blocked", "train/blocked")):
-                label, threads = name.rsplit("/threads:", 1)
-                series.setdefault(label, {})[int(threads)] = b.get("items_per_second") or b.get("FLOP/s")
-    return {k: v for k, v in series.items() if len(v) > 1 and 1 in v}
+                label, threads = name[len(prefix):].rsplit("/threads:", 1)
+                series.setdefault(label, {})[int(threads)] = (b.get("items_per_second") or b.get("FLOP/s"), b["disturbed"])
+        series = {k: v for k, v in series.items() if len(v) > 1 and 1 in v}
+        if series:
+            panels[title] = series
+    return panels
 
 
 def scaling_plot(folder, plots):
-    series = scaling_series(folder)
-    if not series:
+    """One panel per suite, its own legend under it; a speed-up with a disturbed end is drawn hollow."""
+    panels = scaling_series(folder)
+    if not panels:
         return None
-    fig, ax = plt.subplots(figsize=(8, 5))
-    top = max(max(v) for v in series.values())
-    ax.plot([1, top], [1, top], color="grey", linewidth=0.8, label="ideal")
-    for label, rates in sorted(series.items()):
-        threads = sorted(rates)
-        ax.plot(threads, [rates[t] / rates[1] for t in threads], marker="o", label=label)
-    ax.set_xlabel("threads")
-    ax.set_ylabel("speed-up over 1 thread")
-    ax.set_title("Thread scaling (same run, medians)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 6.4), squeeze=False)
+    markers = "osD^v<>ph*"
+    for ax, (title, series) in zip(axes[0], panels.items()):
+        top = max(max(v) for v in series.values())
+        ax.plot([1, top], [1, top], color="grey", linewidth=0.8, label="ideal")
+        colours = plt.get_cmap("tab20" if len(series) > 10 else "tab10")
+        for i, (label, rates) in enumerate(sorted(series.items())):
+            threads = sorted(rates)
+            base, base_bad = rates[1]
+            ups = [rates[t][0] / base for t in threads]
+            colour = colours(i % colours.N)
+            ax.plot(threads, ups, color=colour, marker=markers[i % len(markers)], label=label)
+            for t, up in zip(threads, ups):
+                if rates[t][1] or base_bad:
+                    ax.plot([t], [up], marker=markers[i % len(markers)], markersize=11, markerfacecolor="none",
+                            markeredgecolor="red", linestyle="none")
+        ax.set_xticks(sorted({t for v in series.values() for t in v}))
+        ax.set_xlabel("threads")
+        ax.set_ylabel("speed-up over 1 thread")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    fig.suptitle("Thread scaling, same run; ringed in red: a figure with too few clean repetitions")
+    fig.tight_layout()
     return save(fig, plots / "thread_scaling.png")
 
 
@@ -301,7 +358,8 @@ def commands(folder):
 def write_report(folder, machine, runs, accuracy_rows, counts, plots):
     tables = bench_tables(folder)
     context = benchmark_context(folder)
-    out = [f"# simdml run, {datetime.date.today().isoformat()}", "", *machine_lines(machine, context), ""]
+    out = [f"# simdml run, {datetime.date.today().isoformat()}", "", quiet_line(folder, runs), "",
+           *machine_lines(machine, context), ""]
     if plt is None:
         out += ["No plots: python3-matplotlib is not installed (the tables are complete without them).", ""]
 

@@ -141,6 +141,7 @@ RunSettings run_settings(const Arguments& args) {
   std::tie(s.dataset, s.dataset_choice) = choose_dataset(args);
   s.data_root = args.get("data");
   s.threads = thread_option(args);
+  s.automatic_threads = automatic_threads(args);
   // The committed accuracy baselines hold avx2 results; a CPU without avx2 runs its best target.
   s.accuracy_isa =
       std::string(isa_name(isa_supported(Isa::avx2) ? Isa::avx2 : best_supported_isa()));

@@ -20,6 +20,7 @@ struct RunSettings {
   std::string dataset_choice;            // why that one ("found under data")
   std::optional<std::string> data_root;  // --data, passed on when given
   int threads = 1;
+  bool automatic_threads = true;  // --threads auto or none: the accuracy runs' training adapts
   std::string accuracy_isa;   // the target the accuracy runs use ("avx2": the baselines' target)
   std::filesystem::path out;  // the results folder
   Installation installation;  // where simdml, bench/, the Python package and baselines are

@@ -41,8 +41,8 @@ MachineSample sample_machine() {
   timespec own{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own);
   s.own = seconds(own);
-  s.wall = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-               .count();
+  s.wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return s;
 }
 
@@ -86,8 +86,7 @@ std::string Interference::describe() const {
   if (!observed) return "unobserved (no /proc/stat)";
   char text[128];
   std::snprintf(text, sizeof text, "%s: %.2f cores taken (%.2f foreign, %.2f steal)",
-                disturbed() ? "disturbed" : "clean", taken_cores(), foreign_cores(),
-                steal_cores());
+                disturbed() ? "disturbed" : "clean", taken_cores(), foreign_cores(), steal_cores());
   return text;
 }
 

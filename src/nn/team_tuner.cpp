@@ -42,8 +42,8 @@ TeamTuner::Window TeamTuner::next(std::int64_t remaining) const {
 void TeamTuner::record(const Window& window, double seconds) {
   steps_by_team_[window.team] += window.steps;
   if (!adaptive_ || window.steps < 1) return;
-  const auto index = static_cast<int>(
-      std::find(sizes_.begin(), sizes_.end(), window.team) - sizes_.begin());
+  const auto index =
+      static_cast<int>(std::find(sizes_.begin(), sizes_.end(), window.team) - sizes_.begin());
   const double per_step = seconds / static_cast<double>(window.steps);
   auto& mine = seconds_per_step_[static_cast<std::size_t>(index)];
   if (index != trial_ || index == best_) {

@@ -43,7 +43,7 @@ class TeamTuner {
 
   std::int64_t steps_for(double seconds) const;
 
-  std::vector<int> sizes_;               // the candidates, largest first
+  std::vector<int> sizes_;                // the candidates, largest first
   std::vector<double> seconds_per_step_;  // per candidate, 0 when untried
   int best_ = 0;                          // index into sizes_
   int trial_ = -1;                        // the candidate the next window tries, or -1
