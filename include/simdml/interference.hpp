@@ -27,6 +27,7 @@ struct Interference {
   double own_cpu_seconds = 0.0;
   int threads = 1;
   int cpus = 1;           // online CPUs: what the foreign load is spread over
+  double tick = 0.01;     // /proc/stat's unit: each CPU's figure is rounded to it
   bool observed = false;  // false where /proc/stat cannot be read: nothing is known
 
   // Average cores the others held, and the hypervisor stole, during the interval.
@@ -36,17 +37,18 @@ struct Interference {
   double own_utilization() const;
   // Cores taken beyond those the measurement left free: max(0, foreign + steal - (cpus - threads)).
   double taken_cores() const;
-  // Whether the measurement lost a core's share to others: taken_cores() above
-  // kDisturbedCores.
+  // Whether the measurement lost a core's share to others: taken_cores() above kDisturbedCores,
+  // and more CPU time taken than the counters' rounding can make up (a tick per CPU), so that a
+  // 30 ms phase is not called disturbed for one tick of a daemon.
   bool disturbed() const;
   // "clean" or "disturbed: 0.97 cores taken (0.95 foreign, 0.02 steal)".
   std::string describe() const;
 };
 
 // Cores another tenant must have held beyond the free ones, on average over a measurement, for it
-// to count as disturbed. Chosen from measurements in docs/experiments.md#e76: on a quiet 2-core
-// guest 99 % of 0.05 s intervals read below 0.1 (the counters tick at 10 ms), and a busy loop on
-// the one core a 2-thread run needs reads 0.9 to 1.0.
+// to count as disturbed. Chosen from measurements in docs/experiments.md#e76: a busy loop on a
+// core a 2-thread run needs takes 0.3 to 1 core, and quiet repetitions read below 0.15 but for
+// the counters' rounding, which disturbed() allows for.
 constexpr double kDisturbedCores = 0.15;
 
 Interference interference_between(const MachineSample& before, const MachineSample& after,

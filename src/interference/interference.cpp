@@ -14,6 +14,8 @@ double seconds(const timespec& t) {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+double clock_tick() { return 1.0 / static_cast<double>(std::max(1L, sysconf(_SC_CLK_TCK))); }
+
 // The aggregate "cpu" line of /proc/stat, in clock ticks: user nice system idle iowait irq
 // softirq steal (guest time is already inside user and nice).
 bool read_proc_stat(double& busy, double& steal) {
@@ -25,7 +27,7 @@ bool read_proc_stat(double& busy, double& steal) {
                                  &system, &idle, &iowait, &irq, &softirq, &stolen);
   std::fclose(f);
   if (fields < 7) return false;
-  static const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double tick = clock_tick();
   busy = tick * static_cast<double>(user + nice + system + irq + softirq);
   steal = fields >= 8 ? tick * static_cast<double>(stolen) : 0.0;
   return true;
@@ -51,6 +53,7 @@ Interference interference_between(const MachineSample& before, const MachineSamp
   Interference i;
   i.threads = std::max(1, threads);
   i.cpus = online_cpus();
+  i.tick = clock_tick();
   i.wall_seconds = after.wall - before.wall;
   i.own_cpu_seconds = after.own - before.own;
   i.observed = before.has_proc_stat && after.has_proc_stat;
@@ -80,7 +83,10 @@ double Interference::taken_cores() const {
   return std::max(0.0, foreign_cores() + steal_cores() - free_cores);
 }
 
-bool Interference::disturbed() const { return observed && taken_cores() > kDisturbedCores; }
+bool Interference::disturbed() const {
+  return observed && taken_cores() > kDisturbedCores &&
+         taken_cores() * wall_seconds > tick * static_cast<double>(cpus);
+}
 
 std::string Interference::describe() const {
   if (!observed) return "unobserved (no /proc/stat)";
