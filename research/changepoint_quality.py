@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """How well `simdml history check` finds steps, on series made from this machine's own noise.
 
-    research/changepoint_quality.py --record RUN.json [RUN.json ...] --out tests/baselines/benchmark_noise.json
+    research/changepoint_quality.py --record RUN.json [RUN.json ...] [--every-repetition] --out tests/baselines/benchmark_noise.json
     research/changepoint_quality.py [--noise tests/baselines/benchmark_noise.json] [--series 1000]
 
 --record: from Google Benchmark JSON files of the same benchmarks run several times (each with
-repetitions), the run-to-run residuals of every benchmark in log space (each run's median of
-repetitions, minus that benchmark's mean over the runs): the noise a history series carries.
+repetitions), the run-to-run residuals of every benchmark in log space (each run's median of its
+clean repetitions, minus that benchmark's mean over the runs): the noise a history series carries.
 Without --record: series drawn from those residuals (each series from one benchmark's residuals,
 the benchmark chosen at random; bootstrap, fixed seeds), and, beside them, series of normal noise
 at set spreads; the rates change_points() reaches on each:
@@ -27,21 +27,24 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))  # the simdml_run package
-from simdml_run import changepoint  # noqa: E402
+from simdml_run import changepoint, clean_figures  # noqa: E402
 
 DEFAULT_NOISE = Path(__file__).resolve().parent.parent / "tests" / "baselines" / "benchmark_noise.json"
 STEPS = (2, 5, 10, 20)
 
 
-def record(files):
+def record(files, every_repetition=False):
+    """Each run's figure per benchmark as the history sees it: the fastest clean repetition, a run
+    whose figure lacks clean ones left out (clean_figures); every_repetition: the median of all of
+    them, as before repetitions were flagged."""
     medians = defaultdict(list)
     for path in files:
-        reps = defaultdict(list)
-        for e in json.loads(Path(path).read_text())["benchmarks"]:
-            if e.get("run_type") == "iteration":
-                reps[e["run_name"]].append(float(e["real_time"]))
-        for name, values in reps.items():
-            medians[name].append(statistics.median(values))
+        for name, entries in clean_figures.repetitions(json.loads(Path(path).read_text())).items():
+            figure = clean_figures.summarize(entries)
+            if every_repetition:
+                medians[name].append(statistics.median(float(e["real_time"]) for e in entries))
+            elif not figure["disturbed"]:
+                medians[name].append(min(float(e["real_time"]) for e in entries if not clean_figures.is_disturbed(e)))
     residuals, spread = {}, {}
     for name, values in sorted(medians.items()):
         if len(values) < 3:
@@ -94,11 +97,13 @@ def main(argv):
     p.add_argument("--record", nargs="+", type=Path, help="Google Benchmark JSON files of repeated runs")
     p.add_argument("--out", type=Path, default=DEFAULT_NOISE)
     p.add_argument("--about", default="", help="the machine, date and command, stored with the noise")
+    p.add_argument("--every-repetition", action="store_true",
+                   help="medians over every repetition, disturbed ones too (the rule before they were flagged)")
     p.add_argument("--noise", type=Path, default=DEFAULT_NOISE)
     p.add_argument("--series", type=int, default=1000)
     args = p.parse_args(argv)
     if args.record:
-        residuals, spread = record(args.record)
+        residuals, spread = record(args.record, args.every_repetition)
         args.out.write_text(json.dumps({"about": args.about, "runs": len(args.record),
                                         "spread_of_log_medians": spread, "residuals": residuals}, indent=1) + "\n")
         print(f"wrote {len(residuals)} residuals of {len(spread)} benchmarks to {args.out}; median spread "

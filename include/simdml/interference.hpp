@@ -54,6 +54,14 @@ constexpr double kDisturbedCores = 0.15;
 Interference interference_between(const MachineSample& before, const MachineSample& after,
                                   int threads);
 
+// The threads worth running now, at most `requested`: one fewer for each core that other
+// processes and the hypervisor held beyond the free ones over each of the last two fifths of a
+// second (at least one). A parallel region whose member is descheduled waits for it at every
+// barrier, so on a taken core two threads ran a GEMM 4-8 times slower than one
+// (docs/experiments.md#e79). Samples /proc/stat at most every 50 ms; SIMDML_FIXED_THREADS=1 turns
+// it off (the tests, which must run the counts they ask for).
+int threads_for_now(int requested);
+
 // Starts at construction; stop() gives the interval so far.
 class InterferenceProbe {
  public:

@@ -108,9 +108,12 @@ def timed_findings(name, per_run, runs, newest_id, min_size, threshold, min_effe
     order = [r for r in runs if r[0] in per_run]
     if not order or order[-1][0] != newest_id:
         return []
-    medians = [statistics.median(per_run[r[0]]) for r in order]
+    # Each run's fastest clean repetition: the noise a shared host adds only slows a repetition, so
+    # the best is the steadiest figure of a run (9.7 % median spread of run medians on a 2-core
+    # Zen 4, 3.5 % of run minima: docs/experiments.md#e78).
+    best = [min(per_run[r[0]]) for r in order]
     found = []
-    points = [c for c in changepoint.change_points(medians, min_size=min_size)
+    points = [c for c in changepoint.change_points(best, min_size=min_size)
               if abs(c["change_percent"]) >= min_effect]
     for i, c in enumerate(points):
         last = i == len(points) - 1

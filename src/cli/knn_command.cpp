@@ -133,8 +133,10 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
   const auto seed =
       static_cast<std::uint64_t>(args.get_int("seed", 1, 0, std::numeric_limits<long long>::max()));
   const Clock::time_point start = Clock::now();
+  const InterferenceProbe probe;
   const CrossValidation cv = cross_validate(kernel, train, folds, ks, voting, seed, threads, job());
   const double cv_s = seconds_since(start);
+  const Interference cv_load = probe.stop(threads);
   std::printf("%d-fold cross-validation, folds shuffled with seed %llu, %s\n", folds,
               static_cast<unsigned long long>(seed), describe(voting).c_str());
   std::printf("    k   error    wrong\n");
@@ -142,7 +144,8 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
     std::printf("%5d  %6.2f %%  %lld/%lld%s\n", ks[i], 100.0 * cv.error_rate(i),
                 static_cast<long long>(cv.errors[i]), static_cast<long long>(cv.samples),
                 ks[i] == cv.best_k ? "  <- best" : "");
-  std::printf("best k = %d; time: load %.2f s, cross-validation %.2f s\n", cv.best_k, load_s, cv_s);
+  std::printf("best k = %d; time: load %.2f s, cross-validation %.2f s%s\n", cv.best_k, load_s,
+              cv_s, cv_load.disturbed() ? ("  [" + cv_load.describe() + "]").c_str() : "");
   Json j;
   j.begin_object();
   write_setup(j, args, data, train, train.samples, kernel, voting, threads);
@@ -162,6 +165,9 @@ int run_cross_validation(const Arguments& args, const NamedDataset& data, const 
       .field("load", load_s)
       .field("cross_validation", cv_s)
       .end_object();
+  j.key("interference").begin_object();
+  write_interference(j, "cross_validation", cv_load);
+  j.end_object();
   j.end_object();
   write_json_option(args, j.str());
   return 0;
@@ -177,8 +183,10 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   const KnnVoting voting = voting_option(args);
 
   Clock::time_point start = Clock::now();
+  const InterferenceProbe probe;
   const Neighbors neighbors = search_neighbors(kernel, train, rows, test, {ks.back(), threads});
   const double search_s = seconds_since(start);
+  const Interference search_load = probe.stop(threads);
   start = Clock::now();
   const std::vector<Evaluation> scores =
       score_neighbors(neighbors, ks, rows.labels, train.classes, test, voting);
@@ -201,6 +209,8 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
   print_confusion(scores[best].confusion, scores[best].classes);
   std::printf("time     load %.2f s, neighbours %.3f s (%.0f queries/s, %.1f GOPS), votes %.3f s\n",
               load_s, search_s, queries_per_s, gops, vote_s);
+  if (search_load.disturbed())
+    std::printf("machine  neighbours %s\n", search_load.describe().c_str());
   std::printf("memory   peak resident %.0f MiB\n", peak_resident_mib());
   if (kernel.variant == KnnVariant::blocked)
     std::printf("exact    %lld of %lld queries needed the exact fallback search\n",
@@ -238,6 +248,9 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
       .field("votes", vote_s);
   for (const KnnPhase& phase : neighbors.phases)
     j.field("neighbors_" + std::string(phase.name), phase.seconds);
+  j.end_object();
+  j.key("interference").begin_object();
+  write_interference(j, "neighbors", search_load);
   j.end_object();
   j.field("queries_per_second", queries_per_s)
       .field("gops", gops)

@@ -8,6 +8,7 @@
 #include "gemm/simd/register_tiles.hpp"
 #include "gemm/variants.hpp"
 #include "simdml/gemm.hpp"
+#include "simdml/interference.hpp"
 
 namespace simdml {
 namespace {
@@ -90,7 +91,10 @@ void sgemm(const GemmKernel& kernel, const GemmProblem& problem, const GemmExecu
     scale_c(problem);
     return;
   }
-  kernel.run(problem, execution);
+  // Fewer threads while another process holds a core: the result is the same bits for any count.
+  GemmExecution now = execution;
+  now.threads = threads_for_now(execution.threads);
+  kernel.run(problem, now);
 }
 
 void sgemm(Trans trans_a, Trans trans_b, std::int64_t m, std::int64_t n, std::int64_t k,

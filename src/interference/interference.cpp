@@ -3,9 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
+#include <string_view>
 
 namespace simdml {
 namespace {
@@ -60,8 +65,12 @@ Interference interference_between(const MachineSample& before, const MachineSamp
   if (i.observed) {
     // /proc/stat is sampled at the scheduler tick and this process's clock is exact, so the
     // difference can dip below zero by a tick: that is no load.
-    i.foreign_cpu_seconds = std::max(0.0, (after.busy - before.busy) - i.own_cpu_seconds);
-    i.steal_seconds = std::max(0.0, after.steal - before.steal);
+    // Over a short interval the ticks can also add up to more than the CPUs had: no more than
+    // all of them is believed.
+    const double capacity = i.wall_seconds * static_cast<double>(i.cpus);
+    i.foreign_cpu_seconds =
+        std::clamp((after.busy - before.busy) - i.own_cpu_seconds, 0.0, capacity);
+    i.steal_seconds = std::clamp(after.steal - before.steal, 0.0, capacity);
   }
   return i;
 }
@@ -94,6 +103,66 @@ std::string Interference::describe() const {
   std::snprintf(text, sizeof text, "%s: %.2f cores taken (%.2f foreign, %.2f steal)",
                 disturbed() ? "disturbed" : "clean", taken_cores(), foreign_cores(), steal_cores());
   return text;
+}
+
+namespace {
+
+// The load estimate threads_for_now() works from: the cores taken over the last two intervals of
+// at least kSpan each, refreshed by whichever call finds it kRefresh old.
+class LoadEstimate {
+ public:
+  int threads_for(int requested) {
+    const int cpus = online_cpus();
+    if (requested <= 1 || fixed_) return requested;
+    if (std::unique_lock lock(mutex_, std::try_to_lock); lock) refresh();
+    // A core counts as taken from 0.4 of one, in two intervals running: a busy loop sharing a core
+    // with one of ours gets half of it, and a quiet machine reads below 0.15 with a tick's
+    // rounding now and then (docs/experiments.md#e79).
+    const double taken = std::min(taken_.load(std::memory_order_relaxed),
+                                  taken_before_.load(std::memory_order_relaxed));
+    const int lost = taken > 0.4 ? static_cast<int>(std::ceil(taken - 0.4)) : 0;
+    return std::clamp(std::min(requested, cpus) - std::max(0, lost - std::max(0, cpus - requested)),
+                      1, requested);
+  }
+
+ private:
+  static constexpr double kRefresh = 0.05, kSpan = 0.2;
+
+  void refresh() {
+    const double now =
+        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now - last_look_ < kRefresh) return;
+    last_look_ = now;
+    const MachineSample s = sample_machine();
+    if (!s.has_proc_stat) return;
+    if (!started_) {
+      mark_ = s;
+      started_ = true;
+      return;
+    }
+    if (s.wall - mark_.wall < kSpan) return;
+    const Interference i = interference_between(mark_, s, 1);
+    taken_before_.store(taken_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    taken_.store(i.foreign_cores() + i.steal_cores(), std::memory_order_relaxed);
+    mark_ = s;
+  }
+
+  const bool fixed_ = [] {
+    const char* v = std::getenv("SIMDML_FIXED_THREADS");
+    return v != nullptr && std::string_view(v) == "1";
+  }();
+  std::mutex mutex_;
+  MachineSample mark_;
+  bool started_ = false;
+  double last_look_ = 0.0;
+  std::atomic<double> taken_{0.0}, taken_before_{0.0};
+};
+
+}  // namespace
+
+int threads_for_now(int requested) {
+  static LoadEstimate estimate;
+  return estimate.threads_for(requested);
 }
 
 }  // namespace simdml
