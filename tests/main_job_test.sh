@@ -15,7 +15,7 @@ rm -rf "$out"
 
 fail() { echo "FAIL: $*"; exit 1; }
 for f in machine.json results.json report.md accuracy/nielsen.json accuracy/relu.json accuracy/knn.json \
-         gemm_bench.json activation_bench.json train_bench.json knn_bench.json; do
+         gemm_bench.json activation_bench.json train_bench.json knn_bench.json stages.json; do
   [ -s "$out/$f" ] || fail "$f is missing or empty"
 done
 for plot in gemm_vs_size training knn_accuracy confusion thread_scaling; do
@@ -24,6 +24,9 @@ for plot in gemm_vs_size training knn_accuracy confusion thread_scaling; do
 done
 # Every "% of peak" has its peak: gemm_bench measures the FMA peak beside the GEMMs.
 ! grep -q "nan %" "$out/report.md" || fail "report.md has a % of peak without a measured peak"
+# The report opens with how quiet the machine was; no share of a limit passes 100 %.
+sed -n 3p "$out/report.md" | grep -qE '^\*\*Machine (quiet|disturbed)\*\*' || fail "report.md does not open with the machine's load"
+! grep -qE '\| (1[0-9]{2}|[2-9][0-9]{2}) % \|' "$out/report.md" || fail "report.md has a share above 100 %"
 for section in "## Against the committed baselines" "## GEMM" "## Training" "## k-NN" "## Reproduce"; do
   grep -qF "$section" "$out/report.md" || fail "report.md lacks '$section'"
 done
@@ -36,6 +39,9 @@ assert len(figures) > 50, f"only {len(figures)} figures"
 assert all(f["unit"] and isinstance(f["value"], (int, float)) for f in figures), "a figure without a unit or value"
 units = {f["unit"] for f in figures}
 assert {"GFLOP/s", "%", "s", "elements/s", "samples/s", "queries/s"} <= units, f"units {units}"
+timed = [f for f in figures if f["source"].endswith("_bench.json")]
+assert timed and all(isinstance(f["disturbed"], bool) and f["clean_repetitions"] <= f["repetitions"] for f in timed), \
+    "a benchmark figure without its interference"
 PY
 # Running again into the same folder is refused rather than mixing two runs.
 if "$simdml" run --quick --out "$out" >/dev/null 2>&1; then fail "a second run into a full folder was accepted"; fi

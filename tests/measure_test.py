@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
-from simdml_run import clean_figures, limits, measure  # noqa: E402
+from simdml_run import clean_figures, interference, limits, measure  # noqa: E402
 
 BENCH = Path(sys.argv.pop(1)) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
 
@@ -111,6 +111,34 @@ class Measure(unittest.TestCase):
 
     def test_the_filter_matches_names_exactly(self):
         self.assertEqual(measure.exact_filter(["a+b/x:1", "c.d"]), r"^(a\+b/x:1|c\.d)(/real_time)?$")
+
+
+class PythonProbe(unittest.TestCase):
+    """The probe the Python benchmarks (the PyTorch peer) use, with the C++ probe's rule."""
+
+    def test_a_busy_process_is_seen_and_a_quiet_interval_is_not(self):
+        cpus = len(os.sched_getaffinity(0))
+        if cpus < 2 or cpus != os.cpu_count():
+            self.skipTest("needs every online CPU, at least 2")
+        loop = subprocess.Popen(["taskset", "-c", str(min(os.sched_getaffinity(0))), "sh", "-c",
+                                 "while :; do :; done"])
+        try:
+            time.sleep(0.1)
+            probe = interference.Probe()
+            time.sleep(0.3)
+            busy = probe.stop(cpus)
+        finally:
+            loop.kill()
+            loop.wait()
+        self.assertEqual(busy["disturbed"], 1, busy)
+        self.assertGreater(busy["foreign_cores"], 0.5, busy)
+        for attempt in range(3):
+            probe = interference.Probe()
+            time.sleep(0.3)
+            quiet = probe.stop(1)
+            if not quiet["disturbed"]:
+                break
+        self.assertEqual(quiet["disturbed"], 0, quiet)
 
 
 @unittest.skipIf(BENCH is None, "no bench folder given")

@@ -336,6 +336,16 @@ TEST(Determinism, ATeamThatChangesSizeMidEpochGivesTheSameBits) {
       expect_bitwise_equal(fixed, adapted);
     }
   }
+  // Sliced steps (slices summed across the job) switch too, a step at a time.
+  TrainingOptions sliced = adam_options(64);
+  sliced.slices = 2;
+  const TrainedRun fixed =
+      train_network(1, {784, 100, 10}, {Activation::relu}, Loss::cross_entropy, sliced, data);
+  std::map<int, std::int64_t> team_steps;
+  const TrainedRun adapted = train_network(2, {784, 100, 10}, {Activation::relu},
+                                           Loss::cross_entropy, sliced, data, true, &team_steps);
+  EXPECT_GE(team_steps.size(), 2u);
+  expect_bitwise_equal(fixed, adapted);
 }
 
 TEST(Determinism, GradientsAreTheSameOnAnyTeam) {

@@ -13,7 +13,7 @@ struct MachineSample {
   double wall = 0.0;   // steady clock
   double busy = 0.0;   // every CPU's non-idle time (/proc/stat), this process's included
   double steal = 0.0;  // time the hypervisor ran something else on our virtual CPUs
-  double own = 0.0;    // this process's CPU time, all threads
+  double own = 0.0;    // this process's CPU time, all threads, and its children's that ended
   bool has_proc_stat = false;
 };
 

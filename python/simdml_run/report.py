@@ -75,6 +75,8 @@ def quiet_line(folder, runs):
     epochs = [e for r in runs.values() if r.get("command") == "train" for e in r["epochs"] if "interference" in e]
     bad_epochs = sum(e["interference"]["disturbed"] for e in epochs)
     worst_taken = max([worst_taken] + [e["interference"]["taken_cores"] for e in epochs])
+    stages = (read_json(folder / "stages.json") or {}).get("stages", [])
+    bad_stages = [s["name"] for s in stages if s.get("interference", {}).get("disturbed")]
     again = still = 0
     for path in sorted(folder.glob("*_bench.json")):
         remeasured = json.loads(path.read_text()).get("context", {}).get("simdml_remeasured", {})
@@ -87,7 +89,8 @@ def quiet_line(folder, runs):
             f"({100 * disturbed / max(total, 1):.0f} %) and {bad_epochs} of {len(epochs)} training epochs had a core they "
             f"needed taken by other processes or the hypervisor; the worst took {worst_taken:.2f} cores "
             f"(foreign load up to {worst_foreign:.2f} cores). {again} benchmark(s) were measured again; {still} still lack "
-            f"clean repetitions and are marked † and left out of ratios and shares of a limit.")
+            f"clean repetitions and are marked † and left out of ratios and shares of a limit."
+            + (f" Stages run while a needed core was taken: {', '.join(bad_stages)} (`stages.json`)." if bad_stages else ""))
 
 
 def accuracy_figures(runs):
@@ -310,18 +313,33 @@ def machine_lines(machine, context):
     return lines
 
 
+def team_shares(epochs):
+    """ "2: 97 %, 1: 3 %": the share of steps each team size ran, over every epoch."""
+    steps = {}
+    for e in epochs:
+        for team, n in e.get("team_steps", {}).items():
+            steps[int(team)] = steps.get(int(team), 0) + n
+    total = sum(steps.values())
+    return ", ".join(f"{t}: {100 * n / total:.0f} %" for t, n in sorted(steps.items(), reverse=True)) if total else "-"
+
+
 def training_table(runs):
-    lines = ["| run | network | epochs | final test accuracy | median epoch | samples/s | weights crc32 |",
-             "|---|---|---|---|---|---|---|"]
+    """Each training run; its median epoch over the clean epochs (all of them when none is)."""
+    lines = ["| run | network | epochs | final test accuracy | median epoch | samples/s | team sizes (share of steps) | "
+             "weights crc32 |", "|---|---|---|---|---|---|---|---|"]
     for name, r in runs.items():
         if r["command"] != "train":
             continue
         c = r["config"]
-        seconds = sorted(e["seconds"] for e in r["epochs"])[len(r["epochs"]) // 2]
+        clean = [e["seconds"] for e in r["epochs"] if not e.get("interference", {}).get("disturbed")]
+        times = sorted(clean or [e["seconds"] for e in r["epochs"]])
+        seconds = times[len(times) // 2]
+        mark = "" if clean else " †"
         lines.append(f"| {name} | {'-'.join(map(str, c['layers']))} {','.join(c['hidden_activations'])}, {c['loss']}, "
                      f"batch {c['batch']}, rate {c['learning_rate']:g} | {c['epochs']} | "
                      f"{100 * r['final']['accuracy']:.2f} % ({r['final']['correct']}/{r['final']['total']}) | "
-                     f"{seconds:.3f} s | {c['train_samples'] / seconds:,.0f} | {r['weights_crc32']} |")
+                     f"{seconds:.3f} s{mark} | {c['train_samples'] / seconds:,.0f} | {team_shares(r['epochs'])} | "
+                     f"{r['weights_crc32']} |")
     return "\n".join(lines)
 
 

@@ -15,9 +15,12 @@
 #include <utility>
 
 #include "cli/command.hpp"
+#include "cli/json.hpp"
+#include "cli/report.hpp"
 #include "cli/run_stages.hpp"
 #include "cli/subprocess.hpp"
 #include "simdml/atomic_file.hpp"
+#include "simdml/interference.hpp"
 
 namespace simdml::cli {
 namespace {
@@ -28,7 +31,23 @@ struct StageOutcome {
   int status = 0;
   double seconds = 0.0;
   std::string summary;  // the stage's summary line, its output file, or its last line
+  Interference load;    // what else the machine did meanwhile (the stage's own threads: all)
 };
+
+// stages.json: each finished stage's name, exit status, seconds and interference, rewritten after
+// every stage so that the report (the last stage) reads all before it.
+std::string stages_json(const std::vector<std::pair<std::string, StageOutcome>>& done) {
+  Json j;
+  j.begin_object().key("stages").begin_array();
+  for (const auto& [name, outcome] : done) {
+    j.begin_object().field("name", name).field("status", outcome.status);
+    j.field("seconds", outcome.seconds);
+    write_interference(j, "interference", outcome.load);
+    j.end_object();
+  }
+  j.end_array().end_object();
+  return j.str();
+}
 
 // One line that the running stage's latest output overwrites on a terminal; silent otherwise.
 class StatusLine {
@@ -62,7 +81,7 @@ std::string timestamp() {
 }
 
 StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string_view prefix,
-                       StatusLine& status) {
+                       StatusLine& status, int threads) {
   std::ofstream log(log_path);
   log << "$";
   for (const auto& [name, value] : stage.environment) log << ' ' << name << '=' << value;
@@ -71,6 +90,7 @@ StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string
   StageOutcome outcome;
   std::string last;
   const auto start = std::chrono::steady_clock::now();
+  const InterferenceProbe probe;
   outcome.status = run_program(stage.argv, stage.environment, [&](std::string_view line) {
     log << line << '\n';
     if (line.find_first_not_of(" \r\t") == std::string_view::npos) return;
@@ -80,6 +100,7 @@ StageOutcome run_stage(const Stage& stage, const fs::path& log_path, std::string
     status.show(prefix, line);
   });
   outcome.seconds = seconds_since(start);
+  outcome.load = probe.stop(threads);
   if (stage.summary_prefix.empty() && !stage.output.empty())
     outcome.summary = "wrote " + stage.output;
   if (outcome.summary.empty()) outcome.summary = last;
@@ -234,6 +255,7 @@ int run_main_job(const Arguments& args) {
 
   StatusLine status;
   std::vector<std::string> failed;
+  std::vector<std::pair<std::string, StageOutcome>> done;
   std::error_code ec;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < stages.size(); ++i) {
@@ -243,8 +265,10 @@ int run_main_job(const Arguments& args) {
     std::printf("%s%s\n", prefix.c_str(), stage.title.c_str());
     std::fflush(stdout);
     const fs::path log = settings.out / "logs" / (stage.name + ".log");
-    const StageOutcome outcome = run_stage(stage, log, prefix, status);
+    const StageOutcome outcome = run_stage(stage, log, prefix, status, settings.threads);
     status.clear();
+    done.emplace_back(stage.name, outcome);
+    write_file_atomically(settings.out / "stages.json", stages_json(done));
     // A results folder holds only complete files: what a failed or interrupted stage began goes.
     if (outcome.status != 0 && !stage.output.empty()) fs::remove(settings.out / stage.output, ec);
     if (interrupted()) {
@@ -254,7 +278,9 @@ int run_main_job(const Arguments& args) {
       return 130;
     }
     if (outcome.status == 0) {
-      std::printf("      %.1f s  %s\n", outcome.seconds, outcome.summary.c_str());
+      std::printf(
+          "      %.1f s  %s%s\n", outcome.seconds, outcome.summary.c_str(),
+          outcome.load.disturbed() ? ("  [machine " + outcome.load.describe() + "]").c_str() : "");
     } else {
       std::printf("      FAILED (exit status %d) after %.1f s; the end of %s:\n", outcome.status,
                   outcome.seconds, log.c_str());

@@ -1,5 +1,6 @@
 #include "simdml/interference.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,10 @@ namespace {
 
 double seconds(const timespec& t) {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+double seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
 }
 
 double clock_tick() { return 1.0 / static_cast<double>(std::max(1L, sysconf(_SC_CLK_TCK))); }
@@ -47,7 +52,10 @@ MachineSample sample_machine() {
   s.has_proc_stat = read_proc_stat(s.busy, s.steal);
   timespec own{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own);
-  s.own = seconds(own);
+  // Children that ended and were waited for are this process's work too (simdml run's stages).
+  rusage children{};
+  getrusage(RUSAGE_CHILDREN, &children);
+  s.own = seconds(own) + seconds(children.ru_utime) + seconds(children.ru_stime);
   s.wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return s;

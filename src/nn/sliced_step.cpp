@@ -124,7 +124,12 @@ double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressC
       const std::int64_t rows = std::min(batch, train.samples - b * batch);
       gather_own_rows(train, order.data() + b * batch, own_rows(rows, options_.slices, w.cluster),
                       w, x.data(), labels.data());
+      // Each step on the team the tuner picks (Compute::adapt_team), a window of one step.
+      const nn::TeamTuner::Window window = w.tuner.next(1);
+      w.set_team(net_, window.team);
+      const Clock::time_point start = Clock::now();
       const double loss = sliced_step(x.data(), labels.data(), rows);
+      w.tuner.record(window, std::chrono::duration<double>(Clock::now() - start).count());
       if (!std::isfinite(loss)) nn::throw_diverged(loss, b + 1, options_.learning_rate);
       total += loss * static_cast<double>(rows);
       if (progress) progress(b * batch + rows, train.samples);
