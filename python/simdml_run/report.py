@@ -204,7 +204,7 @@ def scaling_series(folder):
 
 
 def scaling_plot(folder, plots):
-    """One panel per suite, its own legend under it; a speed-up with a disturbed end is drawn hollow."""
+    """One panel per suite, its own legend under it; a speed-up with a disturbed end is ringed."""
     panels = scaling_series(folder)
     if not panels:
         return None
@@ -223,14 +223,14 @@ def scaling_plot(folder, plots):
             for t, up in zip(threads, ups):
                 if rates[t][1] or base_bad:
                     ax.plot([t], [up], marker=markers[i % len(markers)], markersize=11, markerfacecolor="none",
-                            markeredgecolor="red", linestyle="none")
+                            markeredgecolor="black", markeredgewidth=1.5, linestyle="none")
         ax.set_xticks(sorted({t for v in series.values() for t in v}))
         ax.set_xlabel("threads")
         ax.set_ylabel("speed-up over 1 thread")
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
-    fig.suptitle("Thread scaling, same run; ringed in red: a figure with too few clean repetitions")
+    fig.suptitle("Thread scaling, same run; ringed in black: a figure with too few clean repetitions")
     fig.tight_layout()
     return save(fig, plots / "thread_scaling.png")
 

@@ -41,19 +41,29 @@ def figure(results, name):
     return None
 
 
+def copy_limits(results):
+    """{n: GB/s}: the best of the copies (memcpy, plain and non-temporal stores) per size."""
+    best = {}
+    for f in results["figures"]:
+        if f["name"].startswith("copy/") and f["name"].endswith(":GB/s") and not f.get("disturbed"):
+            n = int(f["name"][:-len(":GB/s")].rsplit("/", 1)[1])
+            best[n] = max(best.get(n, 0.0), f["value"])
+    return best
+
+
 def limits(results):
     """The FMA peak per target and thread count, and the copy bandwidth, from the same run."""
     lines = []
     peaks = sorted(f["name"] for f in results["figures"]
                    if f["name"].startswith("fma_peak/") and f["name"].endswith(":GFLOP/s"))
+    disturbed = {f["name"] for f in results["figures"] if f.get("disturbed")}
     for name in peaks:
         target, threads = name[len("fma_peak/"):-len(":GFLOP/s")].split("/threads:")
+        flag = " † (no clean repetition: not a limit)" if name in disturbed else ""
         lines.append(f"| FMA peak, {target}, {threads} thread{'s' if threads != '1' else ''} "
-                     f"| {figure(results, name):.1f} GFLOP/s |")
-    for f in results["figures"]:
-        if f["name"].startswith("copy/memory/") and f["name"].endswith(":GB/s"):
-            n = f["name"][len("copy/memory/"):-len(":GB/s")]
-            lines.append(f"| copy bandwidth, n = {int(n):,} floats, 1 thread | {f['value']:.1f} GB/s |")
+                     f"| {figure(results, name):.1f} GFLOP/s{flag} |")
+    for n, value in sorted(copy_limits(results).items()):
+        lines.append(f"| copy bandwidth (best copy), n = {n:,} floats, 1 thread | {value:.1f} GB/s |")
     if not lines:
         return []
     return ["| limit measured in this run | value |", "|---|---|", *lines, ""]
@@ -89,6 +99,8 @@ def headline(results):
     """The few figures README shows, each beside the alternative measured in the same run and
     against the limit measured there; a figure above its limit is not shown as a share of it."""
     f = {x["name"]: x["value"] for x in results["figures"]}
+    # Figures with too few clean repetitions: shown marked, in no ratio or share (clean_figures).
+    bad = {x["name"] for x in results["figures"] if x.get("disturbed")}
     ctx = results.get("benchmark_context", {})
     target = results["machine"]["simd_target"]
     simd = f"simd-{target}"
@@ -96,19 +108,21 @@ def headline(results):
     most = threads[-1] if threads else 1
     rows = []
 
-    def share(value, limit, what):
-        if not limit:
+    def share(value, limit, what, *names):
+        if not limit or bad & set(names):
             return ""
         percent = 100 * value / limit
         return f"{percent:.0f} % of {what}" if percent <= 100 else f"above the {what} measured (disturbed)"
 
     def gemm(label, shape, t, peer="openblas", peer_name="OpenBLAS"):
-        ours, theirs = f.get(f"gemm/{simd}/{shape}/threads:{t}:GFLOP/s"), f.get(f"gemm/{peer}/{shape}/threads:{t}:GFLOP/s")
+        name, peer_key = f"gemm/{simd}/{shape}/threads:{t}:GFLOP/s", f"gemm/{peer}/{shape}/threads:{t}:GFLOP/s"
+        ours, theirs = f.get(name), f.get(peer_key)
         if ours is None or (theirs is None and peer == "naive"):
             return
-        rows.append([label, str(t), f"{ours:.1f} GFLOP/s", f"{peer_name} {theirs:.1f}" if theirs else "-",
-                     f"{ours / theirs:.2f}x" if theirs else "",
-                     share(ours, f.get(f"fma_peak/{target}/threads:{t}:GFLOP/s"), "peak")])
+        clean = not bad & {name, peer_key}
+        rows.append([label, str(t), f"{ours:.1f} GFLOP/s" + ("" if name not in bad else " †"),
+                     f"{peer_name} {theirs:.1f}" if theirs else "-", f"{ours / theirs:.2f}x" if theirs and clean else "",
+                     share(ours, f.get(f"fma_peak/{target}/threads:{t}:GFLOP/s"), "peak", name)])
 
     gemm("GEMM 1024^3", "1024x1024x1024NN", 1)
     if most > 1:
@@ -116,22 +130,28 @@ def headline(results):
     gemm("GEMM 100x30x784 NT (batch-100 forward)", "100x30x784NT", 1)
     gemm("GEMM 10x30x784 NT (batch-10 forward)", "10x30x784NT", 1)
     gemm("GEMM 1024^3, simd against the textbook loop", "1024x1024x1024NN", 1, "naive", "naive")
+    def ratio(a, b, a_name, b_name, digits):
+        return f"{a / b:.{digits}f}x" if a and b and not bad & {a_name, b_name} else ""
+
+    def mark(text, name):
+        return text + (" †" if name in bad else "")
+
     for function, n in (("exp", "100000"), ("sigmoid", "10000000")):
-        ours = f.get(f"{function}/{simd}/{n}:elements/s")
-        peer = f.get(f"{function}/eigen-{target}/{n}:elements/s")
+        ours_key, peer_key = f"{function}/{simd}/{n}:elements/s", f"{function}/eigen-{target}/{n}:elements/s"
         name = "Eigen"
-        if peer is None:
-            peer, name = f.get(f"{function}/reference/{n}:elements/s"), "scalar"
+        if peer_key not in f:
+            peer_key, name = f"{function}/reference/{n}:elements/s", "scalar"
+        ours, peer = f.get(ours_key), f.get(peer_key)
         if ours:
-            rows.append([f"{function}, n = {int(n):,}", "1", f"{ours / 1e9:.2f} G elements/s",
-                         f"{name} {peer / 1e9:.2f}" if peer else "-", f"{ours / peer:.2f}x" if peer else "", ""])
-    epoch = f.get("nielsen_epoch/20000x784-30-10/b10/threads:1")
-    torch = f.get("torch/nielsen_epoch/20000x784-30-10/b10/threads:1")
+            rows.append([f"{function}, n = {int(n):,}", "1", mark(f"{ours / 1e9:.2f} G elements/s", ours_key),
+                         f"{name} {peer / 1e9:.2f}" if peer else "-", ratio(ours, peer, ours_key, peer_key, 2), ""])
+    epoch_key, torch_key = "nielsen_epoch/20000x784-30-10/b10/threads:1", "torch/nielsen_epoch/20000x784-30-10/b10/threads:1"
+    epoch, torch = f.get(epoch_key), f.get(torch_key)
     if epoch:
-        rows.append(["Nielsen's epoch, 20,000 images", "1", f"{epoch:.4f} s", f"PyTorch {torch:.3f} s" if torch else "-",
-                     f"{torch / epoch:.1f}x" if torch else "",
-                     share(f.get("nielsen_epoch/20000x784-30-10/b10/threads:1:GFLOP/s", 0),
-                           f.get(f"fma_peak/{target}/threads:1:GFLOP/s"), "peak")])
+        rows.append(["Nielsen's epoch, 20,000 images", "1", mark(f"{epoch:.4f} s", epoch_key),
+                     f"PyTorch {torch:.3f} s" if torch else "-", ratio(torch, epoch, torch_key, epoch_key, 1),
+                     share(f.get(f"{epoch_key}:GFLOP/s", 0), f.get(f"fma_peak/{target}/threads:1:GFLOP/s"), "peak",
+                           epoch_key)])
     problem = "knn/mnist-20000x10000"
     for variant in ("int8", "pruned"):
         kernels = {n.split("/")[2]: v for n, v in f.items()
@@ -139,9 +159,10 @@ def headline(results):
         faiss = f.get(f"{problem}/faiss-IndexFlatL2/threads:{most}")
         if kernels:
             best = max(kernels, key=kernels.get)
-            seconds = f[f"{problem}/{best}/threads:{most}"]
-            rows.append([f"exact k-NN, MNIST 20,000 x 10,000, k = 7, {best}", str(most), f"{seconds:.2f} s",
-                         f"faiss IndexFlatL2 {faiss:.2f} s" if faiss else "-", f"{faiss / seconds:.1f}x" if faiss else "", ""])
+            key, faiss_key = f"{problem}/{best}/threads:{most}", f"{problem}/faiss-IndexFlatL2/threads:{most}"
+            seconds = f[key]
+            rows.append([f"exact k-NN, MNIST 20,000 x 10,000, k = 7, {best}", str(most), mark(f"{seconds:.2f} s", key),
+                         f"faiss IndexFlatL2 {faiss:.2f} s" if faiss else "-", ratio(faiss, seconds, faiss_key, key, 1), ""])
     accuracy = [f.get(f"accuracy/{run}/final") for run in ("nielsen", "relu")] + [f.get("accuracy/knn/k4")]
     if all(a is not None for a in accuracy):
         rows.append(["Nielsen's network / ReLU 784-100-10 / k-NN (k = 4), MNIST", "",
@@ -150,12 +171,12 @@ def headline(results):
                      ""])
     m = results["machine"]
     peaks = ", ".join(f"{f[k]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in threads
-                      if (k := f"fma_peak/{target}/threads:{t}:GFLOP/s") in f)
-    copy = f.get("copy/memory/10000000:GB/s")
+                      if (k := f"fma_peak/{target}/threads:{t}:GFLOP/s") in f and k not in bad)
+    copy = copy_limits(results).get(10000000)
     lines = [f"From `simdml run` on {ctx.get('date', '')[:10]} at commit `{m['git_commit']}`, on {m['cpu']} "
              f"({m['logical_cores']} logical cores), kernels on the {target} target. Medians of interleaved "
-             f"repetitions; limits measured in the same run: FMA peak {peaks or 'not measured'}"
-             + (f", copy bandwidth {copy:.1f} GB/s (n = 10^7)." if copy else "."),
+             f"clean repetitions († marks a figure without enough, left out of ratios); limits, the best clean repetition in the same run: FMA peak {peaks or 'not measured'}"
+             + (f", copy bandwidth {copy:.1f} GB/s (the best copy, n = 10^7)." if copy else "."),
              "",
              "| what | threads | simdml | the alternative, same run | ratio | of the limit |",
              "|---|---|---|---|---|---|"]

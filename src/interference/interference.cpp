@@ -120,8 +120,8 @@ namespace {
 class LoadEstimate {
  public:
   int threads_for(int requested) {
-    const int cpus = online_cpus();
     if (requested <= 1 || fixed_) return requested;
+    const int cpus = cpus_;
     if (std::unique_lock lock(mutex_, std::try_to_lock); lock) refresh();
     // A core counts as taken from 0.4 of one, in two intervals running: a busy loop sharing a core
     // with one of ours gets half of it, and a quiet machine reads below 0.15 with a tick's
@@ -159,6 +159,7 @@ class LoadEstimate {
     const char* v = std::getenv("SIMDML_FIXED_THREADS");
     return v != nullptr && std::string_view(v) == "1";
   }();
+  const int cpus_ = online_cpus();
   std::mutex mutex_;
   MachineSample mark_;
   bool started_ = false;

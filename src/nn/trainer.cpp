@@ -218,7 +218,9 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
           total += loss * static_cast<double>(rows);
           done = b - begin + 1;
           if (progress) progress(b * batch + rows, train.samples);
-          if (b + 1 < end && std::chrono::steady_clock::now() > deadline) sync.stop(t);
+          if (b + 1 < end && deadline != std::chrono::steady_clock::time_point::max() &&
+              std::chrono::steady_clock::now() > deadline)
+            sync.stop(t);
         };
         if (!nn::ThreadStep(net_, w, rule, t, sync).run(x, labels, rows, gather_next, account))
           return;
