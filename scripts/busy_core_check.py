@@ -17,10 +17,13 @@ import sys
 import tempfile
 import time
 
+# simdml train's defaults (30 epochs), as a user runs it.
 TRAIN = {
-    "nielsen": ["--epochs", "5"],
-    "relu-b64": ["--epochs", "3", "--layers", "784,100,10", "--activation", "relu", "--loss",
+    "nielsen": [],
+    "relu-b64": ["--layers", "784,100,10", "--activation", "relu", "--loss",
                  "cross-entropy", "--init", "he", "--batch", "64", "--eta", "0.1"],
+    "sliced": ["--layers", "784,100,10", "--activation", "relu", "--loss",
+               "cross-entropy", "--init", "he", "--batch", "64", "--eta", "0.1", "--slices", "2"],
 }
 KNN = ["--k", "7"]
 

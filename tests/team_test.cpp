@@ -67,11 +67,14 @@ TEST(SleepingBarrier, MakesProgressWithTwoThreadsOnOneCore) {
 
 // Feeds the tuner windows whose seconds come from `pace(team)` (seconds per step) until
 // `steps` have run; returns the steps each size ran.
+// `available`: the threads the machine leaves free (threads_for_now), all by default.
 template <class Pace>
-std::map<int, std::int64_t> drive(TeamTuner& tuner, std::int64_t steps, Pace pace) {
+std::map<int, std::int64_t> drive(TeamTuner& tuner, std::int64_t steps, Pace pace,
+                                  int available = 1 << 20) {
   while (steps > 0) {
-    const TeamTuner::Window w = tuner.next(steps);
-    tuner.record(w, static_cast<double>(w.steps) * pace(w.team));
+    const TeamTuner::Window w = tuner.next(steps, available);
+    const std::int64_t timed = w.steps > w.warmup ? w.steps - w.warmup : w.steps;
+    tuner.record(w, w.steps, timed, static_cast<double>(timed) * pace(w.team));
     steps -= w.steps;
   }
   return tuner.steps_by_team();
@@ -79,7 +82,7 @@ std::map<int, std::int64_t> drive(TeamTuner& tuner, std::int64_t steps, Pace pac
 
 TEST(TeamTuner, FixedAlwaysRunsTheWholeRequestOnTheLargestTeam) {
   TeamTuner tuner(4, false);
-  const TeamTuner::Window w = tuner.next(1234);
+  const TeamTuner::Window w = tuner.next(1234, 1);  // what the machine leaves free is not asked
   EXPECT_EQ(w.team, 4);
   EXPECT_EQ(w.steps, 1234);
   EXPECT_EQ(w.deadline, std::chrono::steady_clock::duration::max());
@@ -117,7 +120,18 @@ TEST(TeamTuner, TriesEveryPowerOfTwoUpToTheLargest) {
 
 TEST(TeamTuner, WindowsNeverExceedWhatRemains) {
   TeamTuner tuner(2, true);
-  for (std::int64_t remaining : {1, 2, 3, 17}) EXPECT_LE(tuner.next(remaining).steps, remaining);
+  for (std::int64_t remaining : {1, 2, 3, 17}) EXPECT_LE(tuner.next(remaining, 2).steps, remaining);
+}
+
+// A size whose cores other processes hold is neither run nor tried, whatever its last pace.
+TEST(TeamTuner, RunsNoMoreThreadsThanTheMachineLeavesFree) {
+  TeamTuner tuner(4, true);
+  drive(tuner, 20000, [](int team) { return 1e-5 / team; });
+  const std::int64_t on_four = tuner.steps_by_team().at(4);
+  drive(
+      tuner, 20000, [](int team) { return 1e-5 / team; }, 2);
+  EXPECT_EQ(tuner.steps_by_team().at(4), on_four);
+  EXPECT_GT(tuner.steps_by_team().at(2), 15000);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "cli/job.hpp"
 #include "cli/json.hpp"
 #include "cli/report.hpp"
+#include "simdml/interference.hpp"
 #include "simdml/model_file.hpp"
 
 namespace simdml::cli {
@@ -114,6 +115,8 @@ ProgressCallback progress_bar(int epoch, int epochs) {
 
 int run_train(const Arguments& args) {
   Compute compute = compute_options(args);
+  // The machine's load is read from now on, so that the team knows it by the first epoch.
+  if (compute.adapt_team) threads_for_now(compute.threads);
   compute.cluster = &job();
   TrainingOptions sgd = training_options(args);
   sgd.slices = args.get_int("slices", 1, 1, kMaxSlices);

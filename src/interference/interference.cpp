@@ -150,8 +150,11 @@ class LoadEstimate {
     }
     if (s.wall - mark_.wall < kSpan) return;
     const Interference i = interference_between(mark_, s, 1);
-    taken_before_.store(taken_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    taken_.store(i.foreign_cores() + i.steal_cores(), std::memory_order_relaxed);
+    const double taken = i.foreign_cores() + i.steal_cores();
+    // The first reading stands alone; after it, two running.
+    taken_before_.store(readings_++ == 0 ? taken : taken_.load(std::memory_order_relaxed),
+                        std::memory_order_relaxed);
+    taken_.store(taken, std::memory_order_relaxed);
     mark_ = s;
   }
 
@@ -163,6 +166,7 @@ class LoadEstimate {
   std::mutex mutex_;
   MachineSample mark_;
   bool started_ = false;
+  int readings_ = 0;
   double last_look_ = 0.0;
   std::atomic<double> taken_{0.0}, taken_before_{0.0};
 };

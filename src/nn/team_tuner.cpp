@@ -23,14 +23,27 @@ std::int64_t TeamTuner::steps_for(double seconds) const {
   return std::clamp<std::int64_t>(std::llround(seconds / per_step), 4, 4096);
 }
 
-TeamTuner::Window TeamTuner::next(std::int64_t remaining) const {
+TeamTuner::Window TeamTuner::next(std::int64_t remaining, int available) {
   Window w{sizes_[static_cast<std::size_t>(best_)], remaining};
   if (adaptive_) {
     const auto tried = [&](int i) { return seconds_per_step_[static_cast<std::size_t>(i)] > 0; };
-    const bool trial = tried(best_) && (!tried(trial_) || windows_since_trial_ >= interval_);
-    if (trial) w.team = sizes_[static_cast<std::size_t>(trial_)];
-    const double seconds = trial ? kTrialSeconds : kWindowSeconds;
-    w.steps = steps_for(seconds);
+    const auto allowed = [&](int i) {
+      return sizes_[static_cast<std::size_t>(i)] <= std::max(1, available);
+    };
+    const int n = static_cast<int>(sizes_.size());
+    // The best size's cores are taken: the largest size that fits is the best until a trial says
+    // otherwise (the sizes are ordered largest first, and 1 always fits).
+    while (!allowed(best_)) best_ = (best_ + 1) % n;
+    w.team = sizes_[static_cast<std::size_t>(best_)];
+    int candidate = trial_;  // the next size in turn that fits, other than the best
+    for (int k = 0; k < n && (candidate == best_ || !allowed(candidate)); ++k)
+      candidate = (candidate + 1) % n;
+    w.trial = candidate != best_ && allowed(candidate) && tried(best_) &&
+              (!tried(candidate) || windows_since_trial_ >= interval_);
+    if (w.trial) w.team = sizes_[static_cast<std::size_t>(candidate)];
+    const double seconds = w.trial ? kTrialSeconds : kWindowSeconds;
+    w.warmup = kWarmup;
+    w.steps = steps_for(seconds) + w.warmup;
     if (tried(best_))
       w.deadline = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(2 * seconds));
@@ -39,16 +52,18 @@ TeamTuner::Window TeamTuner::next(std::int64_t remaining) const {
   return w;
 }
 
-void TeamTuner::record(const Window& window, double seconds) {
-  steps_by_team_[window.team] += window.steps;
-  if (!adaptive_ || window.steps < 1) return;
+void TeamTuner::record(const Window& window, std::int64_t steps_done, std::int64_t timed_steps,
+                       double timed_seconds) {
+  steps_by_team_[window.team] += steps_done;
+  if (!adaptive_ || timed_steps < 1) return;
   const auto index =
       static_cast<int>(std::find(sizes_.begin(), sizes_.end(), window.team) - sizes_.begin());
-  const double per_step = seconds / static_cast<double>(window.steps);
+  const double per_step = timed_seconds / static_cast<double>(timed_steps);
   auto& mine = seconds_per_step_[static_cast<std::size_t>(index)];
-  if (index != trial_ || index == best_) {
-    // The best team's pace, smoothed over its windows.
+  if (!window.trial) {
+    // A team's pace, smoothed over its windows.
     mine = mine > 0 ? 0.75 * mine + 0.25 * per_step : per_step;
+    if (index != best_) return;  // a smaller team while the best's cores are taken
     ++windows_since_trial_;
     // A window slower than another size's last pace tries that size next, not intervals later:
     // a teammate's core can be taken at any moment.
@@ -73,9 +88,8 @@ void TeamTuner::record(const Window& window, double seconds) {
     interval_ = std::min(2 * interval_, kLastInterval);
   }
   windows_since_trial_ = 0;
-  // Next trial: the next candidate other than the best, in turn.
-  trial_ = (trial_ + 1) % static_cast<int>(sizes_.size());
-  if (trial_ == best_) trial_ = (trial_ + 1) % static_cast<int>(sizes_.size());
+  // Next trial: the next candidate after this one, in turn (next() skips the best).
+  trial_ = (index + 1) % static_cast<int>(sizes_.size());
 }
 
 }  // namespace simdml::nn

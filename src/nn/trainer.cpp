@@ -9,6 +9,7 @@
 #include "nn/batches.hpp"
 #include "nn/divergence.hpp"
 #include "nn/thread_step.hpp"
+#include "simdml/interference.hpp"
 
 namespace simdml {
 namespace {
@@ -195,8 +196,9 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
   // A window ends after its last step gathered the next batch, so the next begins with it. Past
   // its deadline, thread 0 stops the team after the current step: a trial of a team whose member
   // has lost its core costs a few steps, not the whole window.
-  std::int64_t done = 0;  // steps the window completed; thread 0's
-  const auto run_window = [&](std::int64_t begin, std::int64_t end,
+  std::int64_t done = 0;                       // steps the window completed; thread 0's
+  std::chrono::steady_clock::time_point warm;  // when its warm-up steps ended; thread 0's
+  const auto run_window = [&](std::int64_t begin, std::int64_t end, std::int64_t warmup,
                               std::chrono::steady_clock::time_point deadline) {
     nn::run_team(w.team, [&](int t, nn::TeamSync& sync) {
       if (begin == 0) {
@@ -217,6 +219,7 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
           if (!std::isfinite(loss)) nn::throw_diverged(loss, b + 1, options_.learning_rate);
           total += loss * static_cast<double>(rows);
           done = b - begin + 1;
+          if (done == warmup) warm = std::chrono::steady_clock::now();
           if (progress) progress(b * batch + rows, train.samples);
           if (b + 1 < end && deadline != std::chrono::steady_clock::time_point::max() &&
               std::chrono::steady_clock::now() > deadline)
@@ -229,17 +232,20 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
   };
   w.with_weights(net_, true, [&] {
     for (std::int64_t begin = 0; begin < batches;) {
-      const nn::TeamTuner::Window window = w.tuner.next(batches - begin);
+      const nn::TeamTuner::Window window =
+          w.tuner.next(batches - begin, w.tuner.adaptive() ? threads_for_now(w.largest_team) : 1);
       w.set_team(net_, window.team);
       const auto start = std::chrono::steady_clock::now();
       // (start + duration::max() would wrap round to the past.)
       const auto deadline = window.deadline == std::chrono::steady_clock::duration::max()
                                 ? std::chrono::steady_clock::time_point::max()
                                 : start + window.deadline;
-      run_window(begin, begin + window.steps, deadline);
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      w.tuner.record({window.team, done}, seconds);
+      run_window(begin, begin + window.steps, window.warmup, deadline);
+      const auto end = std::chrono::steady_clock::now();
+      // A window that ended within its warm-up is timed whole.
+      const bool warmed = window.warmup > 0 && done > window.warmup;
+      w.tuner.record(window, done, warmed ? done - window.warmup : done,
+                     std::chrono::duration<double>(end - (warmed ? warm : start)).count());
       begin += done;
     }
   });
