@@ -24,16 +24,6 @@ std::vector<int> thread_counts() {
   return counts;
 }
 
-InterferenceCounters::~InterferenceCounters() {
-  const Interference i = probe_.stop(threads_);
-  if (!i.observed) return;
-  state_.counters["foreign_cores"] = i.foreign_cores();
-  state_.counters["steal_cores"] = i.steal_cores();
-  state_.counters["taken_cores"] = i.taken_cores();
-  state_.counters["own_utilization"] = i.own_utilization();
-  state_.counters["disturbed"] = i.disturbed() ? 1.0 : 0.0;
-}
-
 std::function<void(benchmark::State&)> observed(int threads,
                                                 std::function<void(benchmark::State&)> body) {
   return [threads, body = std::move(body)](benchmark::State& state) {

@@ -8,25 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "simdml/interference.hpp"
+#include "interference_counters.hpp"
 
 namespace simdml::bench {
-
-// Sets the counters of what else the machine did while a benchmark function ran, when it
-// returns: foreign_cores, steal_cores, taken_cores, own_utilization and disturbed (0 or 1), per
-// repetition, so that a reader of the JSON can drop or re-measure the disturbed ones.
-class InterferenceCounters {
- public:
-  InterferenceCounters(benchmark::State& state, int threads) : state_(state), threads_(threads) {}
-  InterferenceCounters(const InterferenceCounters&) = delete;
-  InterferenceCounters& operator=(const InterferenceCounters&) = delete;
-  ~InterferenceCounters();
-
- private:
-  benchmark::State& state_;
-  int threads_;
-  InterferenceProbe probe_;
-};
 
 // `body` run under InterferenceCounters for `threads` threads.
 std::function<void(benchmark::State&)> observed(int threads,

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "cluster/mpi_cluster.hpp"
+#include "interference_counters.hpp"
 
 namespace {
 
@@ -20,6 +21,7 @@ simdml::Cluster* world = nullptr;
 
 // One vector of `floats` for each of 2 slices per rank, summed in the slice tree.
 void tree_sum(benchmark::State& state) {
+  const simdml::bench::InterferenceCounters counters(state, 1);  // each rank is one thread
   const auto floats = static_cast<std::size_t>(state.range(0));
   const int ranks = world->size();
   const std::int64_t slices = 2 * ranks;
@@ -37,6 +39,7 @@ void tree_sum(benchmark::State& state) {
 }
 
 void all_gather(benchmark::State& state) {
+  const simdml::bench::InterferenceCounters counters(state, 1);  // each rank is one thread
   const std::vector<std::byte> mine(static_cast<std::size_t>(state.range(0)));
   simdml::RankBytes all;
   for (auto _ : state) {
@@ -48,6 +51,7 @@ void all_gather(benchmark::State& state) {
 
 // The yardstick: copying the same bytes within one rank (what shared memory moves at best).
 void copy(benchmark::State& state) {
+  const simdml::bench::InterferenceCounters counters(state, 1);  // each rank is one thread
   const auto bytes = static_cast<std::size_t>(state.range(0)) * sizeof(float);
   const std::vector<std::byte> from(bytes, std::byte{1});
   std::vector<std::byte> to(bytes);

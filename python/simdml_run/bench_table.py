@@ -127,7 +127,7 @@ def activation_table(folder):
                 f" | {ratio(best, ref, 'items_per_second', 1)}" + eigen_cells +
                 f" | {mark(best, format(best['bytes_per_second'] / 1e9, '.1f'))}"
                 f" | {format(copy / 1e9, '.1f') if copy else '-'}"
-                f" | {limits.share(best, best['bytes_per_second'], copy)} |")
+                f" | {limits.share(best, best['bytes_per_second'], copy) if n >= limits.MEMORY_BOUND_N else 'in cache'} |")
     table = "Activations, G elements/s (one thread):\n\n" + "\n".join(lines)
     underflow = sorted({n.rsplit("/", 1)[0] for n in all_runs if n.startswith("underflow/")})
     if underflow:

@@ -79,12 +79,13 @@ def quiet_line(folder, runs):
     bad_stages = [s["name"] for s in stages if s.get("interference", {}).get("disturbed")]
     again = still = 0
     for path in sorted(folder.glob("*_bench.json")):
-        remeasured = json.loads(path.read_text()).get("context", {}).get("simdml_remeasured", {})
-        again += len(remeasured.get("measured_again", []))
-        still += len(remeasured.get("still_disturbed", []))
+        context, figures, _ = clean_figures.load(path)
+        again += len(context.get("simdml_remeasured", {}).get("measured_again", []))
+        still += sum(f["disturbed"] for f in figures.values())
     if not total and not epochs:
         return "Interference: nothing timed in this run was observed."
-    verdict = "quiet" if not disturbed and not bad_epochs else "disturbed"
+    share = (disturbed + bad_epochs) / max(total + len(epochs), 1)
+    verdict = "quiet" if share == 0 else "mostly quiet" if share < 0.05 else "disturbed"
     return (f"**Machine {verdict}**: {disturbed} of {total} benchmark repetitions "
             f"({100 * disturbed / max(total, 1):.0f} %) and {bad_epochs} of {len(epochs)} training epochs had a core they "
             f"needed taken by other processes or the hypervisor; the worst took {worst_taken:.2f} cores "

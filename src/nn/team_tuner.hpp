@@ -43,6 +43,7 @@ class TeamTuner {
   const std::map<int, std::int64_t>& steps_by_team() const { return steps_by_team_; }
 
  private:
+  // Measured in docs/experiments.md#e77.
   static constexpr double kWindowSeconds = 5e-3;  // a window on the best team
   static constexpr double kTrialSeconds = 1e-3;   // a trial of another, at the best's pace
   static constexpr int kFirstInterval = 4;        // windows between trials, doubled on each loss
