@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -316,6 +317,10 @@ TEST(Determinism, EveryConfigurationGivesTheSameBitsOnAnyTeam) {
 
 // Trainer::gradients on a team: the same bits as on one thread, on both schedules (10 rows:
 // shares of units; 64: shares of rows).
+// These tests ask for exact team sizes: threads_for_now must not cut them while another program
+// loads the machine (ctest sets this too; read at the first call).
+const int kFixedThreads = setenv("SIMDML_FIXED_THREADS", "1", 0);
+
 // A team that changes size between windows of one epoch (the tuner tries every size in its first
 // windows) trains the bits of a fixed team, on both schedules.
 TEST(Determinism, ATeamThatChangesSizeMidEpochGivesTheSameBits) {
