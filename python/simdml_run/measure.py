@@ -68,8 +68,8 @@ def measure(argv, budget):
         while pending and rounds < MAX_ROUNDS and idle_rounds < 2:
             round_start = time.monotonic()
             spent = round_start - start
-            # A round costs about what the benchmarks it repeats cost the first time; never start
-            # one the budget cannot pay for.
+            # No round starts once the budget is spent, nor (below) after one that took longer
+            # than what was left of it.
             if spent >= budget:
                 break
             rounds += 1
