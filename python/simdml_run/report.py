@@ -90,7 +90,8 @@ def quiet_line(folder, runs):
             f"({100 * disturbed / max(total, 1):.0f} %) and {bad_epochs} of {len(epochs)} training epochs had a core they "
             f"needed taken by other processes or the hypervisor; the worst took {worst_taken:.2f} cores "
             f"(foreign load up to {worst_foreign:.2f} cores). {again} benchmark(s) were measured again; {still} still lack "
-            f"clean repetitions and are marked † and left out of ratios and shares of a limit."
+            f"clean repetitions and are marked † and left out of ratios and shares of a limit; a figure still above "
+            f"its limit after the limit was measured again shows both values, marked ‡."
             + (f" Stages run while a needed core was taken: {', '.join(bad_stages)} (`stages.json`)." if bad_stages else ""))
 
 
