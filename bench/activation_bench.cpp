@@ -154,8 +154,7 @@ void register_underflow(const ElementwiseKernels& set) {
 // memcpy, a loop of plain loads and stores (the access the kernels make: the store misses read
 // the line first), and non-temporal stores (which skip that read). Their best is the limit a
 // streaming kernel is set against; memcpy alone is slower than an activation at n = 1e7 on Zen 4
-// (docs/experiments.md#e76).
-using CopyFunction = void (*)(const float*, float*, std::size_t);
+// (docs/experiments.md#e76). Each has the unary kernels' signature and is timed as one.
 
 void copy_memcpy(const float* x, float* y, std::size_t n) { std::memcpy(y, x, n * sizeof(float)); }
 
@@ -174,20 +173,9 @@ void copy_nontemporal(const float* x, float* y, std::size_t n) {
 }
 
 void register_copies(std::size_t n) {
-  const std::pair<const char*, CopyFunction> copies[] = {{"copy/memory/", copy_memcpy},
-                                                         {"copy/stream/", copy_stream},
-                                                         {"copy/nontemporal/", copy_nontemporal}};
-  for (auto [name, copy] : copies)
-    benchmark::RegisterBenchmark(benchmark_name(name, std::to_string(n)).c_str(),
-                                 observed(1, [n, copy = copy](benchmark::State& st) {
-                                   const auto x = inputs(n);
-                                   std::vector<float> y(n);
-                                   for (auto _ : st) {
-                                     copy(x.data(), y.data(), n);
-                                     benchmark::ClobberMemory();
-                                   }
-                                   set_rates(st, n, 2);
-                                 }));
+  const std::pair<const char*, UnaryKernel> copies[] = {
+      {"memory", copy_memcpy}, {"stream", copy_stream}, {"nontemporal", copy_nontemporal}};
+  for (auto [how, copy] : copies) register_unary("copy", set_suffix(how, n), copy, n);
 }
 
 }  // namespace

@@ -70,18 +70,15 @@ def benchmark_figures(folder):
 def quiet_line(folder, runs):
     """How quiet the machine was: the share of benchmark repetitions and of timed training epochs
     that other processes disturbed, the worst load seen, and what was measured again."""
-    reps = [clean_figures.load(p)[2] for p in sorted(folder.glob("*_bench.json"))]
-    disturbed, total, worst_taken, worst_foreign = clean_figures.disturbed_share(reps)
+    suites = [clean_figures.load(p) for p in sorted(folder.glob("*_bench.json"))]
+    disturbed, total, worst_taken, worst_foreign = clean_figures.disturbed_share([r for _, _, r in suites])
     epochs = [e for r in runs.values() if r.get("command") == "train" for e in r["epochs"] if "interference" in e]
     bad_epochs = sum(e["interference"]["disturbed"] for e in epochs)
     worst_taken = max([worst_taken] + [e["interference"]["taken_cores"] for e in epochs])
     stages = (read_json(folder / "stages.json") or {}).get("stages", [])
     bad_stages = [s["name"] for s in stages if s.get("interference", {}).get("disturbed")]
-    again = still = 0
-    for path in sorted(folder.glob("*_bench.json")):
-        context, figures, _ = clean_figures.load(path)
-        again += len(context.get("simdml_remeasured", {}).get("measured_again", []))
-        still += sum(f["disturbed"] for f in figures.values())
+    again = sum(len(context.get("simdml_remeasured", {}).get("measured_again", [])) for context, _, _ in suites)
+    still = sum(f["disturbed"] for _, figures, _ in suites for f in figures.values())
     if not total and not epochs:
         return "Interference: nothing timed in this run was observed."
     share = (disturbed + bad_epochs) / max(total + len(epochs), 1)

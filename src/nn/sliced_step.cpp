@@ -15,7 +15,6 @@
 #include "nn/batches.hpp"
 #include "nn/divergence.hpp"
 #include "nn/thread_step.hpp"
-#include "simdml/interference.hpp"
 
 namespace simdml {
 namespace {
@@ -126,9 +125,7 @@ double Trainer::sliced_epoch(const Dataset& train, Rng& shuffle, const ProgressC
       gather_own_rows(train, order.data() + b * batch, own_rows(rows, options_.slices, w.cluster),
                       w, x.data(), labels.data());
       // Each step on the team the tuner picks (Compute::adapt_team), a window of one step.
-      const nn::TeamTuner::Window window =
-          w.tuner.next(1, w.tuner.adaptive() ? threads_for_now(w.largest_team) : 1);
-      w.set_team(net_, window.team);
+      const nn::TeamTuner::Window window = w.next_window(net_, 1);
       const Clock::time_point start = Clock::now();
       const double loss = sliced_step(x.data(), labels.data(), rows);
       w.tuner.record(window, 1, 1, std::chrono::duration<double>(Clock::now() - start).count());

@@ -56,6 +56,13 @@ void Trainer::Workspace::set_team(const Network& net, int size) {
   }
 }
 
+nn::TeamTuner::Window Trainer::Workspace::next_window(const Network& net, std::int64_t remaining) {
+  const nn::TeamTuner::Window window =
+      tuner.next(remaining, tuner.adaptive() ? threads_for_now(largest_team) : largest_team);
+  set_team(net, window.team);
+  return window;
+}
+
 namespace {
 
 // A team is worth one thread per 16-unit share of the widest hidden layer, at most.
@@ -232,9 +239,7 @@ double Trainer::epoch(const Dataset& train, Rng& shuffle, const ProgressCallback
   };
   w.with_weights(net_, true, [&] {
     for (std::int64_t begin = 0; begin < batches;) {
-      const nn::TeamTuner::Window window =
-          w.tuner.next(batches - begin, w.tuner.adaptive() ? threads_for_now(w.largest_team) : 1);
-      w.set_team(net_, window.team);
+      const nn::TeamTuner::Window window = w.next_window(net_, batches - begin);
       const auto start = std::chrono::steady_clock::now();
       // (start + duration::max() would wrap round to the past.)
       const auto deadline = window.deadline == std::chrono::steady_clock::duration::max()

@@ -58,6 +58,9 @@ struct Trainer::Workspace {
   void ensure_rows(const Network& net, std::int64_t rows);
   // Cuts every hidden layer's units for a team of `size` (at most largest_team).
   void set_team(const Network& net, int size);
+  // The tuner's next window of at most `remaining` steps, on no more threads than the machine
+  // leaves free (threads_for_now), its team's shares cut.
+  nn::TeamTuner::Window next_window(const Network& net, std::int64_t remaining);
 
   // The network's weights into training's layout for one call, and back after it, whatever it
   // ends with (a diverged epoch leaves the network as its last update left it).
