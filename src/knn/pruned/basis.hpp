@@ -10,18 +10,20 @@ namespace simdml::knn_detail {
 
 // `components` orthonormal rows of `features` floats. Any orthonormal basis makes |P (q - t)|^2 a
 // lower bound of |q - t|^2; the principal one makes it tight. gram_bound covers the float rows'
-// departure from orthonormality: |P x|^2 <= gram_bound |x|^2 for every x.
+// departure from orthonormality: |P x|^2 <= gram_bound |x|^2 for every x, and gram_low |x|^2 <=
+// |P x|^2 for every x in the rows' span.
 struct Basis {
   int components = 0;
   std::int64_t features = 0;
   std::vector<float> rows;    // components x features
-  double gram_bound = 0.0;    // >= the largest eigenvalue of P P^T, about 1 + 1e-7
+  double gram_bound = 0.0;    // >= the largest eigenvalue of P P^T, about 1 + 1e-6
+  double gram_low = 0.0;      // <= its smallest, about 1 - 1e-6
   double row_norm_max = 0.0;  // the largest |P_c|
 };
 
 // Fitted by subspace iteration on the covariance of an evenly spaced sample of at most
-// kBasisSampleRows training rows, orthonormalised in double. Deterministic: the start is a fixed
-// pseudo-random matrix, and the library's GEMM gives the same bits for any thread count.
+// kBasisSampleRows training rows, orthonormalised by Cholesky QR. Deterministic: the start is a
+// fixed pseudo-random matrix, and the library's GEMM gives the same bits for any thread count.
 inline constexpr std::int64_t kBasisSampleRows = 1024;
 Basis fit_basis(const Dataset& train, int components, int threads);
 

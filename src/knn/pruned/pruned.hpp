@@ -9,9 +9,13 @@ namespace simdml::knn_detail {
 // Components of the bound: MNIST's and Fashion-MNIST's measured balance of bound work against
 // exact checks (docs/experiments.md#e65).
 inline constexpr int kPrunedComponents = 64;
+// Components of the refine test's second block: the next 64 principal directions, on their own
+// (four times finer) byte scale. docs/experiments.md#e80.
+inline constexpr int kRefineComponents = 64;
 
 struct PrunedOptions {
   int components = kPrunedComponents;
+  int refine_components = kRefineComponents;
   // false drops every rounding and quantization term from the pruning threshold: only the test
   // that shows they are needed does that.
   bool rounding_margin = true;
