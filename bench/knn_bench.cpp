@@ -1,9 +1,11 @@
 // k-NN throughput: exact k = 7 neighbours of the 10,000 test images among MNIST's 20,000 training
-// images (the first 20,000 of MNIST's, or all 60,000) and Fashion-MNIST's 60,000, for every kernel
+// images (the first 20,000 of MNIST's, or all 60,000), Fashion-MNIST's 60,000, and 2,000 uniform
+// noise images among 20,000 (where no bound prunes), for every kernel
 // of the list and, when Debian's libfaiss-dev was found at configure time, faiss's IndexFlatL2
 // beside them. Counters: queries/s (items) and OP/s, counting a multiply and an add per feature of
 // every query x training pair (2 Q N K), whether computed or, for pruned, skipped by its bound;
-// pruned also reports exact_share and its phases' seconds. The naive loops run on the first 200
+// pruned and adaptive also report exact_share, their phases' seconds and whether adaptive fell back
+// to brute force. The naive loops run on the first 200
 // queries only (rates stay comparable). Datasets come from SIMDML_DATA (else ./data); a missing one
 // is reported and skipped.
 //
@@ -11,9 +13,11 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench_main.hpp"
 #include "simdml/knn.hpp"
+#include "synthetic_images.hpp"
 
 #ifdef SIMDML_HAVE_FAISS
 #include <cblas.h>
@@ -51,12 +55,13 @@ void knn_benchmark(benchmark::State& state, const Problem& p, const KnnKernel& k
   set_counters(state, p, queries.samples);
   // pruned: the share of the pairs whose distance it computed, and its phases' seconds (the last
   // iteration's).
-  if (kernel.variant == KnnVariant::pruned) {
+  if (kernel.variant == KnnVariant::pruned || kernel.variant == KnnVariant::adaptive) {
     state.counters["exact_share"] =
         static_cast<double>(last.exact_pairs) /
         (static_cast<double>(queries.samples) * static_cast<double>(p.train.samples));
     for (const KnnPhase& phase : last.phases)
       state.counters[std::string(phase.name) + "_s"] = phase.seconds;
+    state.counters["fell_back"] = last.fallback.empty() ? 0.0 : 1.0;
   }
 }
 
@@ -94,6 +99,16 @@ std::unique_ptr<Problem> load_problem(std::string_view dataset) {
   }
 }
 
+// Uniform noise, 20,000 x 2,000 images: nothing a bound can prune, where the adaptive search must
+// fall back to brute force at little cost.
+std::shared_ptr<const Problem> noise_problem() {
+  auto p = std::make_shared<Problem>();
+  p->name = "noise-20000x2000";
+  p->train = synthetic_images(20000, 71);
+  p->queries = synthetic_images(2000, 72);
+  return p;
+}
+
 }  // namespace
 
 void register_benchmarks() {
@@ -103,9 +118,11 @@ void register_benchmarks() {
                                            std::to_string(FAISS_VERSION_PATCH) + ", sgemm from " +
                                            openblas_get_config());
 #endif
-  for (std::string_view dataset : {"mnist", "fashion-mnist"}) {
-    std::shared_ptr<const Problem> problem = load_problem(dataset);
-    if (!problem) continue;
+  std::vector<std::shared_ptr<const Problem>> problems;
+  for (std::string_view dataset : {"mnist", "fashion-mnist"})
+    if (std::shared_ptr<const Problem> problem = load_problem(dataset)) problems.push_back(problem);
+  problems.push_back(noise_problem());
+  for (const std::shared_ptr<const Problem>& problem : problems) {
     for (const KnnKernel& kernel : knn_kernels()) {
       if (!runs_here(kernel)) continue;
       for (int threads : thread_counts())

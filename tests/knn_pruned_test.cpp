@@ -135,6 +135,69 @@ TEST_P(KnnPruned, SecondTestChecksFewerRowsAndFindsTheSame) {
   EXPECT_LT(refined.exact_pairs, first_only.exact_pairs);
 }
 
+// A block's pending pairs swept whenever 100 have gathered: on noise over 784 pixels nothing is
+// pruned, so every query brings hundreds and each block sweeps many times.
+TEST_P(KnnPruned, SweepsWheneverThePendingPairsFillUp) {
+  const Dataset train = synthetic_images(500, 784, 256, 91),
+                queries = synthetic_images(300, 784, 256, 92);
+  const knn_detail::Int8Kernels& kernels = int8_kernels_of(GetParam());
+  const Neighbors often = knn_detail::pruned_knn(kernels, train, queries, KnnSearch{7, 2},
+                                                 knn_detail::PrunedOptions{.sweep_pairs = 100});
+  expect_same_neighbors(reference(train, queries, 7), often);
+  EXPECT_GT(often.exact_pairs, train.samples * queries.samples / 2);
+}
+
+// The adaptive kernel of the same target: the pruned search, or the brute force where a sample
+// shows that pruning cannot pay.
+const KnnKernel& adaptive_of(const KnnKernel& pruned) {
+  return knn_kernel("adaptive-" + std::string(pruned.name).substr(std::string("pruned-").size()));
+}
+
+// Noise over 784 pixels spreads over ~190 directions: brute force before any fit.
+TEST_P(KnnPruned, AdaptiveFallsBackOnWideNoiseBeforeFitting) {
+  const Dataset train = synthetic_images(600, 784, 256, 81),
+                queries = synthetic_images(300, 784, 256, 82);
+  const Neighbors n = find_neighbors(adaptive_of(GetParam()), train, queries, KnnSearch{7, 2});
+  expect_same_neighbors(reference(train, queries, 7), n);
+  EXPECT_NE(n.fallback.find("directions"), std::string::npos) << n.fallback;
+  EXPECT_EQ(n.exact_pairs, train.samples * queries.samples);
+}
+
+// Noise over 100 pixels passes the gate (~70 directions), but the pilot block's first test
+// passes nearly every pair: the rest go to brute force, with the same neighbours.
+TEST_P(KnnPruned, AdaptiveFallsBackAfterItsPilot) {
+  const Dataset train = synthetic_images(2000, 100, 256, 83),
+                queries = synthetic_images(1200, 100, 256, 84);
+  for (int threads : {1, 2}) {
+    const Neighbors n =
+        find_neighbors(adaptive_of(GetParam()), train, queries, KnnSearch{5, threads});
+    expect_same_neighbors(reference(train, queries, 5), n);
+    EXPECT_NE(n.fallback.find("pilot"), std::string::npos) << n.fallback;
+    EXPECT_EQ(n.phases.back().name, "brute");
+  }
+}
+
+// Where the bound prunes (64 clusters of images: a query's own cluster is 1.6 % of the rows),
+// adaptive is the pruned search, pair for pair.
+TEST_P(KnnPruned, AdaptivePrunesWhereItPays) {
+  Dataset train = synthetic_images(3000, 64, 2, 85);
+  Rng rng(86);
+  for (std::int64_t r = 0; r < train.samples; ++r)
+    for (std::int64_t f = 0; f < train.features; ++f) {
+      const std::size_t at = static_cast<std::size_t>(r * train.features + f);
+      const int prototype = static_cast<int>(r % 64), bit = (prototype >> (f % 6)) & 1;
+      train.pixels[at] = static_cast<std::uint8_t>(bit * 200 + rng.below(20));
+      train.x[at] = static_cast<float>(train.pixels[at]) / 255.0f;
+    }
+  const Dataset queries = slice_rows(train, 0, 1000);
+  const Neighbors adaptive =
+      find_neighbors(adaptive_of(GetParam()), train, queries, KnnSearch{3, 2});
+  const Neighbors pruned = run(train, queries, 3, 2);
+  EXPECT_TRUE(adaptive.fallback.empty()) << adaptive.fallback;
+  expect_same_neighbors(pruned, adaptive);
+  EXPECT_EQ(adaptive.exact_pairs, pruned.exact_pairs);
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryTarget, KnnPruned, ::testing::ValuesIn(pruned_kernels()),
                          testing::kernel_param_name<KnnKernel>);
 

@@ -76,7 +76,7 @@ TEST(KnnSharded, RealMnistOnThreeRanks) {
   if (!root) GTEST_SKIP() << testing::kNoRealMnist;
   const NamedDataset mnist = load_named_dataset("mnist", *root);
   const Dataset train = slice_rows(mnist.train, 0, 3000), queries = slice_rows(*mnist.test, 0, 300);
-  for (KnnVariant v : {KnnVariant::int8, KnnVariant::pruned}) {
+  for (KnnVariant v : {KnnVariant::int8, KnnVariant::pruned, KnnVariant::adaptive}) {
     const KnnKernel& kernel = knn_kernel(v);
     SCOPED_TRACE(kernel.name);
     const Neighbors alone = find_neighbors(kernel, train, queries, {10, 2});

@@ -34,8 +34,8 @@ TEST(MpiJob, TreeSumHasTheOneProcessBits) {
 }
 
 void expect_sharded_equals_alone(const Dataset& train, const Dataset& queries, int k) {
-  for (KnnVariant v :
-       {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8, KnnVariant::pruned}) {
+  for (KnnVariant v : {KnnVariant::naive, KnnVariant::blocked, KnnVariant::int8, KnnVariant::pruned,
+                       KnnVariant::adaptive}) {
     if (v == KnnVariant::int8 && !train.is_image()) continue;
     const KnnKernel& kernel = knn_kernel(v);
     SCOPED_TRACE(kernel.name);

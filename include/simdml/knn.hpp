@@ -42,7 +42,9 @@
 
 namespace simdml {
 
-enum class KnnVariant { naive, blocked, int8, pruned };
+// adaptive: pruned with KnnSearch::fall_back, the brute force where a sample shows that pruning
+// cannot pay; what `simdml knn` runs on images by default.
+enum class KnnVariant { naive, blocked, int8, pruned, adaptive };
 
 // A named share of a search's wall time.
 struct KnnPhase {
@@ -61,7 +63,11 @@ struct Neighbors {
   // (query, training row) pairs whose exact distance was computed: queries x training rows for
   // naive and int8, far fewer for pruned.
   std::int64_t exact_pairs = 0;
-  std::vector<KnnPhase> phases;  // pruned: fit, project, bounds, exact
+  // pruned: fit, project, bounds, seeds, checks; adaptive also brute, where it fell back
+  std::vector<KnnPhase> phases;
+  // pruned with KnnSearch::fall_back: why some or all queries went to the int8 brute force of
+  // the same target instead; empty when none did.
+  std::string fallback;
 
   std::span<const std::int32_t> indices_of(std::int64_t query) const {
     return {index.data() + query * k, static_cast<std::size_t>(k)};
@@ -74,6 +80,11 @@ struct Neighbors {
 struct KnnSearch {
   int k = 1;
   int threads = 1;
+  // pruned only: where a sample shows that pruning cannot pay (the data's spread over too many
+  // directions, or a pilot block whose first test passes too many pairs), search with the int8
+  // brute force of the same target instead, and say so in Neighbors::fallback. The neighbours
+  // are the same either way. What `simdml knn` does by default.
+  bool fall_back = false;
 };
 
 using KnnFunction = Neighbors (*)(const Dataset& train, const Dataset& queries,

@@ -195,7 +195,9 @@ def train_table(folder):
 
 # k-NN rows: the float kernels, then the int8 ones from the oldest ISA up, then faiss; a kernel this
 # list does not know yet goes before faiss rather than failing the table.
-KNN_ORDER = ["naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512", "int8-avx512vnni", "int8-amx"]
+KNN_ORDER = ["naive", "blocked", "int8-sse2", "int8-avx2", "int8-avx512", "int8-avx512vnni", "int8-amx",
+             "pruned-sse2", "pruned-avx2", "pruned-avx512", "pruned-avx512vnni", "pruned-amx",
+             "adaptive-sse2", "adaptive-avx2", "adaptive-avx512", "adaptive-avx512vnni", "adaptive-amx"]
 
 
 def variant_rank(variant):

@@ -153,7 +153,7 @@ def headline(results):
                      share(f.get(f"{epoch_key}:GFLOP/s", 0), f.get(f"fma_peak/{target}/threads:1:GFLOP/s"), "peak",
                            epoch_key)])
     problem = "knn/mnist-20000x10000"
-    for variant in ("int8", "pruned"):
+    for variant in ("int8", "adaptive"):
         kernels = {n.split("/")[2]: v for n, v in f.items()
                    if n.startswith(f"{problem}/{variant}-") and n.endswith(f"/threads:{most}:queries/s")}
         faiss = f.get(f"{problem}/faiss-IndexFlatL2/threads:{most}")

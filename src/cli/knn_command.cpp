@@ -51,10 +51,11 @@ std::vector<int> k_values(const Arguments& args, std::string_view fallback) {
   return ks;
 }
 
-// --variant auto (int8 for images, blocked otherwise) or a kernel name.
+// --variant auto (adaptive for images, blocked otherwise) or a kernel name.
 const KnnKernel& variant_option(const Arguments& args, const Dataset& train) {
   const std::string name = args.get_or("variant", "auto");
-  if (name == "auto") return knn_kernel(train.is_image() ? KnnVariant::int8 : KnnVariant::blocked);
+  if (name == "auto")
+    return knn_kernel(train.is_image() ? KnnVariant::adaptive : KnnVariant::blocked);
   try {
     return knn_kernel(name);
   } catch (const std::invalid_argument& e) {
@@ -220,6 +221,10 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
                              (static_cast<double>(test.samples) * static_cast<double>(rows.total));
   std::printf("exact    %.3f %% of the query x training pairs had their distance computed\n",
               100.0 * exact_share);
+  if (kernel.variant == KnnVariant::adaptive)
+    std::printf("search   %s\n", neighbors.fallback.empty()
+                                     ? "pruned: a sample showed that the bounds pay"
+                                     : ("brute force: " + neighbors.fallback).c_str());
   if (!neighbors.phases.empty()) {
     std::printf("phases  ");
     for (const KnnPhase& phase : neighbors.phases)
@@ -257,6 +262,7 @@ int run_test_set(const Arguments& args, const NamedDataset& data, const Dataset&
       .field("exact_fallbacks", neighbors.exact_fallbacks)
       .field("exact_pairs", neighbors.exact_pairs)
       .field("exact_share", exact_share);
+  if (kernel.variant == KnnVariant::adaptive) j.field("fallback", neighbors.fallback);
   j.field("peak_resident_mib", peak_resident_mib());
   j.end_object();
   write_json_option(args, j.str());

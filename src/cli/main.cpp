@@ -85,7 +85,7 @@ constexpr Option kKnnOptions[] = {
     {"k", "1,3,5,7|1-31"},
     {"weights", "uniform|distance"},
     {"ties", "nearest|lowest-class"},
-    {"variant", "auto|naive|blocked|int8|pruned|KERNEL"},
+    {"variant", "auto|naive|blocked|int8|pruned|adaptive|KERNEL"},
     {"cv", "FOLDS"},
     {"seed", "1"},
     {"train-limit", "N"},

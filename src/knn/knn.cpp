@@ -16,7 +16,7 @@ namespace {
 constexpr Extension kNone = Extension::none;
 // int8 and pruned kernels from least to most capable: dispatch takes the last one the CPU can run.
 // pruned's tile is its bound pass's: the int8 tile of the same target.
-constexpr std::array<KnnKernel, 12> kKernels{{
+constexpr std::array<KnnKernel, 17> kKernels{{
     {"naive", KnnVariant::naive, Isa::sse2, kNone, {}, naive_knn},
     {"blocked", KnnVariant::blocked, Isa::sse2, kNone, kBlockedTile, blocked_knn},
     {"int8-sse2", KnnVariant::int8, Isa::sse2, kNone, kInt8TileSse2, int8_knn_sse2},
@@ -32,6 +32,14 @@ constexpr std::array<KnnKernel, 12> kKernels{{
      kInt8TileAvx512Vnni, pruned_knn_avx512vnni},
     {"pruned-amx", KnnVariant::pruned, Isa::avx512, Extension::amx_int8, kInt8TileAmx,
      pruned_knn_amx},
+    {"adaptive-sse2", KnnVariant::adaptive, Isa::sse2, kNone, kInt8TileSse2, adaptive_knn_sse2},
+    {"adaptive-avx2", KnnVariant::adaptive, Isa::avx2, kNone, kInt8TileAvx2, adaptive_knn_avx2},
+    {"adaptive-avx512", KnnVariant::adaptive, Isa::avx512, kNone, kInt8TileAvx512,
+     adaptive_knn_avx512},
+    {"adaptive-avx512vnni", KnnVariant::adaptive, Isa::avx512, Extension::avx512vnni,
+     kInt8TileAvx512Vnni, adaptive_knn_avx512vnni},
+    {"adaptive-amx", KnnVariant::adaptive, Isa::avx512, Extension::amx_int8, kInt8TileAmx,
+     adaptive_knn_amx},
 }};
 
 constexpr KernelRegistry<KnnKernel> kRegistry{"k-NN", kKernels, knn_variant_name};
@@ -48,6 +56,8 @@ std::string_view knn_variant_name(KnnVariant variant) {
       return "int8";
     case KnnVariant::pruned:
       return "pruned";
+    case KnnVariant::adaptive:
+      return "adaptive";
   }
   return "unknown";
 }

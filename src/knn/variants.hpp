@@ -59,5 +59,12 @@ Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries, const 
 Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
                                 const KnnSearch& search);
 Neighbors pruned_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors adaptive_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors adaptive_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+Neighbors adaptive_knn_avx512(const Dataset& train, const Dataset& queries,
+                              const KnnSearch& search);
+Neighbors adaptive_knn_avx512vnni(const Dataset& train, const Dataset& queries,
+                                  const KnnSearch& search);
+Neighbors adaptive_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 
 }  // namespace simdml::knn_detail

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "knn/int8/int8.hpp"
 #include "knn/int8/kernels.hpp"
 #include "knn/int8/packing.hpp"
 #include "knn/topk.hpp"
@@ -102,6 +103,8 @@ class QueryTile {
   std::vector<std::int32_t> query_words_, query_norms_, dist_, top_dist_, top_index_;
 };
 
+}  // namespace
+
 Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
                    const KnnSearch& search) {
   if (!pixel_metric(train, queries))
@@ -126,8 +129,6 @@ Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Datas
   }
   return out;
 }
-
-}  // namespace
 
 Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return int8_knn(int8_sse2, train, queries, search);

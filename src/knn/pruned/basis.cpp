@@ -224,4 +224,26 @@ Basis fit_basis(const Dataset& train, int components, int threads) {
   return basis;
 }
 
+double spread_directions(const Dataset& train, int threads) {
+  const std::int64_t rows = std::min(train.samples, kSpreadSampleRows), d = train.features;
+  const std::vector<float> sample = centred_sample(train, rows);
+  std::vector<float> gram(static_cast<std::size_t>(rows * rows));
+  sgemm(gemm_kernel(GemmVariant::simd),
+        GemmProblem{.trans_b = Trans::yes,
+                    .m = rows,
+                    .n = rows,
+                    .k = d,
+                    .a = sample.data(),
+                    .lda = d,
+                    .b = sample.data(),
+                    .ldb = d,
+                    .c = gram.data(),
+                    .ldc = rows},
+        GemmExecution{.threads = threads});
+  double trace = 0.0, squares = 0.0;
+  for (std::int64_t i = 0; i < rows; ++i) trace += gram[i * rows + i];
+  for (const float g : gram) squares += static_cast<double>(g) * g;
+  return squares > 0.0 ? trace * trace / squares : 0.0;
+}
+
 }  // namespace simdml::knn_detail

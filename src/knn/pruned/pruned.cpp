@@ -50,11 +50,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <vector>
 
 #include "kernels/run_tasks.hpp"
+#include "knn/int8/int8.hpp"
 #include "knn/int8/packing.hpp"
 #include "knn/pruned/basis.hpp"
 #include "knn/pruned/projection.hpp"
@@ -69,8 +72,13 @@ using Clock = std::chrono::steady_clock;
 constexpr std::int32_t kNoLimit = std::numeric_limits<std::int32_t>::max() - 1;
 constexpr std::int32_t kChecked = std::numeric_limits<std::int32_t>::max();  // above every limit
 constexpr std::int64_t kChunkPanels = 16;
-constexpr std::int64_t kPrefetchRows = 6;    // exact checks fetch this many rows ahead
-constexpr std::int64_t kPrefetchRefine = 8;  // the refine test, this many
+constexpr std::int64_t kPrefetchRows = 6;  // exact checks fetch this many rows ahead
+// A thread's block of queries, in panels of MR, whose first-test survivors are swept together.
+constexpr std::int64_t kBlockPanels = 32;
+// The fallbacks' thresholds (docs/experiments.md#e81): MNIST spreads over 27 directions,
+// Fashion-MNIST over 7, uniform noise over 193; their first tests pass 0.9 %, 2.0 % and all.
+constexpr double kMaxSpreadDirections = 100.0;
+constexpr double kMaxFirstTestShare = 0.05;
 // Images whose integer distances stay below 2^31 (int8.cpp's limit); larger ones use double.
 constexpr std::int64_t kMaxIntegerFeatures = (std::int64_t{1} << 31) / (2 * 255 * 255);
 
@@ -152,6 +160,7 @@ struct Index {
   const Int8Kernels& kernels;
   int k, seeds;
   bool margin;
+  std::int64_t sweep_pairs = kSweepPairs;
   Basis basis;
   int bound_components = 0, refine_components = 0;  // the basis's first and second blocks
   Quantizer quantizer;
@@ -186,57 +195,90 @@ std::int32_t limit(const Index& ix, double tau, double query_slack) {
   return t >= static_cast<double>(kNoLimit) ? kNoLimit : static_cast<std::int32_t>(std::floor(t));
 }
 
-// One thread's panel of queries.
+// One thread's block of queries (kBlockPanels panels of MR). Per panel, the bound pass and each
+// query's seeds; every row a query's first test lets through becomes a pending pair. The pairs
+// are then sorted by training row and swept in row order: the second test, then the exact
+// distance, so each training row is read once per sweep, in address order, however many queries
+// check it (the scattered reads cost 150 ns a check, docs/experiments.md#e80).
 // Distance: the exact distance in the lists' units, std::int32_t for images (the pixel bytes'
 // integer distance, reported / 255^2), else double (knn.hpp's float distance).
 template <class Distance>
-class PanelSearch {
+class BlockSearch {
   static constexpr bool kInteger = std::is_integral_v<Distance>;
 
  public:
-  explicit PanelSearch(const Index& ix)
+  explicit BlockSearch(const Index& ix)
       : ix_(ix),
         mr_(ix.kernels.rows),
+        block_(kBlockPanels * mr_),
         query_words_(static_cast<std::size_t>(mr_ * ix.bound_words)),
         query_norms_(static_cast<std::size_t>(mr_)),
         bounds_(static_cast<std::size_t>(mr_ * ix.padded_train)),
         seed_bounds_(static_cast<std::size_t>(mr_ * ix.seeds)),
         seed_indices_(static_cast<std::size_t>(mr_ * ix.seeds)),
-        exact_words_(static_cast<std::size_t>(mr_ * ix.exact_words)),
-        exact_norms_(static_cast<std::size_t>(mr_)),
-        refine_words_(static_cast<std::size_t>(mr_ * ix.refine_words)),
-        refine_norms_(static_cast<std::size_t>(mr_)),
-        best_(static_cast<std::size_t>(ix.k)),
-        best_indices_(static_cast<std::size_t>(ix.k)),
-        hits_(static_cast<std::size_t>(ix.train.samples)),
-        survivor_bounds_(static_cast<std::size_t>(ix.train.samples)) {}
+        exact_words_(static_cast<std::size_t>(block_ * ix.exact_words)),
+        exact_norms_(static_cast<std::size_t>(block_)),
+        refine_words_(static_cast<std::size_t>(block_ * ix.refine_words)),
+        refine_norms_(static_cast<std::size_t>(block_)),
+        best_(static_cast<std::size_t>(block_ * ix.k)),
+        best_indices_(static_cast<std::size_t>(block_ * ix.k)),
+        tau_(static_cast<std::size_t>(block_)),
+        limit_(static_cast<std::size_t>(block_)),
+        pair_row_(static_cast<std::size_t>(ix.sweep_pairs + ix.train.samples)),
+        pair_query_(pair_row_.size()),
+        pair_bound_(pair_row_.size()),
+        sorted_query_(pair_row_.size()),
+        sorted_bound_(pair_row_.size()),
+        row_start_(static_cast<std::size_t>(ix.train.samples + 1)) {}
 
-  std::int64_t panel_rows() const { return mr_; }
-  double bound_seconds = 0.0, refine_seconds = 0.0, exact_seconds = 0.0;
-  std::int64_t exact_pairs = 0;
+  std::int64_t block_rows() const { return block_; }
+  double bound_seconds = 0.0, seed_seconds = 0.0, check_seconds = 0.0;
+  std::int64_t exact_pairs = 0, first_test_pairs = 0;
 
   void run(std::int64_t first, std::int64_t rows, Neighbors& out) {
-    const Clock::time_point start = Clock::now();
-    std::vector<TopK<std::int32_t>> seeds = bound_pass(first, rows);
-    const Clock::time_point bounds_done = Clock::now();
-    bound_seconds += std::chrono::duration<double>(bounds_done - start).count();
+    first_ = first;
+    pack_block(rows);
+    lists_.clear();
+    for (std::int64_t i = 0; i < rows; ++i)
+      lists_.emplace_back(ix_.k, best_.data() + i * ix_.k, best_indices_.data() + i * ix_.k);
+    for (std::int64_t p0 = 0; p0 < rows; p0 += mr_) {
+      const std::int64_t panel = std::min(mr_, rows - p0);
+      Clock::time_point start = Clock::now();
+      std::vector<TopK<std::int32_t>> seeds = bound_pass(first + p0, panel);
+      const Clock::time_point bounds_done = Clock::now();
+      bound_seconds += std::chrono::duration<double>(bounds_done - start).count();
+      const double swept_before = check_seconds;
+      for (std::int64_t i = 0; i < panel; ++i) {
+        // The pair arrays hold sweep_pairs and one query's worth more.
+        if (pending_ >= ix_.sweep_pairs) sweep();
+        seed_and_scan(p0 + i, i, seeds[static_cast<std::size_t>(i)]);
+      }
+      seed_seconds += seconds_since(bounds_done) - (check_seconds - swept_before);
+    }
+    sweep();
+    for (std::int64_t i = 0; i < rows; ++i)
+      for (int s = 0; s < ix_.k; ++s) {
+        const auto at = static_cast<std::size_t>((first + i) * ix_.k + s);
+        out.index[at] = lists_[static_cast<std::size_t>(i)].index(s);
+        out.distance[at] = real_distance(lists_[static_cast<std::size_t>(i)].distance(s));
+      }
+  }
+
+ private:
+  // The block's queries in row_dot's layout: their pixels for the exact distances, their second
+  // block's bytes for the second test.
+  void pack_block(std::int64_t rows) {
     if constexpr (kInteger)
       pack_queries(ByteRows{ix_.queries.pixels.data(), ix_.queries.samples, ix_.queries.features},
-                   first, rows, ix_.kernels, 1, ix_.exact_words, exact_words_.data(),
+                   first_, rows, ix_.kernels, 1, ix_.exact_words, exact_words_.data(),
                    exact_norms_.data());
     if (ix_.refine_words > 0)
       pack_queries(
           ByteRows{ix_.query_refine.bytes.data(), ix_.queries.samples, ix_.refine_components},
-          first, rows, ix_.kernels, 1, ix_.refine_words, refine_words_.data(),
+          first_, rows, ix_.kernels, 1, ix_.refine_words, refine_words_.data(),
           refine_norms_.data());
-    for (std::int64_t i = 0; i < rows; ++i)
-      check(first, i, seeds[static_cast<std::size_t>(i)], out);
-    exact_seconds += seconds_since(bounds_done) - refine_seconds_now_;
-    refine_seconds += refine_seconds_now_;
-    refine_seconds_now_ = 0.0;
   }
 
- private:
   // Every bound of the panel into bounds_, and each query's best rows by bound.
   std::vector<TopK<std::int32_t>> bound_pass(std::int64_t first, std::int64_t rows) {
     const Int8Kernels& kernels = ix_.kernels;
@@ -261,15 +303,15 @@ class PanelSearch {
     return seeds;
   }
 
-  Distance exact(std::int64_t query, std::int64_t panel_row, std::int32_t train_row) const {
+  // The exact distance of the block's query q to training row j.
+  Distance exact(std::int64_t q, std::int32_t j) const {
     if constexpr (kInteger) {
-      const std::int32_t dot =
-          ix_.kernels.row_dot(ix_.exact_words, exact_words_.data() + panel_row * ix_.exact_words,
-                              ix_.exact_rows.row(train_row));
-      return exact_norms_[static_cast<std::size_t>(panel_row)] +
-             ix_.exact_rows.norms[static_cast<std::size_t>(train_row)] - 2 * dot;
+      const std::int32_t dot = ix_.kernels.row_dot(
+          ix_.exact_words, exact_words_.data() + q * ix_.exact_words, ix_.exact_rows.row(j));
+      return exact_norms_[static_cast<std::size_t>(q)] +
+             ix_.exact_rows.norms[static_cast<std::size_t>(j)] - 2 * dot;
     } else {
-      return exact_distance(ix_.train, train_row, ix_.queries, query);
+      return exact_distance(ix_.train, j, ix_.queries, first_ + q);
     }
   }
 
@@ -286,93 +328,102 @@ class PanelSearch {
     return real_distance(kth) * (1.0 + (static_cast<double>(ix_.train.features) + 2.0) * 0x1p-52);
   }
 
-  // The refine test's lower bound on the distance between query `first + i` and training row j,
-  // whose first-block Q is q1 (the header's second test). Each term is rounded toward zero by
+  // Offers d for the block's query q, then brings its tau' and first-test limit down with its
+  // k-th distance.
+  void offer(std::int64_t q, Distance d, std::int32_t j) {
+    TopK<Distance>& list = lists_[static_cast<std::size_t>(q)];
+    const bool was_full = list.size() == ix_.k;
+    const Distance before = was_full ? list.distance(ix_.k - 1) : Distance{};
+    list.offer(d, j);
+    if (list.size() == ix_.k && (!was_full || list.distance(ix_.k - 1) != before)) {
+      const Distance kth = list.distance(ix_.k - 1);
+      tau_[static_cast<std::size_t>(q)] = reach(kth);
+      limit_[static_cast<std::size_t>(q)] = limit(
+          ix_, real_distance(kth), ix_.query_rows.slack[static_cast<std::size_t>(first_ + q)]);
+    }
+  }
+
+  // The block's query q (panel row i): its seeds exactly, then every row its first test lets
+  // through as a pending pair.
+  void seed_and_scan(std::int64_t q, std::int64_t i, const TopK<std::int32_t>& seeds) {
+    std::int32_t* bounds = bounds_.data() + i * ix_.padded_train;
+    for (int s = 0; s < seeds.size(); ++s) {
+      if (s + kPrefetchRows < seeds.size()) prefetch_row(seeds.index(s + kPrefetchRows));
+      offer(q, exact(q, seeds.index(s)), seeds.index(s));
+      bounds[seeds.index(s)] = kChecked;
+    }
+    exact_pairs += seeds.size();
+    const std::int64_t pending_before = pending_;
+    const std::int32_t bound = limit_[static_cast<std::size_t>(q)];
+    const std::int64_t n = ix_.train.samples;
+    for (std::int64_t j = ix_.kernels.find_at_most(bounds, 0, n, bound); j < n;
+         j = ix_.kernels.find_at_most(bounds, j + 1, n, bound)) {
+      const auto at = static_cast<std::size_t>(pending_++);
+      pair_row_[at] = static_cast<std::int32_t>(j);
+      pair_query_[at] = static_cast<std::int32_t>(q);
+      pair_bound_[at] = bounds[j];
+    }
+    first_test_pairs += seeds.size() + pending_ - pending_before;
+  }
+
+  // The pending pairs in training-row order (a counting sort), each through the second test with
+  // its query's tau as it stands, and the exact distance of those that pass.
+  void sweep() {
+    if (pending_ == 0) return;
+    const Clock::time_point start = Clock::now();
+    const std::int64_t n = ix_.train.samples;
+    std::fill(row_start_.begin(), row_start_.end(), 0);
+    for (std::int64_t p = 0; p < pending_; ++p) ++row_start_[pair_row_[p] + 1];
+    for (std::int64_t r = 0; r < n; ++r) row_start_[r + 1] += row_start_[r];
+    for (std::int64_t p = 0; p < pending_; ++p) {
+      const auto at = static_cast<std::size_t>(row_start_[pair_row_[p]]++);
+      sorted_query_[at] = pair_query_[p];
+      sorted_bound_[at] = pair_bound_[p];
+    }
+    // row_start_[r] now ends row r's pairs; row r - 1's end is where they start.
+    std::int64_t begin = 0, checked = 0;
+    for (std::int32_t r = 0; r < n; ++r) {
+      const std::int64_t end = row_start_[r];
+      if (end == begin) continue;
+      if (r + kPrefetchRows < n) prefetch_row(r + static_cast<std::int32_t>(kPrefetchRows));
+      for (std::int64_t p = begin; p < end; ++p) {
+        const std::int32_t q = sorted_query_[p], q1 = sorted_bound_[p];
+        if (q1 > limit_[q]) continue;
+        if (ix_.margin && refined_bound(q, r, q1) > tau_[q]) continue;
+        offer(q, exact(q, r), r);
+        ++checked;
+      }
+      begin = end;
+    }
+    exact_pairs += checked;
+    pending_ = 0;
+    check_seconds += seconds_since(start);
+  }
+
+  // The second test's lower bound on the distance between the block's query q and training row j,
+  // whose first-block Q is q1 (the header's steps 4 and 5). Each term is rounded toward zero by
   // more than its few roundings.
-  double refined_bound(std::int64_t query, std::int64_t i, std::int32_t j, std::int32_t q1) const {
+  double refined_bound(std::int64_t q, std::int32_t j, std::int32_t q1) const {
     constexpr double kDown = 1.0 - 0x1p-50, kUp = 1.0 + 0x1p-50;
     const RefineRow& t = ix_.refine_rows[static_cast<std::size_t>(j)];
-    const auto q = static_cast<std::size_t>(query);
+    const auto query = static_cast<std::size_t>(first_ + q);
     const double first =
         std::max(0.0, ix_.quantizer.scale * std::sqrt(static_cast<double>(q1)) * kDown -
-                          (ix_.query_rows.slack[q] + t.slack) * kUp);
+                          (ix_.query_rows.slack[query] + t.slack) * kUp);
     double second = 0.0;
     if (ix_.refine_words > 0) {
       const std::int32_t dot =
-          ix_.kernels.row_dot(ix_.refine_words, refine_words_.data() + i * ix_.refine_words,
+          ix_.kernels.row_dot(ix_.refine_words, refine_words_.data() + q * ix_.refine_words,
                               ix_.refine_bytes.data() + j * ix_.refine_row_bytes);
-      const std::int32_t q2 = refine_norms_[static_cast<std::size_t>(i)] + t.norm - 2 * dot;
+      const std::int32_t q2 = refine_norms_[static_cast<std::size_t>(q)] + t.norm - 2 * dot;
       second =
           std::max(0.0, ix_.refine_quantizer.scale * std::sqrt(static_cast<double>(q2)) * kDown -
-                            (ix_.query_refine.slack[q] + t.refine_slack) * kUp);
+                            (ix_.query_refine.slack[query] + t.refine_slack) * kUp);
     }
-    const double gap = std::max({0.0, ix_.query_residual.low[q] - t.residual_high,
-                                 t.residual_low - ix_.query_residual.high[q]}) *
+    const double gap = std::max({0.0, ix_.query_residual.low[query] - t.residual_high,
+                                 t.residual_low - ix_.query_residual.high[query]}) *
                        kDown;
     return ((first * first + second * second) / ix_.basis.gram_bound + gap * gap) * (1.0 - 0x1p-46);
-  }
-
-  // Seeds, then the two tests and the exact checks, for query `first + i`; its neighbours go
-  // straight into out.
-  void check(std::int64_t first, std::int64_t i, const TopK<std::int32_t>& seeds, Neighbors& out) {
-    const std::int64_t query = first + i;
-    std::int32_t* bounds = bounds_.data() + i * ix_.padded_train;
-    TopK<Distance> best(ix_.k, best_.data(), best_indices_.data());
-    for (int s = 0; s < seeds.size(); ++s) {
-      if (s + kPrefetchRows < seeds.size()) prefetch_row(seeds.index(s + kPrefetchRows));
-      best.offer(exact(query, i, seeds.index(s)), seeds.index(s));
-      bounds[seeds.index(s)] = kChecked;
-    }
-    const Clock::time_point refine_start = Clock::now();
-    const double slack = ix_.query_rows.slack[static_cast<std::size_t>(query)];
-    Distance kth = best.distance(ix_.k - 1);
-    std::int32_t bound = limit(ix_, real_distance(kth), slack);
-    double tau = reach(kth);
-    // First test: the rows the seeds' limit lets through, by a vector scan of the bounds.
-    const std::int64_t n = ix_.train.samples;
-    std::int64_t hits = 0;
-    for (std::int64_t j = ix_.kernels.find_at_most(bounds, 0, n, bound); j < n;
-         j = ix_.kernels.find_at_most(bounds, j + 1, n, bound))
-      hits_[static_cast<std::size_t>(hits++)] = static_cast<std::int32_t>(j);
-    // Second test: those whose refined bound is at most tau' survive, with that bound.
-    std::int64_t survivors = 0;
-    for (std::int64_t h = 0; h < hits; ++h) {
-      if (h + kPrefetchRefine < hits)
-        prefetch_refine(hits_[static_cast<std::size_t>(h + kPrefetchRefine)]);
-      const std::int32_t j = hits_[static_cast<std::size_t>(h)];
-      const double lower = ix_.margin ? refined_bound(query, i, j, bounds[j]) : 0.0;
-      if (lower > tau) continue;
-      hits_[static_cast<std::size_t>(survivors)] = j;
-      survivor_bounds_[static_cast<std::size_t>(survivors++)] = lower;
-    }
-    refine_seconds_now_ += seconds_since(refine_start);
-    // The survivors' exact distances, each row's bytes fetched a few rows ahead (they are
-    // scattered over the training set); both tests again with tau as it falls.
-    std::int64_t checked = seeds.size();
-    for (std::int64_t h = 0; h < survivors; ++h) {
-      if (h + kPrefetchRows < survivors)
-        prefetch_row(hits_[static_cast<std::size_t>(h + kPrefetchRows)]);
-      const std::int32_t j = hits_[static_cast<std::size_t>(h)];
-      if (bounds[j] > bound || survivor_bounds_[static_cast<std::size_t>(h)] > tau) continue;
-      best.offer(exact(query, i, j), j);
-      ++checked;
-      if (best.distance(ix_.k - 1) != kth) {
-        kth = best.distance(ix_.k - 1);
-        bound = limit(ix_, real_distance(kth), slack);
-        tau = reach(kth);
-      }
-    }
-    exact_pairs += checked;
-    for (int s = 0; s < ix_.k; ++s) {
-      out.index[static_cast<std::size_t>(query * ix_.k + s)] = best.index(s);
-      out.distance[static_cast<std::size_t>(query * ix_.k + s)] = real_distance(best.distance(s));
-    }
-  }
-
-  void prefetch_refine(std::int32_t row) const {
-    __builtin_prefetch(ix_.refine_rows.data() + row);
-    if (ix_.refine_row_bytes > 0)
-      __builtin_prefetch(ix_.refine_bytes.data() + row * ix_.refine_row_bytes);
   }
 
   void prefetch_row(std::int32_t row) const {
@@ -387,13 +438,16 @@ class PanelSearch {
   }
 
   const Index& ix_;
-  std::int64_t mr_;
+  std::int64_t mr_, block_, first_ = 0, pending_ = 0;
   std::vector<std::int32_t> query_words_, query_norms_, bounds_, seed_bounds_, seed_indices_,
       exact_words_, exact_norms_, refine_words_, refine_norms_;
   std::vector<Distance> best_;
-  std::vector<std::int32_t> best_indices_, hits_;
-  std::vector<double> survivor_bounds_;
-  double refine_seconds_now_ = 0.0;
+  std::vector<std::int32_t> best_indices_;
+  std::vector<TopK<Distance>> lists_;
+  std::vector<double> tau_;
+  std::vector<std::int32_t> limit_;
+  std::vector<std::int32_t> pair_row_, pair_query_, pair_bound_, sorted_query_, sorted_bound_;
+  std::vector<std::int64_t> row_start_;
 };
 
 std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
@@ -453,31 +507,89 @@ void build_index(Index& ix, int threads, Neighbors& out) {
   out.phases.push_back({"project", seconds_since(fitted)});
 }
 
+std::string decimals(double x, int digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, x);
+  return text;
+}
+
+// What the threads' blocks spent and counted.
+struct SearchTotals {
+  double bound_seconds = 0.0, seed_seconds = 0.0, check_seconds = 0.0;
+  std::int64_t exact_pairs = 0, first_test_pairs = 0, queries = 0;
+};
+
+// Blocks first_block ... last_block - 1 of the queries, on `threads` threads.
 template <class Distance>
-void search(const Index& ix, int threads, Neighbors& out) {
-  const Clock::time_point start = Clock::now();
-  double bound_seconds = 0.0, refine_seconds = 0.0, exact_seconds = 0.0;
-  std::int64_t exact_pairs = 0;
+SearchTotals search_blocks(const Index& ix, int threads, std::int64_t first_block,
+                           std::int64_t last_block, Neighbors& out) {
+  double bound_seconds = 0.0, seed_seconds = 0.0, check_seconds = 0.0;
+  std::int64_t exact_pairs = 0, first_test_pairs = 0;
 #pragma omp parallel num_threads(threads) \
-    reduction(+ : bound_seconds, refine_seconds, exact_seconds, exact_pairs)
+    reduction(+ : bound_seconds, seed_seconds, check_seconds, exact_pairs, first_test_pairs)
   {
-    PanelSearch<Distance> panel(ix);
-    const std::int64_t step = panel.panel_rows(), panels = (ix.queries.samples + step - 1) / step;
+    BlockSearch<Distance> block(ix);
+    const std::int64_t step = block.block_rows();
 #pragma omp for schedule(dynamic)
-    for (std::int64_t p = 0; p < panels; ++p)
-      panel.run(p * step, std::min(step, ix.queries.samples - p * step), out);
-    bound_seconds = panel.bound_seconds;
-    refine_seconds = panel.refine_seconds;
-    exact_seconds = panel.exact_seconds;
-    exact_pairs = panel.exact_pairs;
+    for (std::int64_t b = first_block; b < last_block; ++b)
+      block.run(b * step, std::min(step, ix.queries.samples - b * step), out);
+    bound_seconds = block.bound_seconds;
+    seed_seconds = block.seed_seconds;
+    check_seconds = block.check_seconds;
+    exact_pairs = block.exact_pairs;
+    first_test_pairs = block.first_test_pairs;
   }
-  // The search's wall time, shared between its phases as the threads' time was.
-  const double wall = seconds_since(start), busy = bound_seconds + refine_seconds + exact_seconds;
+  const std::int64_t rows = kBlockPanels * ix.kernels.rows;
+  return {bound_seconds,    seed_seconds,
+          check_seconds,    exact_pairs,
+          first_test_pairs, std::min(last_block * rows, ix.queries.samples) - first_block * rows};
+}
+
+// Every query, or with fall_back a pilot block per thread first: where its first test passes
+// more than kMaxFirstTestShare of the pairs, the rest go to the int8 brute force.
+template <class Distance>
+void search(const Index& ix, const KnnSearch& options, Neighbors& out) {
+  const Clock::time_point start = Clock::now();
+  const std::int64_t rows = kBlockPanels * ix.kernels.rows,
+                     blocks = (ix.queries.samples + rows - 1) / rows;
+  const std::int64_t pilot =
+      options.fall_back ? std::min<std::int64_t>(options.threads, blocks) : blocks;
+  SearchTotals totals = search_blocks<Distance>(ix, options.threads, 0, pilot, out);
+  double brute_seconds = 0.0;
+  if (pilot < blocks) {
+    const double share = static_cast<double>(totals.first_test_pairs) /
+                         (static_cast<double>(totals.queries) * ix.train.samples);
+    if (share > kMaxFirstTestShare) {
+      const Clock::time_point brute_start = Clock::now();
+      const std::int64_t begin = pilot * rows;
+      const Neighbors rest = int8_knn(ix.kernels, ix.train,
+                                      slice_rows(ix.queries, begin, ix.queries.samples), options);
+      std::copy(rest.index.begin(), rest.index.end(), out.index.begin() + begin * ix.k);
+      std::copy(rest.distance.begin(), rest.distance.end(), out.distance.begin() + begin * ix.k);
+      totals.exact_pairs += rest.exact_pairs;
+      out.fallback = "the first test passed " + std::to_string(share * 100.0) +
+                     " % of the pilot's pairs (pruning pays below " +
+                     std::to_string(kMaxFirstTestShare * 100.0) +
+                     " %): " + std::to_string(ix.queries.samples - begin) + " of " +
+                     std::to_string(ix.queries.samples) + " queries by brute force";
+      brute_seconds = seconds_since(brute_start);
+    } else {
+      const SearchTotals rest = search_blocks<Distance>(ix, options.threads, pilot, blocks, out);
+      totals.bound_seconds += rest.bound_seconds;
+      totals.seed_seconds += rest.seed_seconds;
+      totals.check_seconds += rest.check_seconds;
+      totals.exact_pairs += rest.exact_pairs;
+    }
+  }
+  // The pruned search's wall time, shared between its phases as the threads' time was.
+  const double wall = seconds_since(start) - brute_seconds,
+               busy = totals.bound_seconds + totals.seed_seconds + totals.check_seconds;
   const auto share = [&](double seconds) { return busy > 0.0 ? wall * seconds / busy : 0.0; };
-  out.phases.push_back({"bounds", share(bound_seconds)});
-  out.phases.push_back({"refine", share(refine_seconds)});
-  out.phases.push_back({"exact", share(exact_seconds)});
-  out.exact_pairs = exact_pairs;
+  out.phases.push_back({"bounds", share(totals.bound_seconds)});
+  out.phases.push_back({"seeds", share(totals.seed_seconds)});
+  out.phases.push_back({"checks", share(totals.check_seconds)});
+  if (brute_seconds > 0.0) out.phases.push_back({"brute", brute_seconds});
+  out.exact_pairs = totals.exact_pairs;
 }
 
 }  // namespace
@@ -487,13 +599,25 @@ Neighbors pruned_knn(const Int8Kernels& kernels, const Dataset& train, const Dat
   Index ix(train, queries, kernels, search_options.k, options.rounding_margin);
   ix.bound_components = options.components;
   ix.refine_components = options.refine_components;
+  ix.sweep_pairs = options.sweep_pairs;
   ix.integer_exact = pixel_metric(train, queries) && train.features <= kMaxIntegerFeatures;
+  // The gate before any fit: data spread over too many directions for 64 to bound.
+  if (search_options.fall_back && ix.integer_exact) {
+    const double spread = spread_directions(train, search_options.threads);
+    if (spread > kMaxSpreadDirections) {
+      Neighbors out = int8_knn(kernels, train, queries, search_options);
+      out.fallback = "the training set spreads over " + decimals(spread, 0) +
+                     " directions (pruning pays up to " + decimals(kMaxSpreadDirections, 0) +
+                     "): every query by brute force";
+      return out;
+    }
+  }
   Neighbors out = empty_neighbors(queries.samples, search_options.k, train.samples);
   build_index(ix, search_options.threads, out);
   if (ix.integer_exact)
-    search<std::int32_t>(ix, search_options.threads, out);
+    search<std::int32_t>(ix, search_options, out);
   else
-    search<double>(ix, search_options.threads, out);
+    search<double>(ix, search_options, out);
   return out;
 }
 
@@ -512,6 +636,31 @@ Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
 }
 Neighbors pruned_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
   return pruned_knn(int8_amx, train, queries, search);
+}
+
+// adaptive: the pruned search that falls back to brute force (KnnSearch::fall_back).
+Neighbors adaptive_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
+                       KnnSearch search) {
+  search.fall_back = true;
+  return pruned_knn(kernels, train, queries, search);
+}
+
+Neighbors adaptive_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return adaptive_knn(int8_sse2, train, queries, search);
+}
+Neighbors adaptive_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return adaptive_knn(int8_avx2, train, queries, search);
+}
+Neighbors adaptive_knn_avx512(const Dataset& train, const Dataset& queries,
+                              const KnnSearch& search) {
+  return adaptive_knn(int8_avx512, train, queries, search);
+}
+Neighbors adaptive_knn_avx512vnni(const Dataset& train, const Dataset& queries,
+                                  const KnnSearch& search) {
+  return adaptive_knn(int8_avx512vnni, train, queries, search);
+}
+Neighbors adaptive_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return adaptive_knn(int8_amx, train, queries, search);
 }
 
 }  // namespace simdml::knn_detail

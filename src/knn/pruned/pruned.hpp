@@ -13,9 +13,14 @@ inline constexpr int kPrunedComponents = 64;
 // (four times finer) byte scale. docs/experiments.md#e80.
 inline constexpr int kRefineComponents = 64;
 
+// Pending (query, row) pairs that start a sweep before a block of queries ends: 12 bytes each,
+// twice, per thread.
+inline constexpr std::int64_t kSweepPairs = std::int64_t{1} << 19;
+
 struct PrunedOptions {
   int components = kPrunedComponents;
   int refine_components = kRefineComponents;
+  std::int64_t sweep_pairs = kSweepPairs;
   // false drops every rounding and quantization term from the pruning threshold: only the test
   // that shows they are needed does that.
   bool rounding_margin = true;
