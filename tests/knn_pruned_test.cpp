@@ -177,6 +177,14 @@ TEST_P(KnnPruned, AdaptiveFallsBackAfterItsPilot) {
   }
 }
 
+// Float features have no int8 brute force: adaptive keeps pruning where the pilot would give up.
+TEST_P(KnnPruned, AdaptiveOnFloatsStaysPruned) {
+  const Dataset train = synthetic_floats(1500, 100, 87), queries = synthetic_floats(800, 100, 88);
+  const Neighbors n = find_neighbors(adaptive_of(GetParam()), train, queries, KnnSearch{4, 2});
+  expect_same_neighbors(reference(train, queries, 4), n);
+  EXPECT_TRUE(n.fallback.empty()) << n.fallback;
+}
+
 // Where the bound prunes (64 clusters of images: a query's own cluster is 1.6 % of the rows),
 // adaptive is the pruned search, pair for pair.
 TEST_P(KnnPruned, AdaptivePrunesWhereItPays) {

@@ -81,7 +81,7 @@ struct KnnSearch {
   int k = 1;
   int threads = 1;
   // pruned only: where a sample shows that pruning cannot pay (the data's spread over too many
-  // directions, or a pilot block whose first test passes too many pairs), search with the int8
+  // directions, or pilot blocks whose first test passes too many pairs), search with the int8
   // brute force of the same target instead, and say so in Neighbors::fallback. The neighbours
   // are the same either way. What `simdml knn` does by default.
   bool fall_back = false;

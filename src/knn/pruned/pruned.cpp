@@ -79,6 +79,8 @@ constexpr std::int64_t kBlockPanels = 32;
 // Fashion-MNIST over 7, uniform noise over 193; their first tests pass 0.9 %, 2.0 % and all.
 constexpr double kMaxSpreadDirections = 100.0;
 constexpr double kMaxFirstTestShare = 0.05;
+// The pilot: a fixed number of blocks, so that the decision does not depend on the thread count.
+constexpr std::int64_t kPilotBlocks = 2;
 // Images whose integer distances stay below 2^31 (int8.cpp's limit); larger ones use double.
 constexpr std::int64_t kMaxIntegerFeatures = (std::int64_t{1} << 31) / (2 * 255 * 255);
 
@@ -545,15 +547,16 @@ SearchTotals search_blocks(const Index& ix, int threads, std::int64_t first_bloc
           first_test_pairs, std::min(last_block * rows, ix.queries.samples) - first_block * rows};
 }
 
-// Every query, or with fall_back a pilot block per thread first: where its first test passes
-// more than kMaxFirstTestShare of the pairs, the rest go to the int8 brute force.
+// Every query, or with fall_back kPilotBlocks first: where their first test passes more than
+// kMaxFirstTestShare of the pairs, the rest go to the int8 brute force.
 template <class Distance>
 void search(const Index& ix, const KnnSearch& options, Neighbors& out) {
   const Clock::time_point start = Clock::now();
   const std::int64_t rows = kBlockPanels * ix.kernels.rows,
                      blocks = (ix.queries.samples + rows - 1) / rows;
+  // Float data has no int8 brute force to fall back to.
   const std::int64_t pilot =
-      options.fall_back ? std::min<std::int64_t>(options.threads, blocks) : blocks;
+      options.fall_back && ix.integer_exact ? std::min(kPilotBlocks, blocks) : blocks;
   SearchTotals totals = search_blocks<Distance>(ix, options.threads, 0, pilot, out);
   double brute_seconds = 0.0;
   if (pilot < blocks) {
