@@ -57,7 +57,9 @@ TEST(KernelRegistry, ChoicesListVariantsThenTheirKernels) {
   EXPECT_EQ(activation_registry().choices(), "reference, simd, simd-sse2, simd-avx2, simd-avx512");
   EXPECT_EQ(knn_registry().choices(),
             "naive, blocked, int8, int8-sse2, int8-avx2, int8-avx512, int8-avx512vnni, int8-amx, "
-            "pruned, pruned-sse2, pruned-avx2, pruned-avx512, pruned-avx512vnni, pruned-amx");
+            "pruned, pruned-sse2, pruned-avx2, pruned-avx512, pruned-avx512vnni, pruned-amx, "
+            "adaptive, adaptive-sse2, adaptive-avx2, adaptive-avx512, adaptive-avx512vnni, "
+            "adaptive-amx");
 }
 
 TEST(KernelRegistry, ACapLowersEveryDispatchedKernel) {
