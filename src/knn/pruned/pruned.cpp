@@ -570,9 +570,9 @@ void search(const Index& ix, const KnnSearch& options, Neighbors& out) {
       std::copy(rest.index.begin(), rest.index.end(), out.index.begin() + begin * ix.k);
       std::copy(rest.distance.begin(), rest.distance.end(), out.distance.begin() + begin * ix.k);
       totals.exact_pairs += rest.exact_pairs;
-      out.fallback = "the first test passed " + std::to_string(share * 100.0) +
+      out.fallback = "the first test passed " + decimals(share * 100.0, 1) +
                      " % of the pilot's pairs (pruning pays below " +
-                     std::to_string(kMaxFirstTestShare * 100.0) +
+                     decimals(kMaxFirstTestShare * 100.0, 0) +
                      " %): " + std::to_string(ix.queries.samples - begin) + " of " +
                      std::to_string(ix.queries.samples) + " queries by brute force";
       brute_seconds = seconds_since(brute_start);
