@@ -35,6 +35,21 @@ const knn_detail::Int8Kernels& int8_kernels_of(const KnnKernel& kernel) {
   return knn_detail::int8_amx;
 }
 
+// 64-pixel images in 2^bits clusters: row r copies prototype r % 2^bits, whose pixel f is 200 or 0
+// by bit f % bits, plus noise below 20.
+Dataset clustered_images(std::int64_t samples, int bits, std::uint64_t seed) {
+  Dataset d = synthetic_images(samples, 64, 2, seed);
+  Rng rng(seed + 1);
+  for (std::int64_t r = 0; r < d.samples; ++r)
+    for (std::int64_t f = 0; f < d.features; ++f) {
+      const std::size_t at = static_cast<std::size_t>(r * d.features + f);
+      const int prototype = static_cast<int>(r % (1 << bits)), bit = (prototype >> (f % bits)) & 1;
+      d.pixels[at] = static_cast<std::uint8_t>(bit * 200 + rng.below(20));
+      d.x[at] = static_cast<float>(d.pixels[at]) / 255.0f;
+    }
+  return d;
+}
+
 class KnnPruned : public ::testing::TestWithParam<KnnKernel> {
  protected:
   void SetUp() override {
@@ -88,16 +103,8 @@ TEST_P(KnnPruned, FloatDataHasTheReferenceNeighbours) {
 }
 
 TEST_P(KnnPruned, ReportsItsExactPairsAndPhases) {
-  // Clustered images: 8 prototypes plus a little noise, so the bound prunes most pairs.
-  Dataset train = synthetic_images(2000, 64, 2, 51);
-  Rng rng(52);
-  for (std::int64_t r = 0; r < train.samples; ++r)
-    for (std::int64_t f = 0; f < train.features; ++f) {
-      const std::size_t at = static_cast<std::size_t>(r * train.features + f);
-      const int prototype = static_cast<int>(r % 8), bit = (prototype >> (f % 3)) & 1;
-      train.pixels[at] = static_cast<std::uint8_t>(bit * 200 + rng.below(20));
-      train.x[at] = static_cast<float>(train.pixels[at]) / 255.0f;
-    }
+  // 8 clusters, so the bound prunes most pairs.
+  const Dataset train = clustered_images(2000, 3, 51);
   const Dataset queries = slice_rows(train, 0, 100);
   const Neighbors n = run(train, queries, 3);
   expect_same_neighbors(reference(train, queries, 3), n);
@@ -188,15 +195,7 @@ TEST_P(KnnPruned, AdaptiveOnFloatsStaysPruned) {
 // Where the bound prunes (64 clusters of images: a query's own cluster is 1.6 % of the rows),
 // adaptive is the pruned search, pair for pair.
 TEST_P(KnnPruned, AdaptivePrunesWhereItPays) {
-  Dataset train = synthetic_images(3000, 64, 2, 85);
-  Rng rng(86);
-  for (std::int64_t r = 0; r < train.samples; ++r)
-    for (std::int64_t f = 0; f < train.features; ++f) {
-      const std::size_t at = static_cast<std::size_t>(r * train.features + f);
-      const int prototype = static_cast<int>(r % 64), bit = (prototype >> (f % 6)) & 1;
-      train.pixels[at] = static_cast<std::uint8_t>(bit * 200 + rng.below(20));
-      train.x[at] = static_cast<float>(train.pixels[at]) / 255.0f;
-    }
+  const Dataset train = clustered_images(3000, 6, 85);
   const Dataset queries = slice_rows(train, 0, 1000);
   const Neighbors adaptive =
       find_neighbors(adaptive_of(GetParam()), train, queries, KnnSearch{3, 2});
