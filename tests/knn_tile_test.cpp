@@ -195,6 +195,32 @@ TEST_P(Int8TileTest, FindAtMostAtEveryStartAndEnd) {
       }
 }
 
+TEST_P(Int8TileTest, CollectAtMostKeepsEveryPassingElementInOrder) {
+  std::mt19937 rng(10);
+  std::uniform_int_distribution<std::int32_t> value(-5, 1000);
+  std::vector<std::int32_t> d(static_cast<std::size_t>(100));
+  for (auto& v : d) v = value(rng);
+  for (std::int64_t n = 0; n <= 100; n += 3)
+    for (const std::int32_t bound : {-10, 0, 10, 500, 1000}) {
+      std::vector<std::int32_t> expected_rows, expected_values;
+      for (std::int64_t j = 0; j < n; ++j)
+        if (d[static_cast<std::size_t>(j)] <= bound) {
+          expected_rows.push_back(static_cast<std::int32_t>(j));
+          expected_values.push_back(d[static_cast<std::size_t>(j)]);
+        }
+      const auto room = static_cast<std::size_t>(n + knn_detail::kCollectSlack);
+      std::vector<std::int32_t> rows(room, -7), values(room, -7);
+      const std::int64_t count =
+          k().collect_at_most(d.data(), n, bound, rows.data(), values.data());
+      ASSERT_EQ(count, static_cast<std::int64_t>(expected_rows.size()))
+          << GetParam().name << ": n " << n << ", bound " << bound;
+      rows.resize(static_cast<std::size_t>(count));
+      values.resize(static_cast<std::size_t>(count));
+      EXPECT_EQ(rows, expected_rows) << GetParam().name << ": n " << n << ", bound " << bound;
+      EXPECT_EQ(values, expected_values) << GetParam().name << ": n " << n << ", bound " << bound;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(EverySet, Int8TileTest, ::testing::ValuesIn(kSets),
                          [](const ::testing::TestParamInfo<Int8Set>& param) {
                            std::string name = param.param.name;

@@ -35,6 +35,18 @@ struct Avx512Ops {
   static bool any_at_most(Vector d, std::int32_t bound) {
     return _mm512_cmple_epi32_mask(d, _mm512_set1_epi32(bound)) != 0;
   }
+  // The lanes of d at most bound, packed to the front of two whole-vector stores: their indices
+  // (first + lane) and values. In registers, then stored: the memory form of vpcompressd is
+  // microcoded on Zen 4.
+  static int compress_at_most(Vector d, std::int32_t bound, std::int32_t first, std::int32_t* rows,
+                              std::int32_t* values) {
+    const __mmask16 kept = _mm512_cmple_epi32_mask(d, _mm512_set1_epi32(bound));
+    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(first), lanes);
+    _mm512_storeu_si512(rows, _mm512_maskz_compress_epi32(kept, index));
+    _mm512_storeu_si512(values, _mm512_maskz_compress_epi32(kept, d));
+    return __builtin_popcount(kept);
+  }
 };
 
 }  // namespace

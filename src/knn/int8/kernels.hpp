@@ -50,7 +50,15 @@ struct Int8Kernels {
   // The first j in [from, n) with d[j] <= bound, or n.
   std::int64_t (*find_at_most)(const std::int32_t* d, std::int64_t from, std::int64_t n,
                                std::int32_t bound);
+
+  // Every j in [0, n) with d[j] <= bound, in increasing order: j to rows, d[j] to values; returns
+  // their count. rows and values need room for n + kCollectSlack: a target may write whole vectors
+  // past the last kept element (values there are unspecified).
+  std::int64_t (*collect_at_most)(const std::int32_t* d, std::int64_t n, std::int32_t bound,
+                                  std::int32_t* rows, std::int32_t* values);
 };
+
+inline constexpr std::int64_t kCollectSlack = 16;
 
 extern const Int8Kernels int8_sse2;
 extern const Int8Kernels int8_avx2;

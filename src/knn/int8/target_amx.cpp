@@ -105,7 +105,8 @@ constinit const Int8Kernels int8_amx = {Isa::avx512,
                                         kWordsPerBlock,
                                         amx_distance_tile,
                                         amx_row_dot,
-                                        CandidateScan<Avx512Ops>::find_at_most};
+                                        CandidateScan<Avx512Ops>::find_at_most,
+                                        CandidateScan<Avx512Ops>::collect_at_most};
 static_assert(MR == kInt8TileAmx.rows && NR == kInt8TileAmx.columns,
               "the kernel list publishes this kernel's tile");
 

@@ -43,6 +43,33 @@ struct CandidateScan {
       if (d[j] <= bound) return j;
     return n;
   }
+
+  // A whole pass, without a call per element kept: targets with a compress (Ops::compress_at_most)
+  // store each vector's kept lanes in one step, with no branch; the others test a vector at once.
+  static std::int64_t collect_at_most(const std::int32_t* d, std::int64_t n, std::int32_t bound,
+                                      std::int32_t* rows, std::int32_t* values) {
+    std::int64_t count = 0, j = 0;
+    for (; j + Ops::kLanes <= n; j += Ops::kLanes) {
+      const auto v = Ops::load(d + j);
+      if constexpr (requires { Ops::compress_at_most(v, bound, 0, rows, values); }) {
+        count += Ops::compress_at_most(v, bound, static_cast<std::int32_t>(j), rows + count,
+                                       values + count);
+      } else {
+        if (!Ops::any_at_most(v, bound)) continue;
+        for (std::int64_t l = j; l < j + Ops::kLanes; ++l)
+          if (d[l] <= bound) {
+            rows[count] = static_cast<std::int32_t>(l);
+            values[count++] = d[l];
+          }
+      }
+    }
+    for (; j < n; ++j)
+      if (d[j] <= bound) {
+        rows[count] = static_cast<std::int32_t>(j);
+        values[count++] = d[j];
+      }
+    return count;
+  }
 };
 
 // One query against one training row, both in plain word order (kernels.hpp's row_dot): two
@@ -114,7 +141,8 @@ struct Int8Tile {
             1,
             distance_tile,
             RowDot<Ops>::row_dot,
-            CandidateScan<Ops>::find_at_most};
+            CandidateScan<Ops>::find_at_most,
+            CandidateScan<Ops>::collect_at_most};
   }
 };
 

@@ -226,7 +226,7 @@ class BlockSearch {
         best_indices_(static_cast<std::size_t>(block_ * ix.k)),
         tau_(static_cast<std::size_t>(block_)),
         limit_(static_cast<std::size_t>(block_)),
-        pair_row_(static_cast<std::size_t>(ix.sweep_pairs + ix.train.samples)),
+        pair_row_(static_cast<std::size_t>(ix.sweep_pairs + ix.train.samples + kCollectSlack)),
         pair_query_(pair_row_.size()),
         pair_bound_(pair_row_.size()),
         sorted_query_(pair_row_.size()),
@@ -355,17 +355,12 @@ class BlockSearch {
       bounds[seeds.index(s)] = kChecked;
     }
     exact_pairs += seeds.size();
-    const std::int64_t pending_before = pending_;
-    const std::int32_t bound = limit_[static_cast<std::size_t>(q)];
-    const std::int64_t n = ix_.train.samples;
-    for (std::int64_t j = ix_.kernels.find_at_most(bounds, 0, n, bound); j < n;
-         j = ix_.kernels.find_at_most(bounds, j + 1, n, bound)) {
-      const auto at = static_cast<std::size_t>(pending_++);
-      pair_row_[at] = static_cast<std::int32_t>(j);
-      pair_query_[at] = static_cast<std::int32_t>(q);
-      pair_bound_[at] = bounds[j];
-    }
-    first_test_pairs += seeds.size() + pending_ - pending_before;
+    const std::int64_t passed =
+        ix_.kernels.collect_at_most(bounds, ix_.train.samples, limit_[static_cast<std::size_t>(q)],
+                                    pair_row_.data() + pending_, pair_bound_.data() + pending_);
+    std::fill_n(pair_query_.begin() + pending_, passed, static_cast<std::int32_t>(q));
+    pending_ += passed;
+    first_test_pairs += seeds.size() + passed;
   }
 
   // The pending pairs in training-row order (a counting sort), each through the second test with
