@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <random>
 #include <string>
+#include <utility>
 
 #include "kernel_fixture.hpp"
 #include "knn/int8/kernels.hpp"
 #include "knn/pruned/pruned.hpp"
+#include "knn/pruned/seed_pool.hpp"
 #include "knn_data.hpp"
 
 namespace simdml {
@@ -63,6 +67,16 @@ class KnnPruned : public ::testing::TestWithParam<KnnKernel> {
 TEST_P(KnnPruned, EveryKFromOneToTheWholeTrainingSet) {
   const Dataset train = synthetic_images(97, 40, 4, 11), queries = synthetic_images(13, 40, 4, 12);
   for (int k : {1, 2, 7, 48, 96, 97}) {
+    SCOPED_TRACE("k = " + std::to_string(k));
+    expect_same_neighbors(reference(train, queries, k), run(train, queries, k));
+  }
+}
+
+TEST_P(KnnPruned, ManySeedsOverManyChunks) {
+  // k = 16 and 40: 40 and 88 seeds, above the list's 32, gathered over 3,000 rows (six chunks).
+  const Dataset train = synthetic_images(3000, 64, 16, 31),
+                queries = synthetic_images(40, 64, 16, 32);
+  for (int k : {16, 40}) {
     SCOPED_TRACE("k = " + std::to_string(k));
     expect_same_neighbors(reference(train, queries, k), run(train, queries, k));
   }
@@ -203,6 +217,33 @@ TEST_P(KnnPruned, AdaptivePrunesWhereItPays) {
   EXPECT_TRUE(adaptive.fallback.empty()) << adaptive.fallback;
   expect_same_neighbors(pruned, adaptive);
   EXPECT_EQ(adaptive.exact_pairs, pruned.exact_pairs);
+}
+
+// The seeds, as a list (up to kListSeeds) and as a pool: the smallest bounds, lower rows first on
+// ties, offered in chunks of every size, with many equal bounds.
+TEST(SeedPool, TheSmallestBoundsByBoundThenRow) {
+  std::mt19937 rng(41);
+  std::uniform_int_distribution<std::int32_t> value(0, 300);
+  std::vector<std::int32_t> bounds(5000);
+  for (auto& b : bounds) b = value(rng);
+  for (const int seeds : {1, 10, knn_detail::kListSeeds, knn_detail::kListSeeds + 1, 100})
+    for (const std::int64_t chunk : {7, 512}) {
+      std::vector<std::pair<std::int32_t, std::int32_t>> sorted;
+      for (std::size_t r = 0; r < bounds.size(); ++r)
+        sorted.emplace_back(bounds[r], static_cast<std::int32_t>(r));
+      std::sort(sorted.begin(), sorted.end());
+      std::vector<std::int32_t> expected;
+      for (int s = 0; s < seeds; ++s)
+        expected.push_back(sorted[static_cast<std::size_t>(s)].second);
+      knn_detail::SeedPool pool(seeds, chunk);
+      pool.clear();
+      const auto n = static_cast<std::int64_t>(bounds.size());
+      for (std::int64_t c0 = 0; c0 < n; c0 += chunk)
+        pool.offer(bounds.data() + c0, std::min(chunk, n - c0), c0, knn_detail::int8_sse2);
+      std::vector<std::int32_t> rows;
+      pool.finish(rows);
+      EXPECT_EQ(rows, expected) << seeds << " seeds, chunks of " << chunk;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, KnnPruned, ::testing::ValuesIn(pruned_kernels()),

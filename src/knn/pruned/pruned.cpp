@@ -61,6 +61,7 @@
 #include "knn/int8/packing.hpp"
 #include "knn/pruned/basis.hpp"
 #include "knn/pruned/projection.hpp"
+#include "knn/pruned/seed_pool.hpp"
 #include "knn/topk.hpp"
 #include "knn/variants.hpp"
 
@@ -216,8 +217,6 @@ class BlockSearch {
         query_words_(static_cast<std::size_t>(mr_ * ix.bound_words)),
         query_norms_(static_cast<std::size_t>(mr_)),
         bounds_(static_cast<std::size_t>(mr_ * ix.padded_train)),
-        seed_bounds_(static_cast<std::size_t>(mr_ * ix.seeds)),
-        seed_indices_(static_cast<std::size_t>(mr_ * ix.seeds)),
         exact_words_(static_cast<std::size_t>(block_ * ix.exact_words)),
         exact_norms_(static_cast<std::size_t>(block_)),
         refine_words_(static_cast<std::size_t>(block_ * ix.refine_words)),
@@ -231,7 +230,11 @@ class BlockSearch {
         pair_bound_(pair_row_.size()),
         sorted_query_(pair_row_.size()),
         sorted_bound_(pair_row_.size()),
-        row_start_(static_cast<std::size_t>(ix.train.samples + 1)) {}
+        row_start_(static_cast<std::size_t>(ix.train.samples + 1)) {
+    for (std::int64_t i = 0; i < mr_; ++i)
+      pools_.emplace_back(ix.seeds, kChunkPanels * ix.kernels.cols);
+    seed_rows_.resize(static_cast<std::size_t>(mr_));
+  }
 
   std::int64_t block_rows() const { return block_; }
   double bound_seconds = 0.0, seed_seconds = 0.0, check_seconds = 0.0;
@@ -246,14 +249,14 @@ class BlockSearch {
     for (std::int64_t p0 = 0; p0 < rows; p0 += mr_) {
       const std::int64_t panel = std::min(mr_, rows - p0);
       Clock::time_point start = Clock::now();
-      std::vector<TopK<std::int32_t>> seeds = bound_pass(first + p0, panel);
+      bound_pass(first + p0, panel);
       const Clock::time_point bounds_done = Clock::now();
       bound_seconds += std::chrono::duration<double>(bounds_done - start).count();
       const double swept_before = check_seconds;
       for (std::int64_t i = 0; i < panel; ++i) {
         // The pair arrays hold sweep_pairs and one query's worth more.
         if (pending_ >= ix_.sweep_pairs) sweep();
-        seed_and_scan(p0 + i, i, seeds[static_cast<std::size_t>(i)]);
+        seed_and_scan(p0 + i, i);
       }
       seed_seconds += seconds_since(bounds_done) - (check_seconds - swept_before);
     }
@@ -281,16 +284,13 @@ class BlockSearch {
           refine_norms_.data());
   }
 
-  // Every bound of the panel into bounds_, and each query's best rows by bound.
-  std::vector<TopK<std::int32_t>> bound_pass(std::int64_t first, std::int64_t rows) {
+  // Every bound of the panel into bounds_, and each query's best rows by bound into seed_rows_.
+  void bound_pass(std::int64_t first, std::int64_t rows) {
     const Int8Kernels& kernels = ix_.kernels;
     pack_queries(ByteRows{ix_.query_rows.bytes.data(), ix_.queries.samples, ix_.bound_components},
                  first, rows, kernels, mr_, ix_.bound_words, query_words_.data(),
                  query_norms_.data());
-    std::vector<TopK<std::int32_t>> seeds;
-    for (std::int64_t i = 0; i < rows; ++i)
-      seeds.emplace_back(ix_.seeds, seed_bounds_.data() + i * ix_.seeds,
-                         seed_indices_.data() + i * ix_.seeds);
+    for (std::int64_t i = 0; i < rows; ++i) pools_[static_cast<std::size_t>(i)].clear();
     const std::int64_t n = ix_.train.samples, nr = kernels.cols, chunk = kChunkPanels * nr;
     for (std::int64_t c0 = 0; c0 < n; c0 += chunk) {
       const std::int64_t cols = std::min(chunk, n - c0);
@@ -299,10 +299,11 @@ class BlockSearch {
                               query_norms_.data(), ix_.bound_panels.norms.data() + row0,
                               bounds_.data() + row0, ix_.padded_train);
       for (std::int64_t i = 0; i < rows; ++i)
-        offer_candidates(bounds_.data() + i * ix_.padded_train + c0, cols, c0,
-                         seeds[static_cast<std::size_t>(i)], kernels.find_at_most);
+        pools_[static_cast<std::size_t>(i)].offer(bounds_.data() + i * ix_.padded_train + c0, cols,
+                                                  c0, kernels);
     }
-    return seeds;
+    for (std::int64_t i = 0; i < rows; ++i)
+      pools_[static_cast<std::size_t>(i)].finish(seed_rows_[static_cast<std::size_t>(i)]);
   }
 
   // The exact distance of the block's query q to training row j.
@@ -347,20 +348,24 @@ class BlockSearch {
 
   // The block's query q (panel row i): its seeds exactly, then every row its first test lets
   // through as a pending pair.
-  void seed_and_scan(std::int64_t q, std::int64_t i, const TopK<std::int32_t>& seeds) {
+  void seed_and_scan(std::int64_t q, std::int64_t i) {
     std::int32_t* bounds = bounds_.data() + i * ix_.padded_train;
-    for (int s = 0; s < seeds.size(); ++s) {
-      if (s + kPrefetchRows < seeds.size()) prefetch_row(seeds.index(s + kPrefetchRows));
-      offer(q, exact(q, seeds.index(s)), seeds.index(s));
-      bounds[seeds.index(s)] = kChecked;
+    const std::vector<std::int32_t>& seeds = seed_rows_[static_cast<std::size_t>(i)];
+    const auto count = static_cast<std::int64_t>(seeds.size());
+    for (std::int64_t s = 0; s < count; ++s) {
+      if (s + kPrefetchRows < count)
+        prefetch_row(seeds[static_cast<std::size_t>(s + kPrefetchRows)]);
+      const std::int32_t row = seeds[static_cast<std::size_t>(s)];
+      offer(q, exact(q, row), row);
+      bounds[row] = kChecked;
     }
-    exact_pairs += seeds.size();
+    exact_pairs += count;
     const std::int64_t passed =
         ix_.kernels.collect_at_most(bounds, ix_.train.samples, limit_[static_cast<std::size_t>(q)],
                                     pair_row_.data() + pending_, pair_bound_.data() + pending_);
     std::fill_n(pair_query_.begin() + pending_, passed, static_cast<std::int32_t>(q));
     pending_ += passed;
-    first_test_pairs += seeds.size() + passed;
+    first_test_pairs += count + passed;
   }
 
   // The pending pairs in training-row order (a counting sort), each through the second test with
@@ -436,8 +441,10 @@ class BlockSearch {
 
   const Index& ix_;
   std::int64_t mr_, block_, first_ = 0, pending_ = 0;
-  std::vector<std::int32_t> query_words_, query_norms_, bounds_, seed_bounds_, seed_indices_,
-      exact_words_, exact_norms_, refine_words_, refine_norms_;
+  std::vector<SeedPool> pools_;                       // per panel row
+  std::vector<std::vector<std::int32_t>> seed_rows_;  // per panel row
+  std::vector<std::int32_t> query_words_, query_norms_, bounds_, exact_words_, exact_norms_,
+      refine_words_, refine_norms_;
   std::vector<Distance> best_;
   std::vector<std::int32_t> best_indices_;
   std::vector<TopK<Distance>> lists_;
