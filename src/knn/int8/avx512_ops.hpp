@@ -1,5 +1,5 @@
-// The AVX-512 integer operations both AVX-512 int8 targets share (avx512 and avx512vnni): 16
-// int32 lanes. Only those two translation units include this; internal linkage keeps them apart.
+// The AVX-512 integer operations the AVX-512 int8 targets share (avx512, avx512vnni and amx): 16
+// int32 lanes. Only those translation units include this; internal linkage keeps them apart.
 #pragma once
 
 #include <immintrin.h>
