@@ -25,8 +25,15 @@ class SeedPool {
       : seeds_(seeds),
         rows_(static_cast<std::size_t>(std::max<std::int64_t>(chunk + kCollectSlack, seeds))),
         values_(rows_.size()),
-        keys_(static_cast<std::size_t>(2 * seeds + chunk)) {}
+        keys_(static_cast<std::size_t>(2 * seeds + chunk)) {
+    clear();
+  }
+  // The list points into this pool's own buffers: a move keeps them, a copy would not.
+  SeedPool(SeedPool&&) noexcept = default;
+  SeedPool(const SeedPool&) = delete;
+  SeedPool& operator=(const SeedPool&) = delete;
 
+  // Empties the pool for the next query's pass.
   void clear() {
     count_ = 0;
     threshold_ = std::numeric_limits<std::int32_t>::max();
@@ -42,7 +49,8 @@ class SeedPool {
     d += from;
     n -= from;
     base += from;
-    const std::int64_t kept = kernels.collect_at_most(d, n, threshold_, rows_.data(), values_.data());
+    const std::int64_t kept =
+        kernels.collect_at_most(d, n, threshold_, rows_.data(), values_.data());
     for (std::int64_t i = 0; i < kept; ++i)
       keys_[static_cast<std::size_t>(count_ + i)] =
           static_cast<std::uint64_t>(values_[static_cast<std::size_t>(i)]) << 32 |
