@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "knn/int8/int8.hpp"
+#include "knn/int8/kernels.hpp"
+#include "knn/pruned/pruned.hpp"
 #include "simdml/knn.hpp"
 
 namespace simdml::knn_detail {
@@ -47,24 +50,19 @@ void exact_search(const Dataset& train, const Dataset& queries, std::int64_t que
 
 Neighbors naive_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
 Neighbors blocked_knn(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                              const KnnSearch& search);
-Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors pruned_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors pruned_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                                const KnnSearch& search);
-Neighbors pruned_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors adaptive_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors adaptive_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search);
-Neighbors adaptive_knn_avx512(const Dataset& train, const Dataset& queries,
-                              const KnnSearch& search);
-Neighbors adaptive_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                                  const KnnSearch& search);
-Neighbors adaptive_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search);
+
+// One target's int8 kernels bound to a search, as the kernel list's plain functions.
+template <const Int8Kernels& kKernels>
+Neighbors int8_on(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return int8_knn(kKernels, train, queries, search);
+}
+template <const Int8Kernels& kKernels>
+Neighbors pruned_on(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return pruned_knn(kKernels, train, queries, search);
+}
+template <const Int8Kernels& kKernels>
+Neighbors adaptive_on(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
+  return adaptive_knn(kKernels, train, queries, search);
+}
 
 }  // namespace simdml::knn_detail

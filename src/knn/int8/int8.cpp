@@ -130,21 +130,4 @@ Neighbors int8_knn(const Int8Kernels& kernels, const Dataset& train, const Datas
   return out;
 }
 
-Neighbors int8_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return int8_knn(int8_sse2, train, queries, search);
-}
-Neighbors int8_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return int8_knn(int8_avx2, train, queries, search);
-}
-Neighbors int8_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return int8_knn(int8_avx512, train, queries, search);
-}
-Neighbors int8_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                              const KnnSearch& search) {
-  return int8_knn(int8_avx512vnni, train, queries, search);
-}
-Neighbors int8_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return int8_knn(int8_amx, train, queries, search);
-}
-
 }  // namespace simdml::knn_detail

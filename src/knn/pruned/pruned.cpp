@@ -626,46 +626,12 @@ Neighbors pruned_knn(const Int8Kernels& kernels, const Dataset& train, const Dat
   return out;
 }
 
-Neighbors pruned_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return pruned_knn(int8_sse2, train, queries, search);
-}
-Neighbors pruned_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return pruned_knn(int8_avx2, train, queries, search);
-}
-Neighbors pruned_knn_avx512(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return pruned_knn(int8_avx512, train, queries, search);
-}
-Neighbors pruned_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                                const KnnSearch& search) {
-  return pruned_knn(int8_avx512vnni, train, queries, search);
-}
-Neighbors pruned_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return pruned_knn(int8_amx, train, queries, search);
-}
-
 // adaptive: the pruned search that falls back to brute force (KnnSearch::fall_back).
 Neighbors adaptive_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
-                       KnnSearch search) {
-  search.fall_back = true;
-  return pruned_knn(kernels, train, queries, search);
-}
-
-Neighbors adaptive_knn_sse2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return adaptive_knn(int8_sse2, train, queries, search);
-}
-Neighbors adaptive_knn_avx2(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return adaptive_knn(int8_avx2, train, queries, search);
-}
-Neighbors adaptive_knn_avx512(const Dataset& train, const Dataset& queries,
-                              const KnnSearch& search) {
-  return adaptive_knn(int8_avx512, train, queries, search);
-}
-Neighbors adaptive_knn_avx512vnni(const Dataset& train, const Dataset& queries,
-                                  const KnnSearch& search) {
-  return adaptive_knn(int8_avx512vnni, train, queries, search);
-}
-Neighbors adaptive_knn_amx(const Dataset& train, const Dataset& queries, const KnnSearch& search) {
-  return adaptive_knn(int8_amx, train, queries, search);
+                       const KnnSearch& search) {
+  KnnSearch falling_back = search;
+  falling_back.fall_back = true;
+  return pruned_knn(kernels, train, queries, falling_back);
 }
 
 }  // namespace simdml::knn_detail

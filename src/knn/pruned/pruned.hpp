@@ -29,4 +29,8 @@ struct PrunedOptions {
 Neighbors pruned_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
                      const KnnSearch& search, const PrunedOptions& options = {});
 
+// pruned_knn that falls back to int8 brute force where pruning cannot pay (KnnSearch::fall_back).
+Neighbors adaptive_knn(const Int8Kernels& kernels, const Dataset& train, const Dataset& queries,
+                       const KnnSearch& search);
+
 }  // namespace simdml::knn_detail
